@@ -1,0 +1,93 @@
+import { Form, NavLink, useNavigate } from "@remix-run/react";
+import type { ReactNode } from "react";
+
+export interface ShellData {
+  user: { name: string; email: string };
+  choices: { orgSlug: string; orgName: string; tenantSlug: string; tenantName: string }[];
+  current: { orgSlug: string; tenantSlug: string } | null;
+}
+
+const SECTIONS = [
+  { to: "exports", label: "Exports" },
+  { to: "projects", label: "Projects" },
+  { to: "members", label: "Members" },
+];
+
+function Switcher({ choices, current, section }: Pick<ShellData, "choices" | "current"> & { section: string }) {
+  const navigate = useNavigate();
+  const orgs = [...new Map(choices.map((c) => [c.orgSlug, c.orgName])).entries()];
+  const org = current?.orgSlug ?? "";
+  const tenants = choices.filter((c) => c.orgSlug === org);
+  const go = (nextOrg: string, nextTenant: string) =>
+    navigate(`/switch?${new URLSearchParams({ org: nextOrg, tenant: nextTenant, section })}`);
+  return (
+    <Form method="get" action="/switch" className="switcher" aria-label="Organization and tenant">
+      <input type="hidden" name="section" value={section} />
+      <label>
+        <span className="visually-hidden">Organization</span>
+        <select name="org" value={org} onChange={(e) => go(e.target.value, "")}>
+          {!current && <option value="">Choose organization…</option>}
+          {orgs.map(([slug, name]) => (
+            <option key={slug} value={slug}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <span aria-hidden="true" className="switcher-sep">/</span>
+      <label>
+        <span className="visually-hidden">Tenant</span>
+        <select name="tenant" value={current?.tenantSlug ?? ""} onChange={(e) => go(org, e.target.value)} disabled={!current}>
+          {!current && <option value="">Choose tenant…</option>}
+          {tenants.map((t) => (
+            <option key={t.tenantSlug} value={t.tenantSlug}>
+              {t.tenantName}
+            </option>
+          ))}
+        </select>
+      </label>
+      <noscript>
+        <button type="submit">Go</button>
+      </noscript>
+    </Form>
+  );
+}
+
+/** The portal's frame: header with switcher and user menu, side navigation, content. */
+export function AppShell({ shell, section, children }: { shell: ShellData; section: string; children: ReactNode }) {
+  const base = shell.current ? `/o/${shell.current.orgSlug}/t/${shell.current.tenantSlug}` : null;
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <a className="brand" href="/">
+          Exportal
+        </a>
+        <Switcher choices={shell.choices} current={shell.current} section={section} />
+        <details className="user-menu">
+          <summary aria-label={`Account: ${shell.user.name}`}>
+            <span className="avatar" aria-hidden="true">{shell.user.name.slice(0, 1)}</span>
+            <span className="user-name">{shell.user.name}</span>
+          </summary>
+          <div className="menu">
+            <p className="muted">{shell.user.email}</p>
+            <Form method="post" action="/sign-out">
+              <button type="submit" className="button secondary">Sign out</button>
+            </Form>
+          </div>
+        </details>
+      </header>
+      <nav className="sidenav" aria-label="Sections">
+        {SECTIONS.map((s) =>
+          base ? (
+            <NavLink key={s.to} to={`${base}/${s.to}`}>
+              {s.label}
+            </NavLink>
+          ) : (
+            <span key={s.to} className="disabled" aria-disabled="true">{s.label}</span>
+          ),
+        )}
+      </nav>
+      <main className="content">{children}</main>
+    </div>
+  );
+}

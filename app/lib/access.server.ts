@@ -1,0 +1,131 @@
+import { data, redirect } from "@remix-run/node";
+import { sql } from "kysely";
+import { getDb } from "../../db/client";
+import { getSessionUser, type SessionUser } from "./auth.server";
+import { buildAbility, can, permissionsFor, type AppAbility, type OrgRole, type Permission, type TenantRole } from "./permissions";
+
+export interface TenantContext {
+  user: SessionUser;
+  org: { id: string; name: string; slug: string };
+  orgRole: OrgRole;
+  tenant: { id: string; name: string; slug: string };
+  tenantRole: TenantRole | null;
+  permissions: Permission[];
+  ability: AppAbility;
+}
+
+export interface PermissionDenied {
+  denied: true;
+  title: string;
+  message: string;
+}
+
+/** The signed-in user, or a redirect to sign-in that comes back here. */
+export async function requireUser(request: Request): Promise<SessionUser> {
+  const user = await getSessionUser(request);
+  if (user) return user;
+  const url = new URL(request.url);
+  const back = url.pathname + url.search;
+  throw redirect(`/sign-in?redirectTo=${encodeURIComponent(back)}`);
+}
+
+export function notFound(): Response {
+  return new Response("Not found", { status: 404 });
+}
+
+/**
+ * Resolves session → organization → tenant → ability, in that order, and
+ * checks `permission`. What the user is not a member of answers 404 (its
+ * existence is not revealed); a missing permission answers 403.
+ */
+export async function requireTenant(
+  request: Request,
+  params: { org?: string; tenant?: string },
+  permission?: Permission,
+): Promise<TenantContext> {
+  const user = await requireUser(request);
+  const row = await getDb()
+    .selectFrom("organization as o")
+    .innerJoin("member as m", (j) => j.onRef("m.organizationId", "=", "o.id").on("m.userId", "=", user.id))
+    .innerJoin("tenant as t", (j) => j.onRef("t.organization_id", "=", "o.id").on("t.slug", "=", params.tenant ?? ""))
+    .leftJoin("tenant_member as tm", (j) => j.onRef("tm.tenant_id", "=", "t.id").on("tm.user_id", "=", user.id))
+    .where("o.slug", "=", params.org ?? "")
+    .select([
+      "o.id as orgId", "o.name as orgName", "o.slug as orgSlug", "m.role as orgRole",
+      "t.id as tenantId", "t.name as tenantName", "t.slug as tenantSlug", "tm.role as tenantRole",
+    ])
+    .executeTakeFirst();
+  if (!row) throw notFound();
+  const permissions = permissionsFor(row.orgRole, row.tenantRole);
+  // A plain org member with no role in this tenant may not know its contents.
+  if (permissions.length === 0) throw notFound();
+  const ctx: TenantContext = {
+    user,
+    org: { id: row.orgId, name: row.orgName, slug: row.orgSlug },
+    orgRole: row.orgRole,
+    tenant: { id: row.tenantId, name: row.tenantName, slug: row.tenantSlug },
+    tenantRole: row.tenantRole,
+    permissions,
+    ability: buildAbility(permissions),
+  };
+  if (permission) requirePermission(ctx, permission);
+  return ctx;
+}
+
+/** Throws the 403 page unless the context grants `permission`. */
+export function requirePermission(ctx: TenantContext, permission: Permission): void {
+  if (can(ctx.ability, permission)) return;
+  const body: PermissionDenied = {
+    denied: true,
+    title: "You don't have permission to do this",
+    message: `Your role in ${ctx.tenant.name} does not include “${permission}”. Ask an organization or tenant admin.`,
+  };
+  throw data(body, { status: 403 });
+}
+
+export interface TenantChoice {
+  orgSlug: string;
+  orgName: string;
+  tenantSlug: string;
+  tenantName: string;
+}
+
+/** Every organization and tenant the user may open, for the header switcher. */
+export async function listTenantChoices(userId: string): Promise<TenantChoice[]> {
+  return getDb()
+    .selectFrom("member as m")
+    .innerJoin("organization as o", "o.id", "m.organizationId")
+    .innerJoin("tenant as t", "t.organization_id", "o.id")
+    .leftJoin("tenant_member as tm", (j) => j.onRef("tm.tenant_id", "=", "t.id").on("tm.user_id", "=", userId))
+    .where("m.userId", "=", userId)
+    .where((eb) => eb.or([eb("m.role", "in", ["owner", "admin"]), eb("tm.role", "is not", null)]))
+    .select(["o.slug as orgSlug", "o.name as orgName", "t.slug as tenantSlug", "t.name as tenantName"])
+    .orderBy("o.name")
+    .orderBy("t.name")
+    .execute();
+}
+
+/** Remembers the tenant a user opened, so the next visit starts there. */
+export async function rememberTenant(userId: string, tenantId: string): Promise<void> {
+  await getDb()
+    .insertInto("user_preference")
+    .values({ user_id: userId, tenant_id: tenantId })
+    .onConflict((oc) =>
+      oc.column("user_id").doUpdateSet({ tenant_id: tenantId, updated_at: sql`now()` }).where("user_preference.tenant_id", "is distinct from", tenantId),
+    )
+    .execute();
+}
+
+/** The exports page of the tenant the user last opened, if they still may open it. */
+export async function lastTenantPath(userId: string): Promise<string | null> {
+  const choices = await listTenantChoices(userId);
+  const pref = await getDb()
+    .selectFrom("user_preference as p")
+    .innerJoin("tenant as t", "t.id", "p.tenant_id")
+    .innerJoin("organization as o", "o.id", "t.organization_id")
+    .where("p.user_id", "=", userId)
+    .select(["o.slug as orgSlug", "t.slug as tenantSlug"])
+    .executeTakeFirst();
+  const allowed = pref && choices.some((c) => c.orgSlug === pref.orgSlug && c.tenantSlug === pref.tenantSlug);
+  return allowed ? `/o/${pref.orgSlug}/t/${pref.tenantSlug}/exports` : null;
+}

@@ -1,0 +1,55 @@
+import type { DB } from "../../db/client";
+
+export interface ProjectWithApps {
+  id: string;
+  name: string;
+  description: string;
+  participants: number;
+  apps: { id: string; name: string; platform: string }[];
+}
+
+/** The tenant's projects with their apps and participant counts. */
+export async function listProjects(db: DB, tenantId: string): Promise<ProjectWithApps[]> {
+  const projects = await db
+    .selectFrom("project as p")
+    .where("p.tenant_id", "=", tenantId)
+    .select(["p.id", "p.name", "p.description"])
+    .select((eb) =>
+      eb.selectFrom("participant as pa").whereRef("pa.project_id", "=", "p.id").select((e) => e.fn.countAll<string>().as("n")).as("participants"),
+    )
+    .orderBy("p.name")
+    .execute();
+  const apps = await db
+    .selectFrom("app")
+    .where("tenant_id", "=", tenantId)
+    .select(["id", "name", "platform", "project_id"])
+    .orderBy("name")
+    .execute();
+  return projects.map((p) => ({
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    participants: Number(p.participants ?? 0),
+    apps: apps.filter((a) => a.project_id === p.id).map(({ id, name, platform }) => ({ id, name, platform })),
+  }));
+}
+
+export interface TenantMemberRow {
+  name: string;
+  email: string;
+  orgRole: string;
+  tenantRole: string | null;
+}
+
+/** Who can open the tenant: its members, and the organization's owners and admins. */
+export async function listTenantMembers(db: DB, tenantId: string, organizationId: string): Promise<TenantMemberRow[]> {
+  return db
+    .selectFrom("member as m")
+    .innerJoin("user as u", "u.id", "m.userId")
+    .leftJoin("tenant_member as tm", (j) => j.onRef("tm.user_id", "=", "m.userId").on("tm.tenant_id", "=", tenantId))
+    .where("m.organizationId", "=", organizationId)
+    .where((eb) => eb.or([eb("m.role", "in", ["owner", "admin"]), eb("tm.role", "is not", null)]))
+    .select(["u.name", "u.email", "m.role as orgRole", "tm.role as tenantRole"])
+    .orderBy("u.name")
+    .execute();
+}

@@ -1,0 +1,8 @@
+import { redirect, type LoaderFunctionArgs } from "@remix-run/node";
+import { lastTenantPath, requireUser } from "~/lib/access.server";
+
+/** Home: the tenant the user last opened, else the page that asks them to choose one. */
+export async function loader({ request }: LoaderFunctionArgs) {
+  const user = await requireUser(request);
+  throw redirect((await lastTenantPath(user.id)) ?? "/exports");
+}

@@ -1,0 +1,90 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { ExportProgress, StatusBadge } from "~/components/ExportStatus";
+import { Time } from "~/components/Time";
+import { notFound, requireTenant } from "~/lib/access.server";
+import { getDb } from "~/lib/db.server";
+import { getExport } from "~/lib/exports.server";
+import { formatBytes, formatCount } from "~/lib/format";
+import { can } from "~/lib/permissions";
+
+export const meta: MetaFunction = () => [{ title: "Export · Exportal" }];
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const ctx = await requireTenant(request, params, "data.exports.read");
+  const exp = await getExport(getDb(), ctx.tenant.id, params.id ?? "");
+  if (!exp) throw notFound();
+  return {
+    base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
+    tenant: ctx.tenant,
+    exp,
+    canDownload: can(ctx.ability, "data.exports.download"),
+  };
+}
+
+export default function ExportDetail() {
+  const { base, tenant, exp, canDownload } = useLoaderData<typeof loader>();
+  return (
+    <>
+      <p>
+        <Link to={base}>← All exports</Link>
+      </p>
+      <div className="page-header">
+        <h1>Export of {tenant.name}</h1>
+        {canDownload && exp.status === "done" && (
+          <a className="button primary" href={`${base}/${exp.id}/download`} download>
+            Download
+          </a>
+        )}
+      </div>
+      <dl className="details">
+        <dt>Status</dt>
+        <dd>
+          <StatusBadge status={exp.status} />
+          {exp.status === "running" && <ExportProgress done={exp.rows_done} expected={exp.rows_expected} />}
+          {exp.error && <p className="error-text">{exp.error}</p>}
+        </dd>
+        <dt>Data types</dt>
+        <dd>{exp.data_types.join(", ")}</dd>
+        <dt>Format</dt>
+        <dd>{exp.format.toUpperCase()}</dd>
+        <dt>Requested by</dt>
+        <dd>{exp.requestedBy ?? "—"}</dd>
+        <dt>Created</dt>
+        <dd><Time value={exp.created_at} relative={false} /></dd>
+        <dt>Finished</dt>
+        <dd>{exp.finished_at ? <Time value={exp.finished_at} relative={false} /> : "—"}</dd>
+        <dt>Archive</dt>
+        <dd>{formatBytes(exp.archive_bytes)}</dd>
+      </dl>
+      {exp.manifest && (
+        <>
+          <h2>Files</h2>
+          <p className="muted small">Snapshot taken at <Time value={exp.manifest.snapshotAt} relative={false} />.</p>
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">File</th>
+                  <th scope="col">Rows</th>
+                  <th scope="col">Size</th>
+                  <th scope="col">SHA-256</th>
+                </tr>
+              </thead>
+              <tbody>
+                {exp.manifest.files.map((f) => (
+                  <tr key={f.name}>
+                    <td>{f.name}</td>
+                    <td>{formatCount(f.rows)}</td>
+                    <td>{formatBytes(f.bytes)}</td>
+                    <td><code className="hash">{f.sha256}</code></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,133 @@
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
+import { useEffect } from "react";
+import { ExportProgress, StatusBadge } from "~/components/ExportStatus";
+import { Time } from "~/components/Time";
+import { requireTenant } from "~/lib/access.server";
+import { getDb } from "~/lib/db.server";
+import { AppError } from "~/lib/errors";
+import { createExport, listExports } from "~/lib/exports.server";
+import { formatBytes, formatCount } from "~/lib/format";
+import { can } from "~/lib/permissions";
+
+export const meta: MetaFunction = () => [{ title: "Exports · Exportal" }];
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const ctx = await requireTenant(request, params, "data.exports.read");
+  return {
+    base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
+    tenant: ctx.tenant,
+    canCreate: can(ctx.ability, "data.exports.create"),
+    canDownload: can(ctx.ability, "data.exports.download"),
+    exports: await listExports(getDb(), ctx.tenant.id),
+  };
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const ctx = await requireTenant(request, params, "data.exports.create");
+  try {
+    const created = await createExport(getDb(), { tenantId: ctx.tenant.id, userId: ctx.user.id }, {});
+    return data({ ok: true as const, exportId: created.id }, { status: 201 });
+  } catch (error) {
+    if (error instanceof AppError) return data({ ok: false as const, error: error.message }, { status: error.status });
+    throw error;
+  }
+}
+
+const POLL_MS = 1500;
+
+/** Re-reads the list while any export is in flight; stops once none is. */
+function usePollWhile(active: boolean) {
+  const { revalidate, state } = useRevalidator();
+  useEffect(() => {
+    if (!active || state !== "idle") return;
+    const timer = setTimeout(revalidate, POLL_MS);
+    return () => clearTimeout(timer);
+  }, [active, state, revalidate]);
+}
+
+export default function Exports() {
+  const { base, tenant, canCreate, canDownload, exports } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const creating = useNavigation().formMethod === "POST";
+  usePollWhile(exports.some((e) => e.status === "pending" || e.status === "running"));
+
+  return (
+    <>
+      <div className="page-header">
+        <div>
+          <h1>Exports</h1>
+          <p className="muted">Archives of {tenant.name}'s data, built in the background.</p>
+        </div>
+        {canCreate && (
+          <Form method="post">
+            <button type="submit" className="button primary" disabled={creating}>
+              {creating ? "Starting…" : "New export"}
+            </button>
+          </Form>
+        )}
+      </div>
+      {canCreate ? (
+        <p className="muted small">New exports hold every HSI record of {tenant.name} as NDJSON, zipped with a manifest.</p>
+      ) : (
+        <p className="notice" role="note">You don't have permission to create exports. Ask an organization or tenant admin.</p>
+      )}
+      {result && !result.ok && (
+        <p className="form-error" role="alert">
+          {result.error}
+        </p>
+      )}
+      {exports.length === 0 ? (
+        <div className="empty-state">
+          <p>No exports yet.</p>
+          <p className="muted">{canCreate ? "Start one with “New export”; it appears here while it runs." : "Exports that members start appear here."}</p>
+        </div>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Created</th>
+                <th scope="col">Scope</th>
+                <th scope="col">Requested by</th>
+                <th scope="col">Status</th>
+                <th scope="col">Rows</th>
+                <th scope="col">Size</th>
+                <th scope="col">Format</th>
+                <th scope="col"><span className="visually-hidden">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              {exports.map((e) => (
+                <tr key={e.id} data-export-id={e.id} data-status={e.status}>
+                  <td>
+                    <Link to={`${base}/${e.id}`}>
+                      <Time value={e.created_at} />
+                    </Link>
+                  </td>
+                  <td>Tenant {tenant.name}</td>
+                  <td>{e.requestedBy ?? "—"}</td>
+                  <td>
+                    <StatusBadge status={e.status} />
+                    {e.status === "running" && <ExportProgress done={e.rows_done} expected={e.rows_expected} />}
+                    {e.status === "failed" && e.error && <p className="error-text small">{e.error}</p>}
+                  </td>
+                  <td>{e.status === "done" ? formatCount(e.rows_done) : "—"}</td>
+                  <td>{formatBytes(e.archive_bytes)}</td>
+                  <td>{e.format.toUpperCase()}</td>
+                  <td>
+                    {canDownload && e.status === "done" && (
+                      <a href={`${base}/${e.id}/download`} download>
+                        Download
+                      </a>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,61 @@
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
+import { cookiesOf, getAuth, getSessionUser } from "~/lib/auth.server";
+
+export const meta: MetaFunction = () => [{ title: "Sign in · Exportal" }];
+
+/** Only paths on this site, so the sign-in form cannot be used to send people elsewhere. */
+function safeRedirect(to: FormDataEntryValue | string | null): string {
+  const path = typeof to === "string" ? to : "";
+  return path.startsWith("/") && !path.startsWith("//") && !path.startsWith("/\\") ? path : "/";
+}
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const user = await getSessionUser(request);
+  if (user) throw redirect(safeRedirect(new URL(request.url).searchParams.get("redirectTo")));
+  return null;
+}
+
+export async function action({ request }: ActionFunctionArgs) {
+  const form = await request.formData();
+  const email = String(form.get("email") ?? "").trim();
+  const password = String(form.get("password") ?? "");
+  if (!email || !password) {
+    return data({ error: "Enter your email and password.", email }, { status: 400 });
+  }
+  const response = await getAuth().api.signInEmail({ body: { email, password }, headers: request.headers, asResponse: true });
+  if (!response.ok) {
+    const error = response.status === 429
+      ? "Too many sign-in attempts. Wait a minute and try again."
+      : "Incorrect email or password.";
+    return data({ error, email }, { status: response.status === 429 ? 429 : 401 });
+  }
+  throw redirect(safeRedirect(form.get("redirectTo")), { headers: cookiesOf(response) });
+}
+
+export default function SignIn() {
+  const result = useActionData<typeof action>();
+  const [params] = useSearchParams();
+  const busy = useNavigation().state !== "idle";
+  return (
+    <main className="auth-page">
+      <Form method="post" className="card auth-card" aria-labelledby="sign-in-title">
+        <h1 id="sign-in-title">Sign in to Exportal</h1>
+        {result?.error && (
+          <p className="form-error" role="alert" id="sign-in-error">
+            {result.error}
+          </p>
+        )}
+        <input type="hidden" name="redirectTo" value={params.get("redirectTo") ?? "/"} />
+        <label htmlFor="email">Email</label>
+        <input id="email" name="email" type="email" autoComplete="username" required defaultValue={result?.email}
+          aria-describedby={result?.error ? "sign-in-error" : undefined} autoFocus />
+        <label htmlFor="password">Password</label>
+        <input id="password" name="password" type="password" autoComplete="current-password" required />
+        <button type="submit" className="button primary" disabled={busy}>
+          {busy ? "Signing in…" : "Sign in"}
+        </button>
+      </Form>
+    </main>
+  );
+}

@@ -1,0 +1,9 @@
+import { redirect, type ActionFunctionArgs } from "@remix-run/node";
+import { cookiesOf, getAuth } from "~/lib/auth.server";
+
+export async function action({ request }: ActionFunctionArgs) {
+  const response = await getAuth().api.signOut({ headers: request.headers, asResponse: true });
+  throw redirect("/sign-in", { headers: cookiesOf(response) });
+}
+
+export const loader = () => redirect("/");

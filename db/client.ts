@@ -1,0 +1,66 @@
+import { Kysely } from "kysely";
+import { PostgresJSDialect } from "kysely-postgres-js";
+import pg from "pg";
+import postgres from "postgres";
+import type { Database } from "./schema";
+
+export type DB = Kysely<Database>;
+
+let pool: { sql: postgres.Sql; db: DB } | undefined;
+let copyPool: pg.Pool | undefined;
+
+/** The connection string in force; set by the server bootstrap before anything connects. */
+export function databaseUrl(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error("DATABASE_URL is not set: start through server.ts or set it yourself.");
+  return url;
+}
+
+/** A postgres.js client with our session settings: UTC, so JSON timestamps come out in UTC. */
+export function connect(url: string, max = 10): postgres.Sql {
+  return postgres(url, {
+    max,
+    onnotice: () => {},
+    connection: { TimeZone: "UTC", application_name: "exportal" },
+  });
+}
+
+function open() {
+  if (!pool) {
+    const sql = connect(databaseUrl());
+    pool = { sql, db: new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: sql }) }) };
+  }
+  return pool;
+}
+
+/** The process-wide Kysely instance, opened on first use. */
+export function getDb(): DB {
+  return open().db;
+}
+
+/** The raw postgres.js client behind getDb(), for COPY streams. */
+export function getSql(): postgres.Sql {
+  return open().sql;
+}
+
+/**
+ * A node-postgres pool for COPY … TO STDOUT streams: postgres.js's COPY
+ * readable can stall under back-pressure (porsager/postgres#499), while
+ * pg-copy-streams handles it.
+ */
+export function getCopyPool(): pg.Pool {
+  copyPool ??= new pg.Pool({
+    connectionString: databaseUrl(),
+    max: 4,
+    options: "-c TimeZone=UTC -c application_name=exportal-export",
+  });
+  return copyPool;
+}
+
+export async function closeDb(): Promise<void> {
+  const current = pool;
+  const copy = copyPool;
+  pool = undefined;
+  copyPool = undefined;
+  await Promise.all([current?.db.destroy(), copy?.end()]);
+}

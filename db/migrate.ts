@@ -1,0 +1,27 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { FileMigrationProvider, Migrator } from "kysely";
+import { Logger, runMigrations as runWorkerMigrations } from "graphile-worker";
+import type { DB } from "./client";
+
+const migrationFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), "migrations");
+
+/** Applies our migrations and graphile-worker's schema (exports enqueue jobs in SQL). */
+export async function migrateToLatest(db: DB, connectionString: string): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: new FileMigrationProvider({ fs, path, migrationFolder }),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  for (const r of results ?? []) {
+    if (r.status === "Error") console.error(`migration ${r.migrationName} failed`);
+  }
+  if (error) throw error;
+  await runWorkerMigrations({ connectionString, logger: quietLogger });
+}
+
+/** graphile-worker logs every poll at debug level; keep warnings and errors. */
+export const quietLogger = new Logger(() => (level, message) => {
+  if (String(level) === "error" || String(level) === "warning") console.error(`[worker] ${message}`);
+});

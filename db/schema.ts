@@ -1,0 +1,174 @@
+import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
+
+/** int8 columns: postgres.js returns them as strings; we write numbers. */
+type NullableInt8 = ColumnType<string | null, number | bigint | string | null, number | bigint | string | null>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+// better-auth's tables (their column names are better-auth's own).
+export interface UserTable {
+  id: string;
+  name: string;
+  email: string;
+  emailVerified: boolean;
+  image: string | null;
+  createdAt: CreatedAt;
+  updatedAt: Timestamp;
+}
+export interface AccountTable {
+  id: string;
+  accountId: string;
+  providerId: string;
+  userId: string;
+  password: string | null;
+  createdAt: CreatedAt;
+  updatedAt: Timestamp;
+}
+export interface OrganizationTable {
+  id: string;
+  name: string;
+  slug: string;
+  logo: string | null;
+  createdAt: Timestamp;
+  metadata: string | null;
+}
+export type OrgRole = "owner" | "admin" | "member";
+export interface MemberTable {
+  id: string;
+  organizationId: string;
+  userId: string;
+  role: OrgRole;
+  createdAt: Timestamp;
+}
+
+// Ours.
+export type TenantRole = "admin" | "editor" | "viewer";
+export interface TenantTable {
+  id: Generated<string>;
+  organization_id: string;
+  name: string;
+  slug: string;
+  created_at: CreatedAt;
+}
+export interface TenantMemberTable {
+  tenant_id: string;
+  user_id: string;
+  role: TenantRole;
+  created_at: CreatedAt;
+}
+export interface UserPreferenceTable {
+  user_id: string;
+  tenant_id: string | null;
+  updated_at: Generated<Date>;
+}
+export interface ProjectTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  description: Generated<string>;
+  created_at: CreatedAt;
+}
+export interface AppTable {
+  id: Generated<string>;
+  tenant_id: string;
+  project_id: string;
+  name: string;
+  platform: string;
+  created_at: CreatedAt;
+}
+export interface ParticipantTable {
+  id: Generated<string>;
+  tenant_id: string;
+  project_id: string;
+  external_id: string;
+  enrolled_at: Timestamp;
+  created_at: CreatedAt;
+}
+export interface HsiRecordTable {
+  id: ColumnType<string, never, never>;
+  tenant_id: string;
+  project_id: string;
+  app_id: string;
+  participant_id: string;
+  recorded_at: Timestamp;
+  metric: string;
+  value: number | null;
+  unit: string;
+  payload: unknown;
+}
+export interface LabResultTable {
+  id: ColumnType<string, never, never>;
+  tenant_id: string;
+  project_id: string;
+  app_id: string;
+  participant_id: string;
+  collected_at: Timestamp;
+  test_code: string;
+  test_name: string;
+  value: number | null;
+  unit: string;
+  reference_low: number | null;
+  reference_high: number | null;
+  payload: unknown;
+}
+
+export type ExportStatus = "pending" | "running" | "done" | "failed" | "cancelled" | "expired";
+export type ExportFormat = "ndjson" | "csv" | "both";
+export interface ExportTable {
+  id: Generated<string>;
+  tenant_id: string;
+  requested_by_user_id: string | null;
+  scope: ColumnType<ExportScope, string, string>;
+  data_types: string[];
+  format: ExportFormat;
+  status: Generated<ExportStatus>;
+  rows_done: ColumnType<string, number | string | undefined, number | string>;
+  rows_expected: NullableInt8;
+  archive_key: string | null;
+  archive_bytes: NullableInt8;
+  manifest: ColumnType<ExportManifest | null, string | null, string | null>;
+  error: string | null;
+  created_at: CreatedAt;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export type ExportScope = { type: "tenant" };
+
+export interface ManifestFile {
+  name: string;
+  dataType: string;
+  format: "ndjson" | "csv";
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+export interface ExportManifest {
+  exportId: string;
+  tenantId: string;
+  scope: ExportScope;
+  dataTypes: string[];
+  format: ExportFormat;
+  snapshotAt: string;
+  generator: string;
+  files: ManifestFile[];
+}
+
+export interface Database {
+  user: UserTable;
+  account: AccountTable;
+  organization: OrganizationTable;
+  member: MemberTable;
+  tenant: TenantTable;
+  tenant_member: TenantMemberTable;
+  user_preference: UserPreferenceTable;
+  project: ProjectTable;
+  app: AppTable;
+  participant: ParticipantTable;
+  hsi_record: HsiRecordTable;
+  lab_result: LabResultTable;
+  export: ExportTable;
+}
+
+export type Export = Selectable<ExportTable>;
+export type NewExport = Insertable<ExportTable>;

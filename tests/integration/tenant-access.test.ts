@@ -1,0 +1,140 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { getDb } from "../../db/client";
+import * as home from "../../app/routes/_index";
+import * as exportsNoTenant from "../../app/routes/exports";
+import * as orgIndex from "../../app/routes/o.$org._index";
+import * as layout from "../../app/routes/o.$org.t.$tenant";
+import * as exportsPage from "../../app/routes/o.$org.t.$tenant.exports._index";
+import * as exportDetail from "../../app/routes/o.$org.t.$tenant.exports.$id";
+import * as download from "../../app/routes/o.$org.t.$tenant.exports.$id.download";
+import * as members from "../../app/routes/o.$org.t.$tenant.members";
+import * as projects from "../../app/routes/o.$org.t.$tenant.projects";
+import * as switcher from "../../app/routes/switch";
+import { createExport } from "../../app/lib/exports.server";
+import { callRoute, makeRequest, signIn } from "../setup/routes";
+
+const PROD = { org: "acme-health", tenant: "production" };
+const STAGING = { org: "acme-health", tenant: "staging" };
+const GLOBEX = { org: "globex", tenant: "main" };
+const path = (p: { org: string; tenant: string }, rest: string) => `/o/${p.org}/t/${p.tenant}/${rest}`;
+
+async function tenantId(slug: string) {
+  return (await getDb().selectFrom("tenant").select("id").where("slug", "=", slug).executeTakeFirstOrThrow()).id;
+}
+async function exportCount(slug: string) {
+  const row = await getDb().selectFrom("export").select((e) => e.fn.countAll<string>().as("n")).where("tenant_id", "=", await tenantId(slug)).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+let editor: string;
+let viewer: string;
+let owner: string;
+let stagingExportId: string;
+
+beforeAll(async () => {
+  [editor, viewer, owner] = await Promise.all([
+    signIn("production-editor@acme.test"),
+    signIn("production-viewer@acme.test"),
+    signIn("owner@acme.test"),
+  ]);
+  stagingExportId = (await createExport(getDb(), { tenantId: await tenantId("staging"), userId: null }, {})).id;
+});
+
+describe("organization and tenant selection", () => {
+  it("offers each user only the tenants they may open", async () => {
+    const mine = await callRoute(exportsNoTenant.loader, makeRequest("/exports", { cookie: editor }));
+    expect(mine.data.shell.choices.map((c: any) => `${c.orgSlug}/${c.tenantSlug}`)).toEqual(["acme-health/production"]);
+    const owners = await callRoute(exportsNoTenant.loader, makeRequest("/exports", { cookie: owner }));
+    expect(owners.data.shell.choices.map((c: any) => `${c.orgSlug}/${c.tenantSlug}`)).toEqual([
+      "acme-health/production",
+      "acme-health/staging",
+    ]);
+  });
+
+  it("the switcher goes to the chosen tenant, keeping the section, and the choice sticks for the next visit", async () => {
+    const cookie = await signIn("admin@acme.test");
+    const before = await callRoute(home.loader, makeRequest("/", { cookie }));
+    expect(before.headers.get("Location")).toBe("/exports");
+
+    const switched = await callRoute(switcher.loader, makeRequest("/switch?org=acme-health&tenant=staging&section=members", { cookie }));
+    expect(switched.headers.get("Location")).toBe("/o/acme-health/t/staging/members");
+    // Opening the tenant's frame remembers it.
+    expect((await callRoute(layout.loader, makeRequest(path(STAGING, "members"), { cookie }), STAGING)).status).toBe(200);
+
+    const again = await callRoute(home.loader, makeRequest("/", { cookie: await signIn("admin@acme.test") }));
+    expect(again.headers.get("Location")).toBe("/o/acme-health/t/staging/exports");
+  });
+
+  it("choosing only an organization opens its first tenant the user may see; a foreign one goes nowhere", async () => {
+    const toOrg = await callRoute(switcher.loader, makeRequest("/switch?org=acme-health", { cookie: editor }));
+    expect(toOrg.headers.get("Location")).toBe("/o/acme-health/t/production/exports");
+    const foreign = await callRoute(switcher.loader, makeRequest("/switch?org=globex&tenant=main", { cookie: editor }));
+    expect(foreign.headers.get("Location")).toBe("/exports");
+    const orgPage = await callRoute(orgIndex.loader, makeRequest("/o/globex", { cookie: editor }), { org: "globex" });
+    expect(orgPage.status).toBe(404);
+  });
+});
+
+describe("tenant pages", () => {
+  it("lists the tenant's projects with their apps, and its members with their roles", async () => {
+    const p = await callRoute(projects.loader, makeRequest(path(PROD, "projects"), { cookie: viewer }), PROD);
+    expect(p.status).toBe(200);
+    expect(p.data.projects.map((x: any) => x.name)).toEqual(["Cardio Study", "Metabolic Health", "Sleep Lab"]);
+    expect(p.data.projects[0].apps.map((a: any) => a.name)).toEqual(["Phone", "Ring", "Watch"]);
+
+    const m = await callRoute(members.loader, makeRequest(path(PROD, "members"), { cookie: viewer }), PROD);
+    const roles = Object.fromEntries(m.data.members.map((x: any) => [x.email, `${x.orgRole}/${x.tenantRole}`]));
+    expect(roles).toEqual({
+      "owner@acme.test": "owner/null",
+      "admin@acme.test": "admin/null",
+      "production-admin@acme.test": "member/admin",
+      "production-editor@acme.test": "member/editor",
+      "production-viewer@acme.test": "member/viewer",
+    });
+  });
+});
+
+describe("viewer", () => {
+  it("sees the exports list but may not create or download", async () => {
+    const page = await callRoute(exportsPage.loader, makeRequest(path(PROD, "exports"), { cookie: viewer }), PROD);
+    expect(page.status).toBe(200);
+    expect(page.data.canCreate).toBe(false);
+    expect(page.data.canDownload).toBe(false);
+  });
+
+  it("gets 403 on a direct POST, and nothing is created", async () => {
+    const before = await exportCount("production");
+    const res = await callRoute(exportsPage.action, makeRequest(path(PROD, "exports"), { cookie: viewer, method: "POST" }), PROD);
+    expect(res.status).toBe(403);
+    expect(res.data.message).toContain("Ask an organization or tenant admin");
+    expect(await exportCount("production")).toBe(before);
+  });
+});
+
+describe("cross-tenant access answers 404, as for what does not exist", () => {
+  const cases: [string, (cookie: string) => Promise<number>][] = [
+    ["another tenant's exports page", async (c) => (await callRoute(exportsPage.loader, makeRequest(path(STAGING, "exports"), { cookie: c }), STAGING)).status],
+    ["another tenant's create action", async (c) => (await callRoute(exportsPage.action, makeRequest(path(STAGING, "exports"), { cookie: c, method: "POST" }), STAGING)).status],
+    ["another tenant's projects", async (c) => (await callRoute(projects.loader, makeRequest(path(STAGING, "projects"), { cookie: c }), STAGING)).status],
+    ["another tenant's members", async (c) => (await callRoute(members.loader, makeRequest(path(STAGING, "members"), { cookie: c }), STAGING)).status],
+    ["another tenant's frame", async (c) => (await callRoute(layout.loader, makeRequest(path(STAGING, "exports"), { cookie: c }), STAGING)).status],
+    ["another organization's tenant", async (c) => (await callRoute(exportsPage.loader, makeRequest(path(GLOBEX, "exports"), { cookie: c }), GLOBEX)).status],
+    ["an unknown tenant", async (c) => (await callRoute(exportsPage.loader, makeRequest(path({ org: "acme-health", tenant: "nope" }, "exports"), { cookie: c }), { org: "acme-health", tenant: "nope" })).status],
+    ["another tenant's export by id, asked in its own tenant", async (c) => (await callRoute(exportDetail.loader, makeRequest(path(STAGING, `exports/${stagingExportId}`), { cookie: c }), { ...STAGING, id: stagingExportId })).status],
+    ["another tenant's export by id, asked in my tenant", async (c) => (await callRoute(exportDetail.loader, makeRequest(path(PROD, `exports/${stagingExportId}`), { cookie: c }), { ...PROD, id: stagingExportId })).status],
+    ["another tenant's download, asked in my tenant", async (c) => (await callRoute(download.loader, makeRequest(path(PROD, `exports/${stagingExportId}/download`), { cookie: c }), { ...PROD, id: stagingExportId })).status],
+    ["an export id that is not an id", async (c) => (await callRoute(exportDetail.loader, makeRequest(path(PROD, "exports/x'--"), { cookie: c }), { ...PROD, id: "x'--" })).status],
+  ];
+  for (const [what, status] of cases) {
+    it(what, async () => {
+      expect(await status(editor)).toBe(404);
+    });
+  }
+
+  it("the staging export is really there for staging's own members", async () => {
+    const cookie = await signIn("staging-viewer@acme.test");
+    const res = await callRoute(exportDetail.loader, makeRequest(path(STAGING, `exports/${stagingExportId}`), { cookie }), { ...STAGING, id: stagingExportId });
+    expect(res.status).toBe(200);
+    expect(res.data.exp.id).toBe(stagingExportId);
+  });
+});

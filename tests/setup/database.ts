@@ -1,0 +1,25 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import postgres from "postgres";
+import { afterAll, inject } from "vitest";
+
+// Each test file gets its own copy of the template database and its own data
+// directory, so files run in parallel without sharing rows or archives.
+const serverUrl = inject("serverUrl");
+const name = `test_${randomBytes(6).toString("hex")}`;
+const admin = postgres(`${serverUrl}/postgres`, { max: 1, onnotice: () => {} });
+await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${inject("templateDb")}`);
+
+process.env.DATABASE_URL = `${serverUrl}/${name}`;
+process.env.EXPORTAL_DATA_DIR = mkdtempSync(path.join(os.tmpdir(), "exportal-data-"));
+process.env.BETTER_AUTH_SECRET = "test-secret-test-secret-test-secret-42";
+process.env.BETTER_AUTH_URL = "http://localhost:3000";
+
+afterAll(async () => {
+  const { closeDb } = await import("../../db/client");
+  await closeDb();
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+});

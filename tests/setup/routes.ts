@@ -1,0 +1,53 @@
+import { getAuth } from "../../app/lib/auth.server";
+import { DEMO_PASSWORD } from "../../db/seed";
+
+const ORIGIN = "http://localhost:3000";
+
+/** A session cookie for a demo user, from a real better-auth sign-in. */
+export async function signIn(email: string, password = DEMO_PASSWORD): Promise<string> {
+  const response = await getAuth().api.signInEmail({ body: { email, password }, asResponse: true });
+  if (!response.ok) throw new Error(`sign-in of ${email} failed: ${response.status}`);
+  return response.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+}
+
+export function makeRequest(path: string, init: { cookie?: string; method?: string; form?: Record<string, string> } = {}): Request {
+  const headers = new Headers();
+  if (init.cookie) headers.set("Cookie", init.cookie);
+  const body = init.form ? new URLSearchParams(init.form) : undefined;
+  return new Request(ORIGIN + path, { method: init.method ?? (body ? "POST" : "GET"), headers, body });
+}
+
+export interface RouteResult {
+  status: number;
+  headers: Headers;
+  data: any;
+}
+
+type RouteFn = (args: { request: Request; params: Record<string, string>; context: object }) => unknown;
+
+/**
+ * Calls a loader or action the way Remix does and normalizes what it returns
+ * or throws (a Response, `data()` with a status, or a plain object).
+ */
+export async function callRoute(fn: RouteFn, request: Request, params: Record<string, string> = {}): Promise<RouteResult> {
+  let outcome: unknown;
+  try {
+    outcome = await fn({ request, params, context: {} });
+  } catch (thrown) {
+    outcome = thrown;
+  }
+  if (outcome instanceof Response) {
+    const text = await outcome.text();
+    let data: unknown = text;
+    try {
+      data = JSON.parse(text);
+    } catch {}
+    return { status: outcome.status, headers: outcome.headers, data };
+  }
+  if (outcome && typeof outcome === "object" && (outcome as any).type === "DataWithResponseInit") {
+    const { data, init } = outcome as { data: unknown; init?: ResponseInit };
+    return { status: init?.status ?? 200, headers: new Headers(init?.headers), data };
+  }
+  if (outcome instanceof Error) throw outcome;
+  return { status: 200, headers: new Headers(), data: outcome };
+}

@@ -6,7 +6,7 @@ import type { Database } from "./schema";
 
 export type DB = Kysely<Database>;
 
-let pool: { sql: postgres.Sql; db: DB } | undefined;
+let pool: { db: DB } | undefined;
 let copyPool: pg.Pool | undefined;
 
 /** The connection string in force; set by the server bootstrap before anything connects. */
@@ -27,8 +27,7 @@ export function connect(url: string, max = 10): postgres.Sql {
 
 function open() {
   if (!pool) {
-    const sql = connect(databaseUrl());
-    pool = { sql, db: new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: sql }) }) };
+    pool = { db: new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: connect(databaseUrl()) }) }) };
   }
   return pool;
 }
@@ -36,11 +35,6 @@ function open() {
 /** The process-wide Kysely instance, opened on first use. */
 export function getDb(): DB {
   return open().db;
-}
-
-/** The raw postgres.js client behind getDb(), for COPY streams. */
-export function getSql(): postgres.Sql {
-  return open().sql;
 }
 
 /**

@@ -23,29 +23,25 @@ function Switcher({ choices, current, section }: Pick<ShellData, "choices" | "cu
   return (
     <Form method="get" action="/switch" className="switcher" aria-label="Organization and tenant">
       <input type="hidden" name="section" value={section} />
-      <label>
-        <span className="visually-hidden">Organization</span>
-        <select name="org" value={org} onChange={(e) => go(e.target.value, "")}>
-          {!current && <option value="">Choose organization…</option>}
-          {orgs.map(([slug, name]) => (
-            <option key={slug} value={slug}>
-              {name}
-            </option>
-          ))}
-        </select>
-      </label>
+      <label htmlFor="switch-org" className="visually-hidden">Organization</label>
+      <select id="switch-org" name="org" value={org} onChange={(e) => go(e.target.value, "")}>
+        {!current && <option value="">Choose organization…</option>}
+        {orgs.map(([slug, name]) => (
+          <option key={slug} value={slug}>
+            {name}
+          </option>
+        ))}
+      </select>
       <span aria-hidden="true" className="switcher-sep">/</span>
-      <label>
-        <span className="visually-hidden">Tenant</span>
-        <select name="tenant" value={current?.tenantSlug ?? ""} onChange={(e) => go(org, e.target.value)} disabled={!current}>
-          {!current && <option value="">Choose tenant…</option>}
-          {tenants.map((t) => (
-            <option key={t.tenantSlug} value={t.tenantSlug}>
-              {t.tenantName}
-            </option>
-          ))}
-        </select>
-      </label>
+      <label htmlFor="switch-tenant" className="visually-hidden">Tenant</label>
+      <select id="switch-tenant" name="tenant" value={current?.tenantSlug ?? ""} onChange={(e) => go(org, e.target.value)} disabled={!current}>
+        {!current && <option value="">Choose tenant…</option>}
+        {tenants.map((t) => (
+          <option key={t.tenantSlug} value={t.tenantSlug}>
+            {t.tenantName}
+          </option>
+        ))}
+      </select>
       <noscript>
         <button type="submit">Go</button>
       </noscript>

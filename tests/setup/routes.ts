@@ -1,3 +1,4 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
 import { getAuth } from "../../app/lib/auth.server";
 import { DEMO_PASSWORD } from "../../db/seed";
 
@@ -23,7 +24,7 @@ export interface RouteResult {
   data: any;
 }
 
-type RouteFn = (args: { request: Request; params: Record<string, string>; context: object }) => unknown;
+type RouteFn = (args: LoaderFunctionArgs) => unknown;
 
 /**
  * Calls a loader or action the way Remix does and normalizes what it returns

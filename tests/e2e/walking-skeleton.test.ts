@@ -1,0 +1,93 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser } from "../setup/browser";
+import { startApp, type RunningApp } from "../setup/app-server";
+import { readZip } from "../setup/zip";
+
+const ARTIFACTS = path.resolve("test-results");
+let app: RunningApp;
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+async function signIn(page: Page, email: string) {
+  await page.goto(`${app.url}/`);
+  await page.waitForURL(/\/sign-in\?redirectTo=/);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("exportal-demo");
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+describe("in a real browser", () => {
+  it("an editor signs in, picks the tenant, exports, watches it finish and downloads the archive", async () => {
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+
+    await signIn(page, "wrong@acme.test");
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe("Incorrect email or password.");
+    await expect.poll(() => page.getByLabel("Email").inputValue()).toBe("wrong@acme.test");
+
+    await page.getByLabel("Email").fill("production-editor@acme.test");
+    await page.getByLabel("Password").fill("exportal-demo");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${app.url}/exports`);
+    await page.getByText("Select an organization and tenant to view and create exports.").waitFor();
+
+    await page.getByLabel("Organization", { exact: true }).selectOption("acme-health");
+    await page.waitForURL(`${app.url}/o/acme-health/t/production/exports`);
+    await page.getByRole("heading", { name: "Exports" }).waitFor();
+
+    await page.getByRole("button", { name: "New export" }).click();
+    const row = page.locator("tr[data-export-id]").first();
+    await row.waitFor();
+    const seen = new Set<string>();
+    const url = page.url();
+    // Polling moves the row along without a reload.
+    for (let i = 0; i < 200 && (await row.getAttribute("data-status")) !== "done"; i++) {
+      seen.add((await row.getAttribute("data-status"))!);
+      await page.waitForTimeout(100);
+    }
+    expect(await row.getAttribute("data-status")).toBe("done");
+    expect(page.url()).toBe(url);
+    expect([...seen].filter((s) => s !== "pending" && s !== "running")).toEqual([]);
+    await page.screenshot({ path: path.join(ARTIFACTS, "exports-done.png"), fullPage: true });
+
+    const [download] = await Promise.all([page.waitForEvent("download"), row.getByRole("link", { name: "Download" }).click()]);
+    const exportId = await row.getAttribute("data-export-id");
+    expect(download.suggestedFilename()).toBe(`export-${exportId}.zip`);
+    const file = path.join(ARTIFACTS, "download.zip");
+    await download.saveAs(file);
+    const entries = await readZip(readFileSync(file));
+    const manifest = JSON.parse(entries.get("manifest.json")!.toString());
+    const lines = entries.get("hsi_records.ndjson")!.toString().trim().split("\n");
+    expect(manifest.files[0].rows).toBe(lines.length);
+    expect(lines.length).toBeGreaterThan(1000);
+
+    await page.getByLabel("Account: Production Editor").click();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/sign-in/);
+    await context.close();
+  });
+
+  it("a viewer sees the list and the permission message, and no New export button", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, "production-viewer@acme.test");
+    await page.waitForURL(`${app.url}/exports`);
+    await page.goto(`${app.url}/o/acme-health/t/production/exports`);
+    await page.getByText("You don't have permission to create exports. Ask an organization or tenant admin.").waitFor();
+    expect(await page.getByRole("button", { name: "New export" }).count()).toBe(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, "exports-viewer.png"), fullPage: true });
+    await context.close();
+  });
+});

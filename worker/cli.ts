@@ -6,10 +6,10 @@ if (!process.env.DATABASE_URL) {
   console.error("npm run worker needs DATABASE_URL: the standalone worker joins the database the portal uses.");
   process.exit(1);
 }
-const runner = await startWorker(databaseUrl(), Number(process.env.WORKER_CONCURRENCY ?? 2));
+const worker = await startWorker(databaseUrl(), Number(process.env.WORKER_CONCURRENCY ?? 2));
 console.log("Exportal worker running. Ctrl-C stops it.");
 const stop = async () => {
-  await runner.stop();
+  await worker.stop();
   await closeDb();
   process.exit(0);
 };

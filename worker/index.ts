@@ -1,11 +1,29 @@
 import { run, type Runner } from "graphile-worker";
+import pg from "pg";
 import { quietLogger } from "../db/migrate";
 import { export_run } from "./tasks/export_run";
 
 export const taskList = { export_run };
 
-/** Starts the graphile-worker runner; signals are the caller's to handle. */
-export function startWorker(connectionString: string, concurrency = 2): Promise<Runner> {
-  return run({ connectionString, concurrency, taskList, noHandleSignals: true, pollInterval: 1000, logger: quietLogger });
+export interface WorkerHandle {
+  runner: Runner;
+  stop(): Promise<void>;
 }
 
+/**
+ * Starts the graphile-worker runner on a pool of our own; signals are the
+ * caller's to handle. The pool's error listener keeps a connection the
+ * server drops (Ctrl-C reaches PostgreSQL too) from crashing the process.
+ */
+export async function startWorker(connectionString: string, concurrency = 2): Promise<WorkerHandle> {
+  const pgPool = new pg.Pool({ connectionString, max: concurrency + 2 });
+  pgPool.on("error", (error) => console.error(`[worker] connection closed: ${error.message}`));
+  const runner = await run({ pgPool, concurrency, taskList, noHandleSignals: true, pollInterval: 1000, logger: quietLogger });
+  return {
+    runner,
+    async stop() {
+      await runner.stop().catch(() => {});
+      await pgPool.end().catch(() => {});
+    },
+  };
+}

@@ -117,8 +117,10 @@ export type ExportFormat = "ndjson" | "csv" | "both";
 export interface ExportTable {
   id: Generated<string>;
   tenant_id: string;
+  organization_id: string;
   requested_by_user_id: string | null;
   scope: ColumnType<ExportScope, string, string>;
+  filters: ColumnType<ExportFilters, string | undefined, string>;
   data_types: string[];
   format: ExportFormat;
   status: Generated<ExportStatus>;
@@ -131,9 +133,39 @@ export interface ExportTable {
   created_at: CreatedAt;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
+  heartbeat_at: Timestamp | null;
 }
 
-export type ExportScope = { type: "tenant" };
+export type ExportScope =
+  | { type: "tenant" }
+  | { type: "project"; projectId: string }
+  | { type: "app"; projectId: string; appIds: string[] }
+  | { type: "organization" };
+
+/** The date range as asked (preset or dates) and as resolved when the export was created; `to` is exclusive. */
+export interface ExportFilters {
+  preset?: string;
+  from?: string;
+  to?: string;
+}
+
+export interface ExportProjectLockTable {
+  project_id: string;
+  export_id: string;
+}
+
+export interface AuditEventTable {
+  id: ColumnType<string, never, never>;
+  organization_id: string;
+  tenant_id: string;
+  actor_user_id: string | null;
+  actor_label: string;
+  action: string;
+  subject_type: string;
+  subject_id: string;
+  details: ColumnType<Record<string, unknown>, string | undefined, never>;
+  created_at: CreatedAt;
+}
 
 export interface ManifestFile {
   name: string;
@@ -147,6 +179,7 @@ export interface ExportManifest {
   exportId: string;
   tenantId: string;
   scope: ExportScope;
+  filters: ExportFilters;
   dataTypes: string[];
   format: ExportFormat;
   snapshotAt: string;
@@ -168,6 +201,8 @@ export interface Database {
   hsi_record: HsiRecordTable;
   lab_result: LabResultTable;
   export: ExportTable;
+  export_project_lock: ExportProjectLockTable;
+  audit_event: AuditEventTable;
 }
 
 export type Export = Selectable<ExportTable>;

@@ -14,6 +14,16 @@ export interface TenantContext {
   ability: AppAbility;
 }
 
+/** Who is asking, as the export functions and the audit trail need it. */
+export function requesterOf(ctx: TenantContext) {
+  return {
+    tenantId: ctx.tenant.id,
+    organizationId: ctx.org.id,
+    actor: { userId: ctx.user.id, label: ctx.user.name },
+    ability: ctx.ability,
+  };
+}
+
 export interface PermissionDenied {
   denied: true;
   title: string;

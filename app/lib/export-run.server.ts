@@ -4,42 +4,23 @@ import type { PoolClient } from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import { getCopyPool, getDb } from "../../db/client";
 import type { Export, ExportManifest, ManifestFile } from "../../db/schema";
+import { recordExportEvent, SYSTEM } from "./audit.server";
 import { FileStats } from "./export-archive.server";
+import { copyStatement, countStatement, DATA_TYPE_SPECS, type DataType, type ExportTarget } from "./export-columns.server";
 import { getStorage } from "./storage.server";
 
 export const GENERATOR = "exportal/0.1.0";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * The columns that leave the database, per data type, as NDJSON objects.
- * A column is exported only once someone adds it here on purpose.
- */
-const NDJSON_SELECT: Record<string, { table: string; object: string; order: string }> = {
-  hsi_records: {
-    table: "hsi_record",
-    object: `json_build_object('id', id, 'project_id', project_id, 'app_id', app_id, 'participant_id', participant_id,
-      'recorded_at', recorded_at, 'metric', metric, 'value', value, 'unit', unit, 'payload', payload)`,
-    order: "recorded_at, id",
-  },
-};
+const TICK_MS = 1000;
 
 /** A failure whose message is fit to show the person who asked for the export. */
 export class ExportFailure extends Error {}
+/** The export was cancelled while it ran. */
+class ExportCancelled extends Error {}
 
-function ndjsonCopy(dataType: string, tenantId: string): string {
-  const spec = NDJSON_SELECT[dataType];
-  if (!spec || !UUID.test(tenantId)) throw new ExportFailure(`Unknown data type ${dataType}.`);
-  // COPY takes no bind parameters; the tenant id is a validated UUID literal.
-  // CSV with quote and delimiter bytes that JSON text never holds copies each
-  // JSON object verbatim, one per line.
-  return `COPY (SELECT ${spec.object}::text FROM ${spec.table} WHERE tenant_id = '${tenantId}' ORDER BY ${spec.order})
-    TO STDOUT WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')`;
-}
-
-async function countRows(client: PoolClient, dataType: string, tenantId: string): Promise<number> {
-  const spec = NDJSON_SELECT[dataType];
-  const { rows } = await client.query(`SELECT count(*)::bigint AS n FROM ${spec.table} WHERE tenant_id = $1`, [tenantId]);
-  return Number(rows[0].n);
+/** Connection losses, shutdowns, serialization failures and deadlocks pass; the job is retried. */
+export function isTransient(error: unknown): boolean {
+  const code = (error as { code?: string })?.code ?? "";
+  return code.startsWith("08") || ["57P01", "57P02", "57P03", "40001", "40P01", "53300", "ECONNREFUSED", "ECONNRESET"].includes(code);
 }
 
 /** Runs `work` inside one REPEATABLE READ READ ONLY transaction: every query sees the same snapshot. */
@@ -58,89 +39,121 @@ async function inSnapshot<T>(work: (client: PoolClient) => Promise<T>): Promise<
   }
 }
 
+function filesOf(exp: Export): { dataType: DataType; format: "ndjson" | "csv" }[] {
+  const formats = exp.format === "both" ? (["ndjson", "csv"] as const) : [exp.format];
+  return (exp.data_types as DataType[]).flatMap((dataType) => formats.map((format) => ({ dataType, format })));
+}
+
 /**
- * Writes the export's archive inside one REPEATABLE READ snapshot, so every
- * file and the counts agree to the same moment, and publishes it only after
- * each file's line count matched the snapshot's row count.
+ * Writes the export's archive inside one snapshot, so every file and every
+ * count agree to the same moment, and publishes it only when each file's rows
+ * equal the snapshot's count. `tick` runs about once a second with the rows
+ * done; it throws to stop the export.
  */
-async function writeArchive(exp: Export, onProgress: (rowsDone: number, rowsExpected: number) => void) {
+async function writeArchive(exp: Export, tick: (rowsDone: number, rowsExpected: number) => Promise<void>) {
   const key = `exports/${exp.tenant_id}/${exp.id}.zip`;
-  let manifest: ExportManifest | undefined;
+  const target: ExportTarget = { tenantId: exp.tenant_id, organizationId: exp.organization_id, scope: exp.scope, filters: exp.filters };
+  let manifest!: ExportManifest;
   let rowsDone = 0;
   const bytes = await getStorage().put(key, async (out) => {
     await inSnapshot(async (client) => {
       const { rows: [{ snapshot_at }] } = await client.query("SELECT now() AS snapshot_at");
-      const expected = new Map<string, number>();
-      for (const type of exp.data_types) expected.set(type, await countRows(client, type, exp.tenant_id));
-      const rowsExpected = [...expected.values()].reduce((a, b) => a + b, 0);
-      onProgress(0, rowsExpected);
+      const expected = new Map<DataType, number>();
+      for (const type of exp.data_types as DataType[]) {
+        if (!(type in DATA_TYPE_SPECS)) throw new ExportFailure(`Unknown data type ${type}.`);
+        expected.set(type, Number((await client.query(countStatement(type, target))).rows[0].n));
+      }
+      const files = filesOf(exp);
+      const rowsExpected = files.reduce((sum, f) => sum + expected.get(f.dataType)!, 0);
+      await tick(0, rowsExpected);
 
       const archive = new ZipArchive({ zlib: { level: 6 } });
       const written = pipeline(archive, out);
-      const files: ManifestFile[] = [];
-      for (const type of exp.data_types) {
+      written.catch(() => {}); // surfaced below, or by the failure that stopped the export
+      const entries: ManifestFile[] = [];
+      for (const { dataType, format } of files) {
+        const name = `${dataType}.${format}`;
         const stats = new FileStats();
-        const name = `${type}.ndjson`;
-        const progress = setInterval(() => onProgress(rowsDone + stats.rows, rowsExpected), 1000);
+        const copy = client.query(copyTo(copyStatement(dataType, format, target)));
+        let stopped: unknown;
+        const timer = setInterval(() => {
+          tick(rowsDone + copy.rowCount, rowsExpected).catch((error) => {
+            stopped = error;
+            copy.destroy(error);
+          });
+        }, TICK_MS);
         try {
           archive.append(stats, { name });
-          await pipeline(client.query(copyTo(ndjsonCopy(type, exp.tenant_id))), stats);
+          await pipeline(copy, stats);
+        } catch (error) {
+          throw stopped ?? error;
         } finally {
-          clearInterval(progress);
+          clearInterval(timer);
         }
-        if (stats.rows !== expected.get(type)) {
-          throw new Error(`${name}: wrote ${stats.rows} rows, snapshot holds ${expected.get(type)}`);
+        if (copy.rowCount !== expected.get(dataType)) {
+          throw new Error(`${name}: wrote ${copy.rowCount} rows, the snapshot holds ${expected.get(dataType)}`);
         }
-        rowsDone += stats.rows;
-        files.push({ name, dataType: type, format: "ndjson", rows: stats.rows, bytes: stats.bytes, sha256: stats.sha256() });
+        rowsDone += copy.rowCount;
+        entries.push({ name, dataType, format, rows: copy.rowCount, bytes: stats.bytes, sha256: stats.sha256() });
       }
       manifest = {
         exportId: exp.id,
         tenantId: exp.tenant_id,
         scope: exp.scope,
+        filters: exp.filters,
         dataTypes: exp.data_types,
         format: exp.format,
         snapshotAt: new Date(snapshot_at).toISOString(),
         generator: GENERATOR,
-        files,
+        files: entries,
       };
       archive.append(JSON.stringify(manifest, null, 2) + "\n", { name: "manifest.json" });
       await archive.finalize();
       await written;
     });
   });
-  return { key, bytes, manifest: manifest!, rowsDone };
+  return { key, bytes, manifest, rowsDone };
+}
+
+export interface RunOptions {
+  /** False on the job's last attempt: a transient error then fails the export instead of retrying. */
+  mayRetry: boolean;
 }
 
 /**
  * Runs one export to the end: claims it, writes and publishes its archive and
  * marks it done, or records a failure a person can act on. An export that is
  * no longer pending or running (cancelled, done) is left alone, so a job that
- * runs twice does no harm.
+ * runs twice does no harm. Transient database errors are thrown for
+ * graphile-worker to retry while `mayRetry`.
  */
-export async function runExport(exportId: string): Promise<void> {
+export async function runExport(exportId: string, { mayRetry }: RunOptions = { mayRetry: false }): Promise<void> {
   const db = getDb();
   const exp = await db
     .updateTable("export")
-    .set({ status: "running", started_at: new Date(), rows_done: 0, error: null })
+    .set({ status: "running", started_at: new Date(), heartbeat_at: new Date(), rows_done: 0, error: null })
     .where("id", "=", exportId)
     .where("status", "in", ["pending", "running"])
     .returningAll()
     .executeTakeFirst();
   if (!exp) return;
+  await recordExportEvent(db, exp, "started", SYSTEM);
 
-  let progressWrite = Promise.resolve();
-  const onProgress = (rowsDone: number, rowsExpected: number) => {
-    progressWrite = progressWrite.then(async () => {
-      await db.updateTable("export").set({ rows_done: rowsDone, rows_expected: rowsExpected })
-        .where("id", "=", exportId).where("status", "=", "running").execute();
-    });
+  // Progress and heartbeat, about once a second; a cancelled export stops here.
+  const tick = async (rowsDone: number, rowsExpected: number) => {
+    const updated = await db
+      .updateTable("export")
+      .set({ rows_done: rowsDone, rows_expected: rowsExpected, heartbeat_at: new Date() })
+      .where("id", "=", exportId)
+      .where("status", "=", "running")
+      .returning("id")
+      .executeTakeFirst();
+    if (!updated) throw new ExportCancelled();
   };
 
   try {
-    const result = await writeArchive(exp, onProgress);
-    await progressWrite;
-    await db
+    const result = await writeArchive(exp, tick);
+    const done = await db
       .updateTable("export")
       .set({
         status: "done",
@@ -153,18 +166,33 @@ export async function runExport(exportId: string): Promise<void> {
       })
       .where("id", "=", exportId)
       .where("status", "=", "running")
-      .execute();
+      .returningAll()
+      .executeTakeFirst();
+    if (done) {
+      await recordExportEvent(db, done, "done", SYSTEM, { rows: result.rowsDone, bytes: result.bytes });
+    } else {
+      // Cancelled between the last row and publishing: the archive must not outlive it.
+      await getStorage().remove(result.key);
+    }
   } catch (error) {
-    await progressWrite.catch(() => {});
-    const message = error instanceof ExportFailure
-      ? error.message
-      : "The export could not be completed because of an internal error. Try again; if it fails again, contact support.";
+    if (error instanceof ExportCancelled) return;
+    if (isTransient(error) && mayRetry) throw error;
+    const message =
+      error instanceof ExportFailure
+        ? error.message
+        : isTransient(error)
+          ? "The database was unavailable while the export ran, and retries did not help. Try again in a few minutes."
+          : (error as { code?: string })?.code === "EACCES" || (error as { code?: string })?.code === "ENOSPC"
+            ? "The archive could not be written to storage (no permission or no space left). Ask an administrator to check the archive storage, then try again."
+            : "The export could not be completed because of an internal error. Try again; if it fails again, contact support.";
     console.error(`export ${exportId} failed:`, error);
-    await db
+    const failed = await db
       .updateTable("export")
       .set({ status: "failed", error: message, finished_at: new Date() })
       .where("id", "=", exportId)
       .where("status", "=", "running")
-      .execute();
+      .returningAll()
+      .executeTakeFirst();
+    if (failed) await recordExportEvent(db, failed, "failed", SYSTEM, { message });
   }
 }

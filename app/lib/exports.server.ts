@@ -1,58 +1,171 @@
 import { sql } from "kysely";
-import { z } from "zod";
+import type { z } from "zod";
 import type { DB } from "../../db/client";
-import type { Export } from "../../db/schema";
+import type { Export, ExportFilters, ExportScope } from "../../db/schema";
+import { recordExportEvent, type AuditActor } from "./audit.server";
 import { AppError } from "./errors";
+import { exportRequestSchema, type ExportRequest, type ValidExportRequest } from "./export-request";
+import { can, type AppAbility } from "./permissions";
 
-export const DATA_TYPES = ["hsi_records"] as const;
-export const FORMATS = ["ndjson"] as const;
+export interface Requester {
+  tenantId: string;
+  organizationId: string;
+  actor: AuditActor;
+  ability: AppAbility;
+}
 
-/** What a person or program may ask for. The export engine issue widens scopes, types and formats. */
-export const createExportInput = z.object({
-  scope: z.object({ type: z.literal("tenant") }).default({ type: "tenant" }),
-  dataTypes: z.array(z.enum(DATA_TYPES)).min(1, "Choose at least one data type.").default(["hsi_records"]),
-  format: z.enum(FORMATS).default("ndjson"),
-});
-export type CreateExportInput = z.input<typeof createExportInput>;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DAY = 86_400_000;
+const PRESET_DAYS: Record<string, number> = { last_7_days: 7, last_30_days: 30, last_90_days: 90, last_year: 365 };
 
 function fieldErrors(error: z.ZodError): Record<string, string> {
   const errors: Record<string, string> = {};
   for (const issue of error.issues) {
-    const field = issue.path.join(".") || "request";
+    const field = issue.path.map(String).join(".") || "request";
     errors[field] ??= issue.message;
   }
   return errors;
 }
 
+function invalid(field: string, message: string): AppError {
+  return new AppError("INVALID_REQUEST", message, { fieldErrors: { [field]: message } });
+}
+
+/** A date alone means midnight UTC of that day. */
+function toInstant(value: string): string {
+  return new Date(value.length === 10 ? `${value}T00:00:00Z` : value).toISOString();
+}
+
+/** Resolves a preset to dates at request time; explicit dates win over a preset. `to` is exclusive. */
+export function resolveDateRange(range: ValidExportRequest["dateRange"], now = new Date()): ExportFilters {
+  const filters: ExportFilters = {};
+  if (range.preset) {
+    filters.preset = range.preset;
+    const days = PRESET_DAYS[range.preset];
+    if (days) filters.from = new Date(now.getTime() - days * DAY).toISOString();
+  }
+  if (range.from) filters.from = toInstant(range.from);
+  if (range.to) filters.to = toInstant(range.to);
+  if (filters.from && filters.to && filters.from >= filters.to) {
+    throw invalid("dateRange.to", "“To” must be after “From” (From is included, To is not).");
+  }
+  return filters;
+}
+
+/** Checks that the scope's project and apps exist in the requester's tenant. */
+async function checkScope(db: DB, requester: Requester, scope: ValidExportRequest["scope"]): Promise<ExportScope> {
+  if (scope.type === "organization") {
+    if (!can(requester.ability, "org.exports.create")) {
+      throw new AppError("FORBIDDEN", "Only organization owners and admins may export the entire organization.");
+    }
+    return scope;
+  }
+  if (scope.type === "tenant") return scope;
+  const project = UUID.test(scope.projectId)
+    ? await db.selectFrom("project").select("id").where("tenant_id", "=", requester.tenantId).where("id", "=", scope.projectId).executeTakeFirst()
+    : undefined;
+  if (!project) throw invalid("scope.projectId", "That project is not in this tenant.");
+  if (scope.type === "project") return { type: "project", projectId: project.id };
+
+  const appIds = [...new Set(scope.appIds)];
+  const found = appIds.every((a) => UUID.test(a))
+    ? await db.selectFrom("app").select("id").where("project_id", "=", project.id).where("id", "in", appIds).execute()
+    : [];
+  if (found.length !== appIds.length) throw invalid("scope.appIds", "One or more of the apps are not in that project.");
+  return { type: "app", projectId: project.id, appIds: appIds.sort() };
+}
+
+/** The projects an export of this scope covers, for the one-active-export-per-project rule. */
+function coveredProjects(db: DB, requester: Requester, scope: ExportScope) {
+  let query = db.selectFrom("project").select("id");
+  if (scope.type === "organization") {
+    query = query.where("tenant_id", "in", db.selectFrom("tenant").select("id").where("organization_id", "=", requester.organizationId));
+  } else {
+    query = query.where("tenant_id", "=", requester.tenantId);
+  }
+  if (scope.type === "project" || scope.type === "app") query = query.where("id", "=", scope.projectId);
+  // A fixed order keeps concurrent exports from taking their locks in opposite orders.
+  return query.orderBy("id");
+}
+
+async function conflictError(db: DB, requester: Requester, scope: ExportScope): Promise<AppError> {
+  const running = await db
+    .selectFrom("export_project_lock as l")
+    .innerJoin("export as e", "e.id", "l.export_id")
+    .innerJoin("project as p", "p.id", "l.project_id")
+    .where("l.project_id", "in", coveredProjects(db, requester, scope))
+    .select(["e.id", "e.tenant_id", "p.name"])
+    .executeTakeFirst();
+  const visible = running && running.tenant_id === requester.tenantId;
+  const message = running
+    ? `Another export is in progress for project ${running.name}${visible ? ` (export ${running.id})` : " (an organization-wide export)"}. Wait for it to finish or cancel it, then try again.`
+    : "Another export is in progress. Wait for it to finish, then try again.";
+  return new AppError("CONFLICT", message, visible ? { exportId: running.id } : {});
+}
+
+const isUniqueViolation = (e: unknown) => (e as { code?: string })?.code === "23505";
+
 /**
- * Validates and stores an export request and enqueues its job in the same
- * transaction, so a job never exists without its export nor the other way round.
+ * Creates an export for the portal and the API alike: validates the request,
+ * stores the export, takes its projects' locks and enqueues its job in one
+ * transaction. At most one pending or running export covers a project; the
+ * database's primary key on the lock table decides races.
  */
-export async function createExport(
-  db: DB,
-  requester: { tenantId: string; userId: string | null },
-  input: CreateExportInput,
-): Promise<Export> {
-  const parsed = createExportInput.safeParse(input);
+export async function createExport(db: DB, requester: Requester, input: ExportRequest | unknown): Promise<Export> {
+  const parsed = exportRequestSchema.safeParse(input ?? {});
   if (!parsed.success) {
     throw new AppError("INVALID_REQUEST", "The export request is not valid.", { fieldErrors: fieldErrors(parsed.error) });
   }
   const request = parsed.data;
-  return db.transaction().execute(async (trx) => {
-    const created = await trx
-      .insertInto("export")
-      .values({
-        tenant_id: requester.tenantId,
-        requested_by_user_id: requester.userId,
-        scope: JSON.stringify(request.scope),
-        data_types: request.dataTypes,
-        format: request.format,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await sql`select graphile_worker.add_job('export_run', json_build_object('exportId', ${created.id}::text), max_attempts := 5)`.execute(trx);
-    return created;
-  });
+  const filters = resolveDateRange(request.dateRange);
+  const scope = await checkScope(db, requester, request.scope);
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const created = await trx
+        .insertInto("export")
+        .values({
+          tenant_id: requester.tenantId,
+          organization_id: requester.organizationId,
+          requested_by_user_id: requester.actor.userId,
+          scope: JSON.stringify(scope),
+          filters: JSON.stringify(filters),
+          data_types: request.dataTypes,
+          format: request.format,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await trx
+        .insertInto("export_project_lock")
+        .columns(["project_id", "export_id"])
+        .expression(coveredProjects(trx, requester, scope).select(sql<string>`${created.id}::uuid`.as("export_id")))
+        .execute();
+      await sql`select graphile_worker.add_job('export_run', json_build_object('exportId', ${created.id}::text), max_attempts := 5)`.execute(trx);
+      await recordExportEvent(trx, created, "requested", requester.actor, { scope, filters, dataTypes: request.dataTypes, format: request.format });
+      return created;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw await conflictError(db, requester, scope);
+    throw error;
+  }
+}
+
+/**
+ * Cancels a pending or running export of the tenant. A running one notices
+ * within about a second and stops without publishing an archive.
+ */
+export async function cancelExport(db: DB, requester: Omit<Requester, "ability">, id: string): Promise<Export> {
+  const exp = await getExport(db, requester.tenantId, id);
+  if (!exp) throw new AppError("NOT_FOUND", "No such export.");
+  const cancelled = await db
+    .updateTable("export")
+    .set({ status: "cancelled", finished_at: new Date() })
+    .where("id", "=", exp.id)
+    .where("status", "in", ["pending", "running"])
+    .returningAll()
+    .executeTakeFirst();
+  if (!cancelled) throw new AppError("CONFLICT", `This export is already ${exp.status} and cannot be cancelled.`);
+  await recordExportEvent(db, cancelled, "cancelled", requester.actor);
+  return cancelled;
 }
 
 export interface ExportListItem extends Export {
@@ -72,8 +185,6 @@ export async function listExports(db: DB, tenantId: string, limit = 50): Promise
     .limit(limit)
     .execute();
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** One export of the tenant; undefined for an unknown id or another tenant's export alike. */
 export async function getExport(db: DB, tenantId: string, id: string): Promise<ExportListItem | undefined> {

@@ -3,10 +3,11 @@ import { Form, Link, useActionData, useLoaderData, useNavigation, useRevalidator
 import { useEffect } from "react";
 import { ExportProgress, StatusBadge } from "~/components/ExportStatus";
 import { Time } from "~/components/Time";
-import { requireTenant } from "~/lib/access.server";
+import { notFound, requesterOf, requirePermission, requireTenant } from "~/lib/access.server";
 import { getDb } from "~/lib/db.server";
 import { AppError } from "~/lib/errors";
-import { createExport, listExports } from "~/lib/exports.server";
+import { exportRequestFromForm } from "~/lib/export-request";
+import { cancelExport, createExport, listExports } from "~/lib/exports.server";
 import { formatBytes, formatCount } from "~/lib/format";
 import { can } from "~/lib/permissions";
 
@@ -24,13 +25,25 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
-  const ctx = await requireTenant(request, params, "data.exports.create");
+  const ctx = await requireTenant(request, params);
+  const form = await request.formData().catch(() => null);
+  const intent = form?.get("intent") ?? "create";
+  requirePermission(ctx, intent === "cancel" ? "data.exports.cancel" : "data.exports.create");
+  if (!form) return data({ ok: false as const, error: "Send the form as a web form.", fieldErrors: {}, exportId: undefined }, { status: 400 });
   try {
-    const created = await createExport(getDb(), { tenantId: ctx.tenant.id, userId: ctx.user.id }, {});
+    if (intent === "cancel") {
+      const cancelled = await cancelExport(getDb(), requesterOf(ctx), String(form.get("exportId") ?? ""));
+      return data({ ok: true as const, exportId: cancelled.id }, { status: 200 });
+    }
+    const created = await createExport(getDb(), requesterOf(ctx), exportRequestFromForm(form));
     return data({ ok: true as const, exportId: created.id }, { status: 201 });
   } catch (error) {
-    if (error instanceof AppError) return data({ ok: false as const, error: error.message }, { status: error.status });
-    throw error;
+    if (!(error instanceof AppError)) throw error;
+    if (error.code === "NOT_FOUND") throw notFound();
+    return data(
+      { ok: false as const, error: error.message, fieldErrors: error.details.fieldErrors ?? {}, exportId: error.details.exportId as string | undefined },
+      { status: error.status },
+    );
   }
 }
 

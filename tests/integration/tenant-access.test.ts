@@ -11,7 +11,7 @@ import * as members from "../../app/routes/o.$org.t.$tenant.members";
 import * as projects from "../../app/routes/o.$org.t.$tenant.projects";
 import * as switcher from "../../app/routes/switch";
 import { createExport } from "../../app/lib/exports.server";
-import { callRoute, makeRequest, signIn } from "../setup/routes";
+import { callRoute, makeRequest, requesterFor, signIn } from "../setup/routes";
 
 const PROD = { org: "acme-health", tenant: "production" };
 const STAGING = { org: "acme-health", tenant: "staging" };
@@ -37,7 +37,7 @@ beforeAll(async () => {
     signIn("production-viewer@acme.test"),
     signIn("owner@acme.test"),
   ]);
-  stagingExportId = (await createExport(getDb(), { tenantId: await tenantId("staging"), userId: null }, {})).id;
+  stagingExportId = (await createExport(getDb(), await requesterFor("staging-admin@acme.test", "staging"), {})).id;
 });
 
 describe("organization and tenant selection", () => {

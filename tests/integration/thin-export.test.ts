@@ -21,7 +21,7 @@ beforeAll(async () => {
   editor = await signIn("production-editor@acme.test");
 });
 
-describe("the thin export: tenant scope, HSI records, NDJSON", () => {
+describe("the default export: tenant scope, HSI records and lab results, NDJSON", () => {
   it("goes from Pending through the worker to Done, and the archive holds exactly the tenant's rows", async () => {
     const created = await callRoute(exportsPage.action, makeRequest("/o/acme-health/t/production/exports", { cookie: editor, method: "POST" }), PROD);
     expect(created.status).toBe(201);
@@ -42,7 +42,8 @@ describe("the thin export: tenant scope, HSI records, NDJSON", () => {
       select h.id::text, recorded_at, value, payload, metric from hsi_record h join tenant t on t.id = h.tenant_id
       where t.slug = 'production' order by recorded_at, h.id`.execute(getDb());
     expect(source.length).toBeGreaterThan(1000);
-    expect(Number(done.rows_done)).toBe(source.length);
+    const labs = await sql<{ n: number }>`select count(*)::int as n from lab_result l join tenant t on t.id = l.tenant_id where t.slug = 'production'`.execute(getDb());
+    expect(Number(done.rows_done)).toBe(source.length + labs.rows[0].n);
 
     // Download through the route, as the user would, and open the zip.
     const res = await download.loader({
@@ -55,14 +56,17 @@ describe("the thin export: tenant scope, HSI records, NDJSON", () => {
     const zipBytes = Buffer.from(await res.arrayBuffer());
     expect(zipBytes.length).toBe(Number(done.archive_bytes));
     const entries = await readZip(zipBytes);
-    expect([...entries.keys()].sort()).toEqual(["hsi_records.ndjson", "manifest.json"]);
+    expect([...entries.keys()].sort()).toEqual(["hsi_records.ndjson", "lab_results.ndjson", "manifest.json"]);
 
     const ndjson = entries.get("hsi_records.ndjson")!;
     const manifest = JSON.parse(entries.get("manifest.json")!.toString());
     expect(manifest.exportId).toBe(id);
+    const labNdjson = entries.get("lab_results.ndjson")!;
     expect(manifest.files).toEqual([
       { name: "hsi_records.ndjson", dataType: "hsi_records", format: "ndjson", rows: source.length, bytes: ndjson.length, sha256: sha256(ndjson) },
+      { name: "lab_results.ndjson", dataType: "lab_results", format: "ndjson", rows: labs.rows[0].n, bytes: labNdjson.length, sha256: sha256(labNdjson) },
     ]);
+    expect(labNdjson.toString().trim().split("\n").length).toBe(labs.rows[0].n);
     expect(new Date(manifest.snapshotAt).toISOString()).toBe(manifest.snapshotAt);
 
     const lines = ndjson.toString("utf8").split("\n");

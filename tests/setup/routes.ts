@@ -14,8 +14,10 @@ export async function signIn(email: string, password = DEMO_PASSWORD): Promise<s
 export function makeRequest(path: string, init: { cookie?: string; method?: string; form?: Record<string, string> } = {}): Request {
   const headers = new Headers();
   if (init.cookie) headers.set("Cookie", init.cookie);
-  const body = init.form ? new URLSearchParams(init.form) : undefined;
-  return new Request(ORIGIN + path, { method: init.method ?? (body ? "POST" : "GET"), headers, body });
+  const method = init.method ?? (init.form ? "POST" : "GET");
+  // A browser posts a form even when it has no fields.
+  const body = init.form || method === "POST" ? new URLSearchParams(init.form) : undefined;
+  return new Request(ORIGIN + path, { method, headers, body });
 }
 
 export interface RouteResult {
@@ -51,4 +53,11 @@ export async function callRoute(fn: RouteFn, request: Request, params: Record<st
   }
   if (outcome instanceof Error) throw outcome;
   return { status: 200, headers: new Headers(), data: outcome };
+}
+
+/** The requester a signed-in user is in one tenant, resolved by the same helper the routes use. */
+export async function requesterFor(email: string, tenant: string, org = "acme-health") {
+  const { requesterOf, requireTenant } = await import("../../app/lib/access.server");
+  const cookie = await signIn(email);
+  return requesterOf(await requireTenant(makeRequest(`/o/${org}/t/${tenant}/exports`, { cookie }), { org, tenant }));
 }

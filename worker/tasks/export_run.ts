@@ -5,7 +5,7 @@ import { runExport } from "../../app/lib/export-run.server";
 const payload = z.object({ exportId: z.uuid() });
 
 /** Job payloads are untrusted: validate, then re-read everything from the database. */
-export const export_run: Task = async (raw) => {
+export const export_run: Task = async (raw, helpers) => {
   const { exportId } = payload.parse(raw);
-  await runExport(exportId);
+  await runExport(exportId, { mayRetry: helpers.job.attempts < helpers.job.max_attempts });
 };

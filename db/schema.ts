@@ -119,8 +119,8 @@ export interface ExportTable {
   tenant_id: string;
   organization_id: string;
   requested_by_user_id: string | null;
-  scope: ColumnType<ExportScope, string, string>;
-  filters: ColumnType<ExportFilters, string | undefined, string>;
+  scope: ColumnType<ExportScope, ExportScope, ExportScope>;
+  filters: ColumnType<ExportFilters, ExportFilters | undefined, ExportFilters>;
   data_types: string[];
   format: ExportFormat;
   status: Generated<ExportStatus>;
@@ -128,7 +128,7 @@ export interface ExportTable {
   rows_expected: NullableInt8;
   archive_key: string | null;
   archive_bytes: NullableInt8;
-  manifest: ColumnType<ExportManifest | null, string | null, string | null>;
+  manifest: ColumnType<ExportManifest | null, ExportManifest | null, ExportManifest | null>;
   error: string | null;
   created_at: CreatedAt;
   started_at: Timestamp | null;
@@ -163,7 +163,7 @@ export interface AuditEventTable {
   action: string;
   subject_type: string;
   subject_id: string;
-  details: ColumnType<Record<string, unknown>, string | undefined, never>;
+  details: ColumnType<Record<string, unknown>, Record<string, unknown> | undefined, never>;
   created_at: CreatedAt;
 }
 
@@ -187,6 +187,8 @@ export interface ExportManifest {
   files: ManifestFile[];
 }
 
+// jsonb columns take plain values: postgres.js serializes them itself, so a
+// JSON.stringify'd string would be stored as a JSON string.
 export interface Database {
   user: UserTable;
   account: AccountTable;

@@ -28,7 +28,7 @@ export async function recordExportEvent(
       action: `export.${action}`,
       subject_type: "export",
       subject_id: exp.id,
-      details: JSON.stringify(details),
+      details,
     })
     .execute();
 }

@@ -77,7 +77,9 @@ async function writeArchive(exp: Export, tick: (rowsDone: number, rowsExpected: 
         const copy = client.query(copyTo(copyStatement(dataType, format, target)));
         let stopped: unknown;
         const timer = setInterval(() => {
-          tick(rowsDone + copy.rowCount, rowsExpected).catch((error) => {
+          // COPY reports its row count only at the end; lines are close enough for progress.
+          const linesDone = Math.max(0, stats.rows - (format === "csv" ? 1 : 0));
+          tick(rowsDone + linesDone, rowsExpected).catch((error) => {
             stopped = error;
             copy.destroy(error);
           });
@@ -161,7 +163,7 @@ export async function runExport(exportId: string, { mayRetry }: RunOptions = { m
         rows_expected: result.rowsDone,
         archive_key: result.key,
         archive_bytes: result.bytes,
-        manifest: JSON.stringify(result.manifest),
+        manifest: result.manifest,
         finished_at: new Date(),
       })
       .where("id", "=", exportId)

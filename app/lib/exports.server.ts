@@ -127,8 +127,8 @@ export async function createExport(db: DB, requester: Requester, input: ExportRe
           tenant_id: requester.tenantId,
           organization_id: requester.organizationId,
           requested_by_user_id: requester.actor.userId,
-          scope: JSON.stringify(scope),
-          filters: JSON.stringify(filters),
+          scope,
+          filters,
           data_types: request.dataTypes,
           format: request.format,
         })

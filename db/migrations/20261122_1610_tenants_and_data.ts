@@ -65,7 +65,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
     create table hsi_record (
       id bigint generated always as identity primary key,
-      tenant_id uuid not null references tenant (id) on delete cascade,
+      tenant_id uuid not null, -- the tenant is checked through the app's key below
       project_id uuid not null,
       app_id uuid not null,
       participant_id uuid not null,
@@ -82,7 +82,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
     create table lab_result (
       id bigint generated always as identity primary key,
-      tenant_id uuid not null references tenant (id) on delete cascade,
+      tenant_id uuid not null, -- the tenant is checked through the app's key below
       project_id uuid not null,
       app_id uuid not null,
       participant_id uuid not null,

@@ -75,6 +75,12 @@ describe("in a real browser", () => {
     expect(manifest.files[0].rows).toBe(lines.length);
     expect(lines.length).toBeGreaterThan(1000);
 
+    // The detail page lists the manifest's files with their checksums.
+    await row.getByRole("link").first().click();
+    await page.waitForURL(`${app.url}/o/acme-health/t/production/exports/${exportId}`);
+    await page.getByText(manifest.files[0].sha256).waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, "export-detail.png"), fullPage: true });
+
     await page.getByLabel("Account: Production Editor").click();
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/\/sign-in/);

@@ -1,0 +1,23 @@
+import { runOnce } from "graphile-worker";
+import { databaseUrl, getDb } from "../../db/client";
+import { getStorage } from "../../app/lib/storage.server";
+import { taskList } from "../../worker/index";
+import { readZip } from "./zip";
+
+/** Runs every queued job with the real worker task list, as a worker process would. */
+export async function runQueuedJobs(): Promise<void> {
+  await runOnce({ connectionString: databaseUrl(), taskList });
+}
+
+export async function exportRow(id: string) {
+  return getDb().selectFrom("export").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+}
+
+/** The published archive of a done export, opened. */
+export async function openArchive(id: string): Promise<Map<string, Buffer>> {
+  const row = await exportRow(id);
+  if (row.status !== "done" || !row.archive_key) throw new Error(`export ${id} is ${row.status}: ${row.error}`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of getStorage().read(row.archive_key)) chunks.push(chunk as Buffer);
+  return readZip(Buffer.concat(chunks));
+}

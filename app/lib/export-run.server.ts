@@ -184,7 +184,7 @@ export async function runExport(exportId: string, { mayRetry }: RunOptions = { m
         ? error.message
         : isTransient(error)
           ? "The database was unavailable while the export ran, and retries did not help. Try again in a few minutes."
-          : (error as { code?: string })?.code === "EACCES" || (error as { code?: string })?.code === "ENOSPC"
+          : ["EACCES", "EPERM", "ENOSPC", "ENOTDIR", "EROFS"].includes((error as { code?: string })?.code ?? "")
             ? "The archive could not be written to storage (no permission or no space left). Ask an administrator to check the archive storage, then try again."
             : "The export could not be completed because of an internal error. Try again; if it fails again, contact support.";
     console.error(`export ${exportId} failed:`, error);

@@ -134,6 +134,8 @@ export interface ExportTable {
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
   heartbeat_at: Timestamp | null;
+  /** When the download link stops working and the archive is removed. */
+  expires_at: Timestamp | null;
 }
 
 export type ExportScope =

@@ -1,9 +1,13 @@
 import { run, type Runner } from "graphile-worker";
 import pg from "pg";
 import { quietLogger } from "../db/migrate";
+import { export_retention } from "./tasks/export_retention";
 import { export_run } from "./tasks/export_run";
 
-export const taskList = { export_run };
+export const taskList = { export_run, export_retention };
+
+// Every ten minutes; graphile-worker runs each slot once across all workers.
+const crontab = "*/10 * * * * export_retention";
 
 export interface WorkerHandle {
   runner: Runner;
@@ -18,7 +22,7 @@ export interface WorkerHandle {
 export async function startWorker(connectionString: string, concurrency = 2): Promise<WorkerHandle> {
   const pgPool = new pg.Pool({ connectionString, max: concurrency + 2 });
   pgPool.on("error", (error) => console.error(`[worker] connection closed: ${error.message}`));
-  const runner = await run({ pgPool, concurrency, taskList, noHandleSignals: true, pollInterval: 1000, logger: quietLogger });
+  const runner = await run({ pgPool, concurrency, taskList, crontab, noHandleSignals: true, pollInterval: 1000, logger: quietLogger });
   return {
     runner,
     async stop() {

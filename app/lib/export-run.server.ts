@@ -7,6 +7,7 @@ import type { Export, ExportManifest, ManifestFile } from "../../db/schema";
 import { recordExportEvent, SYSTEM } from "./audit.server";
 import { FileStats } from "./export-archive.server";
 import { copyStatement, countStatement, DATA_TYPE_SPECS, type DataType, type ExportTarget } from "./export-columns.server";
+import { retentionConfig } from "./config.server";
 import { getStorage } from "./storage.server";
 
 export const GENERATOR = "exportal/0.1.0";
@@ -165,6 +166,7 @@ export async function runExport(exportId: string, { mayRetry }: RunOptions = { m
         archive_bytes: result.bytes,
         manifest: result.manifest,
         finished_at: new Date(),
+        expires_at: new Date(Date.now() + retentionConfig().linkTtlMs),
       })
       .where("id", "=", exportId)
       .where("status", "=", "running")

@@ -4,7 +4,9 @@ import { ExportProgress, StatusBadge } from "~/components/ExportStatus";
 import { Time } from "~/components/Time";
 import { notFound, requireTenant } from "~/lib/access.server";
 import { getDb } from "~/lib/db.server";
+import { listExportEvents } from "~/lib/audit.server";
 import { getExport } from "~/lib/exports.server";
+import { signedDownloadPath } from "~/lib/signed-links.server";
 import { formatBytes, formatCount } from "~/lib/format";
 import { can } from "~/lib/permissions";
 
@@ -14,16 +16,20 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.exports.read");
   const exp = await getExport(getDb(), ctx.tenant.id, params.id ?? "");
   if (!exp) throw notFound();
+  const canDownload = can(ctx.ability, "data.exports.download");
+  const linkLive = exp.status === "done" && exp.expires_at && exp.expires_at > new Date();
   return {
     base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
     tenant: ctx.tenant,
     exp,
-    canDownload: can(ctx.ability, "data.exports.download"),
+    canDownload,
+    signedLink: canDownload && linkLive ? new URL(signedDownloadPath(exp.id, exp.tenant_id, exp.expires_at!), request.url).href : null,
+    events: await listExportEvents(getDb(), ctx.tenant.id, exp.id),
   };
 }
 
 export default function ExportDetail() {
-  const { base, tenant, exp, canDownload } = useLoaderData<typeof loader>();
+  const { base, tenant, exp, canDownload, signedLink, events } = useLoaderData<typeof loader>();
   return (
     <>
       <p>
@@ -56,6 +62,21 @@ export default function ExportDetail() {
         <dd>{exp.finished_at ? <Time value={exp.finished_at} relative={false} /> : "—"}</dd>
         <dt>Archive</dt>
         <dd>{formatBytes(exp.archive_bytes)}</dd>
+        {exp.expires_at && (
+          <>
+            <dt>{exp.status === "expired" ? "Expired" : "Link expires"}</dt>
+            <dd><Time value={exp.expires_at} relative={false} /></dd>
+          </>
+        )}
+        {signedLink && (
+          <>
+            <dt>Shareable link</dt>
+            <dd>
+              <input className="link-field" readOnly value={signedLink} aria-label="Signed download link" onFocus={(e) => e.target.select()} />
+              <p className="muted small">Anyone with this link can download the archive until it expires.</p>
+            </dd>
+          </>
+        )}
       </dl>
       {exp.manifest && (
         <>
@@ -85,6 +106,14 @@ export default function ExportDetail() {
           </div>
         </>
       )}
+      <h2>Activity</h2>
+      <ol className="events">
+        {events.map((e, i) => (
+          <li key={i}>
+            <Time value={e.created_at} relative={false} /> · {e.action.replace("export.", "")} · {e.actor_label}
+          </li>
+        ))}
+      </ol>
     </>
   );
 }

@@ -5,7 +5,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     alter table export
       add column organization_id text references "organization" (id) on delete cascade,
       add column filters jsonb not null default '{}'::jsonb,
-      add column heartbeat_at timestamptz;
+      add column heartbeat_at timestamptz,
+      add column expires_at timestamptz;
+    create index export_expires_idx on export (expires_at) where status = 'done';
     update export set organization_id = t.organization_id from tenant t where t.id = export.tenant_id;
     alter table export alter column organization_id set not null;
 
@@ -65,6 +67,6 @@ export async function down(db: Kysely<any>): Promise<void> {
     drop table export_project_lock;
     drop trigger export_release_locks on export;
     drop function export_release_locks;
-    alter table export drop column organization_id, drop column filters, drop column heartbeat_at;
+    alter table export drop column organization_id, drop column filters, drop column heartbeat_at, drop column expires_at;
   `.execute(db);
 }

@@ -134,6 +134,8 @@ export interface ExportTable {
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
   heartbeat_at: Timestamp | null;
+  /** Which run owns a running export; a run that lost it (after recovery) stops. */
+  run_id: string | null;
   /** When the download link stops working and the archive is removed. */
   expires_at: Timestamp | null;
 }

@@ -1,13 +1,14 @@
 import { run, type Runner } from "graphile-worker";
 import pg from "pg";
 import { quietLogger } from "../db/migrate";
+import { export_recover } from "./tasks/export_recover";
 import { export_retention } from "./tasks/export_retention";
 import { export_run } from "./tasks/export_run";
 
-export const taskList = { export_run, export_retention };
+export const taskList = { export_run, export_retention, export_recover };
 
-// Every ten minutes; graphile-worker runs each slot once across all workers.
-const crontab = "*/10 * * * * export_retention";
+// graphile-worker runs each slot once across all workers.
+const crontab = ["*/10 * * * * export_retention", "* * * * * export_recover"].join("\n");
 
 export interface WorkerHandle {
   runner: Runner;

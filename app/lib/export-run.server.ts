@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { pipeline } from "node:stream/promises";
 import { ZipArchive } from "archiver";
 import type { PoolClient } from "pg";
@@ -52,7 +53,8 @@ function filesOf(exp: Export): { dataType: DataType; format: "ndjson" | "csv" }[
  * done; it throws to stop the export.
  */
 async function writeArchive(exp: Export, tick: (rowsDone: number, rowsExpected: number) => Promise<void>) {
-  const key = `exports/${exp.tenant_id}/${exp.id}.zip`;
+  // Each run writes its own key, so a run that lost its export cannot overwrite the archive of the run that took over.
+  const key = `exports/${exp.tenant_id}/${exp.id}.${exp.run_id!.slice(0, 8)}.zip`;
   const target: ExportTarget = { tenantId: exp.tenant_id, organizationId: exp.organization_id, scope: exp.scope, filters: exp.filters };
   let manifest!: ExportManifest;
   let rowsDone = 0;
@@ -132,9 +134,10 @@ export interface RunOptions {
  */
 export async function runExport(exportId: string, { mayRetry }: RunOptions = { mayRetry: false }): Promise<void> {
   const db = getDb();
+  const runId = randomUUID();
   const exp = await db
     .updateTable("export")
-    .set({ status: "running", started_at: new Date(), heartbeat_at: new Date(), rows_done: 0, error: null })
+    .set({ status: "running", run_id: runId, started_at: new Date(), heartbeat_at: new Date(), rows_done: 0, error: null })
     .where("id", "=", exportId)
     .where("status", "in", ["pending", "running"])
     .returningAll()
@@ -142,13 +145,15 @@ export async function runExport(exportId: string, { mayRetry }: RunOptions = { m
   if (!exp) return;
   await recordExportEvent(db, exp, "started", SYSTEM);
 
-  // Progress and heartbeat, about once a second; a cancelled export stops here.
+  // Progress and heartbeat, about once a second. A cancelled export stops
+  // here, and so does a run whose export was handed to another worker.
   const tick = async (rowsDone: number, rowsExpected: number) => {
     const updated = await db
       .updateTable("export")
       .set({ rows_done: rowsDone, rows_expected: rowsExpected, heartbeat_at: new Date() })
       .where("id", "=", exportId)
       .where("status", "=", "running")
+      .where("run_id", "=", runId)
       .returning("id")
       .executeTakeFirst();
     if (!updated) throw new ExportCancelled();
@@ -170,12 +175,13 @@ export async function runExport(exportId: string, { mayRetry }: RunOptions = { m
       })
       .where("id", "=", exportId)
       .where("status", "=", "running")
+      .where("run_id", "=", runId)
       .returningAll()
       .executeTakeFirst();
     if (done) {
       await recordExportEvent(db, done, "done", SYSTEM, { rows: result.rowsDone, bytes: result.bytes });
     } else {
-      // Cancelled between the last row and publishing: the archive must not outlive it.
+      // Cancelled, or handed to another run, between the last row and publishing: this archive is no one's.
       await getStorage().remove(result.key);
     }
   } catch (error) {
@@ -195,6 +201,7 @@ export async function runExport(exportId: string, { mayRetry }: RunOptions = { m
       .set({ status: "failed", error: message, finished_at: new Date() })
       .where("id", "=", exportId)
       .where("status", "=", "running")
+      .where("run_id", "=", runId)
       .returningAll()
       .executeTakeFirst();
     if (failed) await recordExportEvent(db, failed, "failed", SYSTEM, { message });

@@ -6,8 +6,10 @@ export async function up(db: Kysely<any>): Promise<void> {
       add column organization_id text references "organization" (id) on delete cascade,
       add column filters jsonb not null default '{}'::jsonb,
       add column heartbeat_at timestamptz,
+      add column run_id uuid,
       add column expires_at timestamptz;
     create index export_expires_idx on export (expires_at) where status = 'done';
+    create index export_running_idx on export (heartbeat_at) where status = 'running';
     update export set organization_id = t.organization_id from tenant t where t.id = export.tenant_id;
     alter table export alter column organization_id set not null;
 
@@ -67,6 +69,6 @@ export async function down(db: Kysely<any>): Promise<void> {
     drop table export_project_lock;
     drop trigger export_release_locks on export;
     drop function export_release_locks;
-    alter table export drop column organization_id, drop column filters, drop column heartbeat_at, drop column expires_at;
+    alter table export drop column organization_id, drop column filters, drop column heartbeat_at, drop column run_id, drop column expires_at;
   `.execute(db);
 }

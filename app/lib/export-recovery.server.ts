@@ -1,0 +1,34 @@
+import { sql } from "kysely";
+import type { DB } from "../../db/client";
+
+/** A running export whose heartbeat is older than this lost its worker. */
+export const STALE_AFTER_MS = 60_000;
+
+/**
+ * Hands running exports whose worker stopped beating (killed, or stuck) back
+ * to the queue: their job is unlocked, or enqueued again if it is gone. The
+ * next run takes the export over with a new run id, so the old run, should
+ * it wake, can no longer touch it.
+ */
+export async function recoverStalledExports(db: DB, now = new Date()): Promise<string[]> {
+  const stalled = await db
+    .selectFrom("export")
+    .select("id")
+    .where("status", "=", "running")
+    .where("heartbeat_at", "<", new Date(now.getTime() - STALE_AFTER_MS))
+    .execute();
+  for (const { id } of stalled) {
+    await db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ locked_by: string | null }>`
+        select locked_by from graphile_worker._private_jobs where payload->>'exportId' = ${id} for update`.execute(trx);
+      if (rows.length === 0) {
+        await sql`select graphile_worker.add_job('export_run', json_build_object('exportId', ${id}::text), max_attempts := 5)`.execute(trx);
+      } else if (rows[0].locked_by) {
+        // That worker is presumed dead: release everything it held.
+        await sql`select graphile_worker.force_unlock_workers(array[${rows[0].locked_by}]::text[])`.execute(trx);
+      }
+      await trx.updateTable("export").set({ heartbeat_at: now }).where("id", "=", id).execute();
+    });
+  }
+  return stalled.map((s) => s.id);
+}

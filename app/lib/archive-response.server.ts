@@ -18,7 +18,8 @@ export function parseRange(header: string | null, size: number): { start: number
   return start > end || start >= size ? "unsatisfiable" : { start, end };
 }
 
-function text(status: number, message: string): Response {
+/** A plain-text answer for people who opened a download link in a browser. */
+export function textResponse(status: number, message: string): Response {
   return new Response(message, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
 }
 
@@ -27,9 +28,9 @@ function text(status: number, message: string): Response {
  * interrupted download can resume. Answers 410 once it expired.
  */
 export async function archiveResponse(request: Request, exp: Export): Promise<Response> {
-  if (exp.status === "expired") return text(410, "This export has expired and its archive was deleted. Start a new export from the Exports page.");
+  if (exp.status === "expired") return textResponse(410, "This export has expired and its archive was deleted. Start a new export from the Exports page.");
   const size = exp.status === "done" && exp.archive_key ? await getStorage().size(exp.archive_key) : null;
-  if (size === null) return text(409, "This export has no archive to download yet.");
+  if (size === null) return textResponse(409, "This export has no archive to download yet.");
   const headers = new Headers({
     "Content-Type": "application/zip",
     "Content-Disposition": `attachment; filename="export-${exp.id}.zip"`,

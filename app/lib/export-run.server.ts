@@ -70,7 +70,8 @@ async function writeArchive(exp: Export, tick: (rowsDone: number, rowsExpected: 
       const rowsExpected = files.reduce((sum, f) => sum + expected.get(f.dataType)!, 0);
       await tick(0, rowsExpected);
 
-      const archive = new ZipArchive({ zlib: { level: 6 } });
+      // ZIP64 headers always: entries are streamed, so their size is unknown until written.
+      const archive = new ZipArchive({ zlib: { level: 6 }, forceZip64: true });
       const written = pipeline(archive, out);
       written.catch(() => {}); // surfaced below, or by the failure that stopped the export
       const entries: ManifestFile[] = [];

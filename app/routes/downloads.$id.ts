@@ -1,25 +1,21 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { archiveResponse, startsDownload } from "~/lib/archive-response.server";
+import { archiveResponse, startsDownload, textResponse } from "~/lib/archive-response.server";
 import { recordExportEvent } from "~/lib/audit.server";
 import { getDb } from "~/lib/db.server";
 import { getExport } from "~/lib/exports.server";
 import { verifySignedLink } from "~/lib/signed-links.server";
 
-function text(status: number, message: string) {
-  return new Response(message, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
-}
-
 /** Downloads by signed link, without a session: the signature is the permission, until it expires. */
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const check = verifySignedLink(params.id ?? "", new URL(request.url).searchParams);
   if (!check.ok && check.reason === "invalid") {
-    return text(403, "This download link is not valid. Copy the link again from the export's page in Exportal.");
+    return textResponse(403, "This download link is not valid. Copy the link again from the export's page in Exportal.");
   }
   if (!check.ok) {
-    return text(410, `This download link expired on ${check.expiresAt!.toISOString()}. Export the data again from the Exports page in Exportal.`);
+    return textResponse(410, `This download link expired on ${check.expiresAt!.toISOString()}. Export the data again from the Exports page in Exportal.`);
   }
   const exp = await getExport(getDb(), check.link.tenantId, check.link.exportId);
-  if (!exp) return text(404, "Not found");
+  if (!exp) return textResponse(404, "Not found");
   const response = await archiveResponse(request, exp);
   if (startsDownload(response)) await recordExportEvent(getDb(), exp, "downloaded", { userId: null, label: "signed link" });
   return response;

@@ -5,7 +5,9 @@ import { Time } from "~/components/Time";
 import { notFound, requireTenant } from "~/lib/access.server";
 import { getDb } from "~/lib/db.server";
 import { listExportEvents } from "~/lib/audit.server";
+import { dataTypeLabel, formatLabel, scopeLabel } from "~/lib/export-labels";
 import { getExport } from "~/lib/exports.server";
+import { listProjects } from "~/lib/tenant-data.server";
 import { signedDownloadPath } from "~/lib/signed-links.server";
 import { formatBytes, formatCount } from "~/lib/format";
 import { can } from "~/lib/permissions";
@@ -25,18 +27,19 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     canDownload,
     signedLink: canDownload && linkLive ? new URL(signedDownloadPath(exp.id, exp.tenant_id, exp.expires_at!), request.url).href : null,
     events: await listExportEvents(getDb(), ctx.tenant.id, exp.id),
+    scope: scopeLabel(exp.scope, ctx.tenant.name, await listProjects(getDb(), ctx.tenant.id)),
   };
 }
 
 export default function ExportDetail() {
-  const { base, tenant, exp, canDownload, signedLink, events } = useLoaderData<typeof loader>();
+  const { base, exp, canDownload, signedLink, events, scope } = useLoaderData<typeof loader>();
   return (
     <>
       <p>
         <Link to={base}>← All exports</Link>
       </p>
       <div className="page-header">
-        <h1>Export of {tenant.name}</h1>
+        <h1>Export: {scope}</h1>
         {canDownload && exp.status === "done" && (
           <a className="button primary" href={`${base}/${exp.id}/download`} download>
             Download
@@ -51,9 +54,20 @@ export default function ExportDetail() {
           {exp.error && <p className="error-text">{exp.error}</p>}
         </dd>
         <dt>Data types</dt>
-        <dd>{exp.data_types.join(", ")}</dd>
+        <dd>{exp.data_types.map(dataTypeLabel).join(", ")}</dd>
+        <dt>Dates</dt>
+        <dd>
+          {exp.filters.from || exp.filters.to ? (
+            <>
+              {exp.filters.from ? <Time value={exp.filters.from} relative={false} /> : "the beginning"} up to{" "}
+              {exp.filters.to ? <Time value={exp.filters.to} relative={false} /> : "the export"} (From included, To not)
+            </>
+          ) : (
+            "All time"
+          )}
+        </dd>
         <dt>Format</dt>
-        <dd>{exp.format.toUpperCase()}</dd>
+        <dd>{formatLabel(exp.format)}</dd>
         <dt>Requested by</dt>
         <dd>{exp.requestedBy ?? "—"}</dd>
         <dt>Created</dt>

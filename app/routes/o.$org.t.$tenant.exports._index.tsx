@@ -8,7 +8,9 @@ import { getDb } from "~/lib/db.server";
 import { AppError } from "~/lib/errors";
 import { exportRequestFromForm } from "~/lib/export-request";
 import { cancelExport, createExport, listExports } from "~/lib/exports.server";
+import { formatLabel, scopeLabel } from "~/lib/export-labels";
 import { formatBytes, formatCount } from "~/lib/format";
+import { listProjects } from "~/lib/tenant-data.server";
 import { can } from "~/lib/permissions";
 
 export const meta: MetaFunction = () => [{ title: "Exports · Exportal" }];
@@ -21,6 +23,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     canCreate: can(ctx.ability, "data.exports.create"),
     canDownload: can(ctx.ability, "data.exports.download"),
     exports: await listExports(getDb(), ctx.tenant.id),
+    projects: await listProjects(getDb(), ctx.tenant.id),
   };
 }
 
@@ -60,7 +63,7 @@ function usePollWhile(active: boolean) {
 }
 
 export default function Exports() {
-  const { base, tenant, canCreate, canDownload, exports } = useLoaderData<typeof loader>();
+  const { base, tenant, canCreate, canDownload, exports, projects } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const creating = useNavigation().formMethod === "POST";
   usePollWhile(exports.some((e) => e.status === "pending" || e.status === "running"));
@@ -81,7 +84,7 @@ export default function Exports() {
         )}
       </div>
       {canCreate ? (
-        <p className="muted small">New exports hold every HSI record of {tenant.name} as NDJSON, zipped with a manifest.</p>
+        <p className="muted small">New exports hold every HSI record and lab result of {tenant.name} as NDJSON, zipped with a manifest.</p>
       ) : (
         <p className="notice" role="note">You don't have permission to create exports. Ask an organization or tenant admin.</p>
       )}
@@ -118,7 +121,7 @@ export default function Exports() {
                       <Time value={e.created_at} />
                     </Link>
                   </td>
-                  <td>Tenant {tenant.name}</td>
+                  <td>{scopeLabel(e.scope, tenant.name, projects)}</td>
                   <td>{e.requestedBy ?? "—"}</td>
                   <td>
                     <StatusBadge status={e.status} />
@@ -127,7 +130,7 @@ export default function Exports() {
                   </td>
                   <td>{e.status === "done" ? formatCount(e.rows_done) : "—"}</td>
                   <td>{formatBytes(e.archive_bytes)}</td>
-                  <td>{e.format.toUpperCase()}</td>
+                  <td>{formatLabel(e.format)}</td>
                   <td>
                     {canDownload && e.status === "done" && (
                       <a href={`${base}/${e.id}/download`} download>

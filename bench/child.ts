@@ -1,0 +1,32 @@
+import { spawn } from "node:child_process";
+import { pipeline } from "node:stream/promises";
+import { Writable } from "node:stream";
+import pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
+
+// One measured run in its own process, so its peak RSS is its own:
+//   child.ts baseline '<COPY statement>'   COPY piped into `gzip -6`
+//   child.ts export                        the real worker task on the queued export
+const [mode, statement] = process.argv.slice(2);
+const started = performance.now();
+let bytes = 0;
+
+if (mode === "baseline") {
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  const gzip = spawn("gzip", ["-6"], { stdio: ["pipe", "pipe", "inherit"] });
+  const counted = pipeline(gzip.stdout, new Writable({ write(chunk, _e, cb) { bytes += chunk.length; cb(); } }));
+  await pipeline(client.query(copyTo(statement)), gzip.stdin);
+  await counted;
+  await client.end();
+} else {
+  // Imported here so the baseline process carries none of the worker's modules.
+  const { runOnce } = await import("graphile-worker");
+  const { closeDb, databaseUrl } = await import("../db/client");
+  const { taskList } = await import("../worker/index");
+  await runOnce({ connectionString: databaseUrl(), taskList });
+  await closeDb();
+}
+
+const ms = performance.now() - started;
+console.log(JSON.stringify({ ms, bytes, maxRssKb: process.resourceUsage().maxRSS }));

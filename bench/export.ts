@@ -1,0 +1,89 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, chmodSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { closeDb, getDb } from "../db/client";
+import { startEmbeddedPostgres } from "../db/embedded";
+import { migrateToLatest } from "../db/migrate";
+import { addHsiRecords, bulkInsert, seedDemo } from "../db/seed";
+import { copyStatement } from "../app/lib/export-columns.server";
+import { createExport } from "../app/lib/exports.server";
+import { requesterOf, requireTenant } from "../app/lib/access.server";
+import { getAuth } from "../app/lib/auth.server";
+
+// `npm run bench:export -- --rows 1000000 --runs 3`: a tenant-scope export of
+// N HSI rows against two raw baselines (COPY piped into gzip -6), each run in
+// its own process, alternating baseline and export so drift cancels out.
+const { values } = parseArgs({ options: { rows: { type: "string", default: "1000000" }, runs: { type: "string", default: "3" } } });
+const rows = Number(values.rows);
+const runs = Number(values.runs);
+
+const dir = mkdtempSync(path.join(os.tmpdir(), "exportal-bench-"));
+chmodSync(dir, 0o755);
+process.env.EXPORTAL_DATA_DIR = dir;
+const pg = await startEmbeddedPostgres(path.join(dir, "postgres"), "bench");
+process.env.DATABASE_URL = pg.url;
+process.env.BETTER_AUTH_URL = "http://localhost";
+
+interface Measure { ms: number; bytes: number; maxRssKb: number }
+function child(args: string[]): Measure {
+  const out = execFileSync(process.execPath, ["--import", "tsx", "bench/child.ts", ...args], { env: process.env, encoding: "utf8" });
+  return JSON.parse(out.trim().split("\n").pop()!);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+try {
+  const db = getDb();
+  await migrateToLatest(db, pg.url);
+  console.log(`Filling the database with ${rows.toLocaleString()} HSI rows...`);
+  await seedDemo(db, { hsiRows: 0, labRows: 0 });
+  const tenant = await db.selectFrom("tenant").select("id").where("slug", "=", "production").executeTakeFirstOrThrow();
+  await bulkInsert(db, (trx) => addHsiRecords(trx, tenant.id, rows));
+
+  const signIn = await getAuth().api.signInEmail({ body: { email: "production-editor@acme.test", password: "exportal-demo" }, asResponse: true });
+  const cookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const requester = requesterOf(
+    await requireTenant(new Request("http://localhost/", { headers: { Cookie: cookie } }), { org: "acme-health", tenant: "production" }),
+  );
+  const target = { tenantId: tenant.id, organizationId: requester.organizationId, scope: { type: "tenant" as const }, filters: {} };
+  const baselines = { csv: copyStatement("hsi_records", "csv", target), ndjson: copyStatement("hsi_records", "ndjson", target) };
+
+  const results: { name: string; export: Measure[]; baseline: Measure[][] }[] = [];
+  for (const format of ["csv", "ndjson", "both"] as const) {
+    const result = { name: format, export: [] as Measure[], baseline: [] as Measure[][] };
+    for (let i = 0; i < runs; i++) {
+      const parts = format === "both" ? (["ndjson", "csv"] as const) : [format];
+      result.baseline.push(parts.map((p) => child(["baseline", baselines[p]])));
+      await createExport(db, requester, { dataTypes: ["hsi_records"], format });
+      result.export.push(child(["export"]));
+      const last = await db.selectFrom("export").select(["status", "archive_bytes", "error"]).orderBy("created_at", "desc").executeTakeFirstOrThrow();
+      if (last.status !== "done") throw new Error(`export ${format} ended ${last.status}: ${last.error}`);
+      result.export[result.export.length - 1].bytes = Number(last.archive_bytes);
+    }
+    results.push(result);
+  }
+
+  console.log(`\n${rows.toLocaleString()} HSI rows, tenant scope, median of ${runs} alternating runs, ${os.cpus().length} cores\n`);
+  const line = (cols: string[]) => console.log(cols.map((c, i) => (i === 0 ? c.padEnd(16) : c.padStart(13))).join(""));
+  line(["run", "wall s", "rows/s", "bytes", "peak RSS MB", "ratio"]);
+  for (const r of results) {
+    const baseMs = median(r.baseline.map((b) => b.reduce((s, m) => s + m.ms, 0)));
+    const baseBytes = median(r.baseline.map((b) => b.reduce((s, m) => s + m.bytes, 0)));
+    const baseRss = median(r.baseline.map((b) => Math.max(...b.map((m) => m.maxRssKb))));
+    const expMs = median(r.export.map((m) => m.ms));
+    line([`baseline ${r.name}`, (baseMs / 1000).toFixed(2), Math.round(rows / (baseMs / 1000)).toLocaleString(), baseBytes.toLocaleString(), (baseRss / 1024).toFixed(0), ""]);
+    line([
+      `export ${r.name}`,
+      (expMs / 1000).toFixed(2),
+      Math.round(rows / (expMs / 1000)).toLocaleString(),
+      median(r.export.map((m) => m.bytes)).toLocaleString(),
+      (median(r.export.map((m) => m.maxRssKb)) / 1024).toFixed(0),
+      (expMs / baseMs).toFixed(2),
+    ]);
+  }
+} finally {
+  await closeDb();
+  await pg.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

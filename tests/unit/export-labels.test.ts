@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import { scopeLabel } from "../../app/lib/export-labels";
+
+const projects = [
+  { id: "p1", name: "Cardio Study", apps: [{ id: "a1", name: "Watch" }, { id: "a2", name: "Ring" }] },
+  { id: "p2", name: "Sleep Lab", apps: [] },
+];
+
+describe("scope in words", () => {
+  it.each([
+    [{ type: "tenant" }, "Tenant Production"],
+    [{ type: "organization" }, "Entire organization"],
+    [{ type: "project", projectId: "p1" }, "Project Cardio Study"],
+    [{ type: "app", projectId: "p1", appIds: ["a1", "a2"] }, "Apps Watch, Ring"],
+    [{ type: "app", projectId: "p1", appIds: ["a2"] }, "App Ring"],
+    [{ type: "project", projectId: "gone" }, "Project (deleted)"],
+  ] as const)("%j", (scope, label) => {
+    expect(scopeLabel(scope as never, "Production", projects)).toBe(label);
+  });
+});

@@ -70,7 +70,7 @@ async function writeArchive(exp: Export, tick: (rowsDone: number, rowsExpected: 
       const rowsExpected = files.reduce((sum, f) => sum + expected.get(f.dataType)!, 0);
       await tick(0, rowsExpected);
 
-      // ZIP64 headers always: entries are streamed, so their size is unknown until written.
+      // ZIP64 end records always; an entry past 4 GiB gets ZIP64 headers from its written size.
       const archive = new ZipArchive({ zlib: { level: 6 }, forceZip64: true });
       const written = pipeline(archive, out);
       written.catch(() => {}); // surfaced below, or by the failure that stopped the export

@@ -84,6 +84,26 @@ export interface ParticipantTable {
   enrolled_at: Timestamp;
   created_at: CreatedAt;
 }
+export interface StudyTable {
+  id: Generated<string>;
+  tenant_id: string;
+  project_id: string;
+  name: string;
+  created_at: CreatedAt;
+}
+export interface CohortTable {
+  id: Generated<string>;
+  tenant_id: string;
+  study_id: string;
+  name: string;
+  created_at: CreatedAt;
+}
+export interface CohortMemberTable {
+  tenant_id: string;
+  cohort_id: string;
+  participant_id: string;
+  enrolled_at: Generated<Date>;
+}
 export interface HsiRecordTable {
   id: ColumnType<string, never, never>;
   tenant_id: string;
@@ -144,7 +164,8 @@ export type ExportScope =
   | { type: "tenant" }
   | { type: "project"; projectId: string }
   | { type: "app"; projectId: string; appIds: string[] }
-  | { type: "organization" };
+  | { type: "organization" }
+  | { type: "study"; studyId: string; cohortId: string; participantId?: string };
 
 /** The date range as asked (preset or dates) and as resolved when the export was created; `to` is exclusive. */
 export interface ExportFilters {
@@ -204,6 +225,9 @@ export interface Database {
   project: ProjectTable;
   app: AppTable;
   participant: ParticipantTable;
+  study: StudyTable;
+  cohort: CohortTable;
+  cohort_member: CohortMemberTable;
   hsi_record: HsiRecordTable;
   lab_result: LabResultTable;
   export: ExportTable;

@@ -85,6 +85,19 @@ async function createProjects(db: DB, tenantId: string, participantsPerProject: 
       insert into participant (tenant_id, project_id, external_id, enrolled_at)
       select ${tenantId}, ${projectId}, 'P-' || lpad(i::text, 4, '0'), now() - (interval '1 day' * (400 + i * 7 % 300))
       from generate_series(1, ${participantsPerProject}) i`.execute(db);
+    await createStudy(db, tenantId, projectId, `${project.name.split(" ")[0]}-2025`);
+  }
+}
+
+/** A study of the project with two cohorts: odd- and even-numbered participants. */
+async function createStudy(db: DB, tenantId: string, projectId: string, name: string) {
+  const { id: studyId } = await db.insertInto("study").values({ tenant_id: tenantId, project_id: projectId, name }).returning("id").executeTakeFirstOrThrow();
+  for (const [cohort, parity] of [["Cohort A", 1], ["Cohort B", 0]] as const) {
+    const { id: cohortId } = await db.insertInto("cohort").values({ tenant_id: tenantId, study_id: studyId, name: cohort }).returning("id").executeTakeFirstOrThrow();
+    await sql`
+      insert into cohort_member (tenant_id, cohort_id, participant_id, enrolled_at)
+      select tenant_id, ${cohortId}, id, enrolled_at from participant
+      where project_id = ${projectId} and substr(external_id, 3)::int % 2 = ${parity}`.execute(db);
   }
 }
 

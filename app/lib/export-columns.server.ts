@@ -72,6 +72,14 @@ export function whereClause(dataType: DataType, target: ExportTarget): string {
       : [`tenant_id = ${uuid(target.tenantId)}`];
   if (scope.type === "project") parts.push(`project_id = ${uuid(scope.projectId)}`);
   if (scope.type === "app") parts.push(`app_id IN (${scope.appIds.map(uuid).join(", ")})`);
+  if (scope.type === "study") {
+    parts.push(`project_id = (SELECT project_id FROM study WHERE id = ${uuid(scope.studyId)})`);
+    parts.push(
+      scope.participantId
+        ? `participant_id = ${uuid(scope.participantId)}`
+        : `participant_id IN (SELECT participant_id FROM cohort_member WHERE cohort_id = ${uuid(scope.cohortId)})`,
+    );
+  }
   if (filters.from) parts.push(`${spec.time} >= ${timestamp(filters.from)}`);
   if (filters.to) parts.push(`${spec.time} < ${timestamp(filters.to)}`);
   return parts.join(" AND ");

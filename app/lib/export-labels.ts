@@ -6,8 +6,12 @@ interface NamedProject {
   apps: { id: string; name: string }[];
 }
 
-/** An export's scope in words: "Project Cardio Study", "Apps Watch, Ring", "Entire organization". */
-export function scopeLabel(scope: ExportScope, tenantName: string, projects: NamedProject[]): string {
+/**
+ * An export's scope in words: "Project Cardio Study", "Apps Watch, Ring",
+ * "Entire organization", "Study Sleep-2025, Cohort A, participant P-0042".
+ * `names` maps study, cohort and participant ids to their names.
+ */
+export function scopeLabel(scope: ExportScope, tenantName: string, projects: NamedProject[], names: Record<string, string> = {}): string {
   switch (scope.type) {
     case "tenant":
       return `Tenant ${tenantName}`;
@@ -17,8 +21,12 @@ export function scopeLabel(scope: ExportScope, tenantName: string, projects: Nam
       return `Project ${projects.find((p) => p.id === scope.projectId)?.name ?? "(deleted)"}`;
     case "app": {
       const apps = projects.find((p) => p.id === scope.projectId)?.apps ?? [];
-      const names = scope.appIds.map((id) => apps.find((a) => a.id === id)?.name ?? "(deleted)");
-      return `${names.length === 1 ? "App" : "Apps"} ${names.join(", ")}`;
+      const appNames = scope.appIds.map((id) => apps.find((a) => a.id === id)?.name ?? "(deleted)");
+      return `${appNames.length === 1 ? "App" : "Apps"} ${appNames.join(", ")}`;
+    }
+    case "study": {
+      const label = `Study ${names[scope.studyId] ?? "(deleted)"}, ${names[scope.cohortId] ?? "(deleted cohort)"}`;
+      return scope.participantId ? `${label}, participant ${names[scope.participantId] ?? "(deleted)"}` : label;
     }
   }
 }

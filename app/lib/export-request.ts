@@ -29,8 +29,14 @@ export const exportRequestSchema = z.object({
           appIds: z.array(z.string(), { error: "Choose at least one app." }).min(1, "Choose at least one app."),
         }),
         z.object({ type: z.literal("organization") }),
+        z.object({
+          type: z.literal("study"),
+          studyId: id("a study"),
+          cohortId: id("a cohort"),
+          participantId: z.string().optional(),
+        }),
       ],
-      { error: "Choose a scope: tenant, project, app or organization." },
+      { error: "Choose a scope: tenant, project, app, organization or study." },
     )
     .default({ type: "tenant" }),
   dateRange: z
@@ -61,7 +67,14 @@ export function exportRequestFromForm(form: FormData): ExportRequest {
   const list = (name: string) => form.getAll(name).filter((v): v is string => typeof v === "string" && v !== "");
   const scopeType = text("scope") ?? "tenant";
   const request: Record<string, unknown> = {
-    scope: { type: scopeType, projectId: text("projectId"), appIds: scopeType === "app" ? list("appIds") : undefined },
+    scope: {
+      type: scopeType,
+      projectId: text("projectId"),
+      appIds: scopeType === "app" ? list("appIds") : undefined,
+      studyId: text("studyId"),
+      cohortId: text("cohortId"),
+      participantId: text("participantId"),
+    },
     dateRange: { preset: text("preset"), from: text("from"), to: text("to") },
     format: text("format"),
   };

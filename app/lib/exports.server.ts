@@ -61,6 +61,7 @@ async function checkScope(db: DB, requester: Requester, scope: ValidExportReques
     return scope;
   }
   if (scope.type === "tenant") return scope;
+  if (scope.type === "study") return checkStudyScope(db, requester, scope);
   const project = UUID.test(scope.projectId)
     ? await db.selectFrom("project").select("id").where("tenant_id", "=", requester.tenantId).where("id", "=", scope.projectId).executeTakeFirst()
     : undefined;
@@ -75,6 +76,31 @@ async function checkScope(db: DB, requester: Requester, scope: ValidExportReques
   return { type: "app", projectId: project.id, appIds: appIds.sort() };
 }
 
+/** Checks that the study is in the tenant, the cohort in the study and the participant in the cohort. */
+async function checkStudyScope(
+  db: DB,
+  requester: Requester,
+  scope: Extract<ValidExportRequest["scope"], { type: "study" }>,
+): Promise<ExportScope> {
+  if (!can(requester.ability, "studies.export")) {
+    throw new AppError("FORBIDDEN", "Your role does not include exporting study data. Ask an organization or tenant admin.");
+  }
+  const study = UUID.test(scope.studyId)
+    ? await db.selectFrom("study").select("id").where("tenant_id", "=", requester.tenantId).where("id", "=", scope.studyId).executeTakeFirst()
+    : undefined;
+  if (!study) throw invalid("scope.studyId", "That study is not in this tenant.");
+  const cohort = UUID.test(scope.cohortId)
+    ? await db.selectFrom("cohort").select("id").where("study_id", "=", study.id).where("id", "=", scope.cohortId).executeTakeFirst()
+    : undefined;
+  if (!cohort) throw invalid("scope.cohortId", "That cohort is not part of the study.");
+  if (scope.participantId === undefined) return { type: "study", studyId: study.id, cohortId: cohort.id };
+  const member = UUID.test(scope.participantId)
+    ? await db.selectFrom("cohort_member").select("participant_id").where("cohort_id", "=", cohort.id).where("participant_id", "=", scope.participantId).executeTakeFirst()
+    : undefined;
+  if (!member) throw invalid("scope.participantId", "That participant is not enrolled in the cohort.");
+  return { type: "study", studyId: study.id, cohortId: cohort.id, participantId: member.participant_id };
+}
+
 /** The projects an export of this scope covers, for the one-active-export-per-project rule. */
 function coveredProjects(db: DB, requester: Requester, scope: ExportScope) {
   let query = db.selectFrom("project").select("id");
@@ -84,6 +110,7 @@ function coveredProjects(db: DB, requester: Requester, scope: ExportScope) {
     query = query.where("tenant_id", "=", requester.tenantId);
   }
   if (scope.type === "project" || scope.type === "app") query = query.where("id", "=", scope.projectId);
+  if (scope.type === "study") query = query.where("id", "in", db.selectFrom("study").select("project_id").where("id", "=", scope.studyId));
   // A fixed order keeps concurrent exports from taking their locks in opposite orders.
   return query.orderBy("id");
 }

@@ -1,4 +1,5 @@
 import type { DB } from "../../db/client";
+import type { ExportScope } from "../../db/schema";
 
 export interface ProjectWithApps {
   id: string;
@@ -52,4 +53,19 @@ export async function listTenantMembers(db: DB, tenantId: string, organizationId
     .select(["u.name", "u.email", "m.role as orgRole", "tm.role as tenantRole"])
     .orderBy("u.name")
     .execute();
+}
+
+/** Names of the studies, cohorts and participants that study-scope exports refer to, by id. */
+export async function studyScopeNames(db: DB, tenantId: string, scopes: ExportScope[]): Promise<Record<string, string>> {
+  const study = scopes.filter((s): s is Extract<ExportScope, { type: "study" }> => s.type === "study");
+  if (study.length === 0) return {};
+  const ids = (pick: (s: (typeof study)[number]) => string | undefined) => [...new Set(study.map(pick).filter((x): x is string => !!x))];
+  const [studies, cohorts, participants] = await Promise.all([
+    db.selectFrom("study").select(["id", "name"]).where("tenant_id", "=", tenantId).where("id", "in", ids((s) => s.studyId)).execute(),
+    db.selectFrom("cohort").select(["id", "name"]).where("tenant_id", "=", tenantId).where("id", "in", ids((s) => s.cohortId)).execute(),
+    ids((s) => s.participantId).length
+      ? db.selectFrom("participant").select(["id", "external_id as name"]).where("tenant_id", "=", tenantId).where("id", "in", ids((s) => s.participantId)).execute()
+      : [],
+  ]);
+  return Object.fromEntries([...studies, ...cohorts, ...participants].map((r) => [r.id, r.name]));
 }

@@ -7,7 +7,7 @@ import { getDb } from "~/lib/db.server";
 import { listExportEvents } from "~/lib/audit.server";
 import { dataTypeLabel, formatLabel, scopeLabel } from "~/lib/export-labels";
 import { getExport } from "~/lib/exports.server";
-import { listProjects } from "~/lib/tenant-data.server";
+import { listProjects, studyScopeNames } from "~/lib/tenant-data.server";
 import { signedDownloadPath } from "~/lib/signed-links.server";
 import { formatBytes, formatCount } from "~/lib/format";
 import { can } from "~/lib/permissions";
@@ -27,7 +27,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     canDownload,
     signedLink: canDownload && linkLive ? new URL(signedDownloadPath(exp.id, exp.tenant_id, exp.expires_at!), request.url).href : null,
     events: await listExportEvents(getDb(), ctx.tenant.id, exp.id),
-    scope: scopeLabel(exp.scope, ctx.tenant.name, await listProjects(getDb(), ctx.tenant.id)),
+    scope: scopeLabel(exp.scope, ctx.tenant.name, await listProjects(getDb(), ctx.tenant.id), await studyScopeNames(getDb(), ctx.tenant.id, [exp.scope])),
   };
 }
 

@@ -10,20 +10,22 @@ import { exportRequestFromForm } from "~/lib/export-request";
 import { cancelExport, createExport, listExports } from "~/lib/exports.server";
 import { formatLabel, scopeLabel } from "~/lib/export-labels";
 import { formatBytes, formatCount } from "~/lib/format";
-import { listProjects } from "~/lib/tenant-data.server";
+import { listProjects, studyScopeNames } from "~/lib/tenant-data.server";
 import { can } from "~/lib/permissions";
 
 export const meta: MetaFunction = () => [{ title: "Exports · Exportal" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.exports.read");
+  const exports = await listExports(getDb(), ctx.tenant.id);
   return {
     base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
     tenant: ctx.tenant,
     canCreate: can(ctx.ability, "data.exports.create"),
     canDownload: can(ctx.ability, "data.exports.download"),
-    exports: await listExports(getDb(), ctx.tenant.id),
+    exports,
     projects: await listProjects(getDb(), ctx.tenant.id),
+    names: await studyScopeNames(getDb(), ctx.tenant.id, exports.map((e) => e.scope)),
   };
 }
 
@@ -63,7 +65,7 @@ function usePollWhile(active: boolean) {
 }
 
 export default function Exports() {
-  const { base, tenant, canCreate, canDownload, exports, projects } = useLoaderData<typeof loader>();
+  const { base, tenant, canCreate, canDownload, exports, projects, names } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const creating = useNavigation().formMethod === "POST";
   usePollWhile(exports.some((e) => e.status === "pending" || e.status === "running"));
@@ -121,7 +123,7 @@ export default function Exports() {
                       <Time value={e.created_at} />
                     </Link>
                   </td>
-                  <td>{scopeLabel(e.scope, tenant.name, projects)}</td>
+                  <td>{scopeLabel(e.scope, tenant.name, projects, names)}</td>
                   <td>{e.requestedBy ?? "—"}</td>
                   <td>
                     <StatusBadge status={e.status} />

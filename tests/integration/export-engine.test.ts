@@ -91,6 +91,30 @@ describe("scopes", () => {
     expect(tenants.rows[0].n).toBe(2);
   });
 
+  it("a study cohort export holds exactly its participants' rows, and a participant export only that participant's", async () => {
+    const sleep = project("production", "Sleep Lab");
+    const study = await db().selectFrom("study").select(["id", "name"]).where("project_id", "=", sleep.id).executeTakeFirstOrThrow();
+    const cohort = await db().selectFrom("cohort").select("id").where("study_id", "=", study.id).where("name", "=", "Cohort A").executeTakeFirstOrThrow();
+    const members = await db().selectFrom("cohort_member").select("participant_id").where("cohort_id", "=", cohort.id).execute();
+    expect(members.length).toBeGreaterThan(10);
+
+    const cohortExport = await createExport(db(), prodEditor, { scope: { type: "study", studyId: study.id, cohortId: cohort.id } });
+    await runQueuedJobs();
+    const files = await openArchive(cohortExport.id);
+    const inCohort = sql`participant_id in (select participant_id from cohort_member where cohort_id = ${cohort.id})`;
+    const expected = await sourceIds("hsi_record", inCohort);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(ndjsonIds(files.get("hsi_records.ndjson")!)).toEqual(expected);
+    expect(ndjsonIds(files.get("lab_results.ndjson")!)).toEqual(await sourceIds("lab_result", inCohort));
+
+    const one = members[0].participant_id;
+    const single = await createExport(db(), prodEditor, { scope: { type: "study", studyId: study.id, cohortId: cohort.id, participantId: one } });
+    await runQueuedJobs();
+    const rows = (await openArchive(single.id)).get("hsi_records.ndjson")!.toString().trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    expect(rows.map((r) => String(r.id))).toEqual(await sourceIds("hsi_record", sql`participant_id = ${one}`));
+    expect(new Set(rows.map((r) => r.participant_id))).toEqual(new Set(rows.length ? [one] : []));
+  });
+
   it("only organization owners and admins may export the organization; others get 403 and nothing is created", async () => {
     const before = await db().selectFrom("export").select((e) => e.fn.countAll<string>().as("n")).executeTakeFirstOrThrow();
     await expect(createExport(db(), prodAdmin, { scope: { type: "organization" } })).rejects.toMatchObject({ code: "FORBIDDEN", status: 403 });
@@ -114,6 +138,21 @@ describe("validation names the field", () => {
     ["an unknown data type", async () => createExport(db(), prodEditor, { dataTypes: ["hsi_records", "passwords"] as never }), "dataTypes.1", /Unknown data type "passwords"/],
     ["no data types", async () => createExport(db(), prodEditor, { dataTypes: [] }), "dataTypes", /at least one data type/],
     ["an unknown format", async () => createExport(db(), prodEditor, { format: "xlsx" as never }), "format", /ndjson, csv or both/],
+    ["a study of another tenant", async () => {
+      const study = await db().selectFrom("study").select("id").where("tenant_id", "=", stagingEditor.tenantId).executeTakeFirstOrThrow();
+      return createExport(db(), prodEditor, { scope: { type: "study", studyId: study.id, cohortId: study.id } });
+    }, "scope.studyId", /not in this tenant/],
+    ["a cohort of another study", async () => {
+      const [a, b] = await db().selectFrom("study").select("id").where("tenant_id", "=", prodEditor.tenantId).orderBy("name").limit(2).execute();
+      const otherCohort = await db().selectFrom("cohort").select("id").where("study_id", "=", b.id).executeTakeFirstOrThrow();
+      return createExport(db(), prodEditor, { scope: { type: "study", studyId: a.id, cohortId: otherCohort.id } });
+    }, "scope.cohortId", /not part of the study/],
+    ["a participant outside the cohort", async () => {
+      const study = await db().selectFrom("study").select("id").where("tenant_id", "=", prodEditor.tenantId).executeTakeFirstOrThrow();
+      const [a, b] = await db().selectFrom("cohort").select("id").where("study_id", "=", study.id).orderBy("name").execute();
+      const outsider = await db().selectFrom("cohort_member").select("participant_id").where("cohort_id", "=", b.id).executeTakeFirstOrThrow();
+      return createExport(db(), prodEditor, { scope: { type: "study", studyId: study.id, cohortId: a.id, participantId: outsider.participant_id } });
+    }, "scope.participantId", /not enrolled in the cohort/],
     ["an unknown scope", async () => createExport(db(), prodEditor, { scope: { type: "galaxy" } as never }), "scope.type", /Choose a scope/],
   ];
   for (const [what, attempt, field, message] of cases) {

@@ -14,7 +14,10 @@ describe("scope in words", () => {
     [{ type: "app", projectId: "p1", appIds: ["a1", "a2"] }, "Apps Watch, Ring"],
     [{ type: "app", projectId: "p1", appIds: ["a2"] }, "App Ring"],
     [{ type: "project", projectId: "gone" }, "Project (deleted)"],
+    [{ type: "study", studyId: "s1", cohortId: "c1" }, "Study Sleep-2025, Cohort A"],
+    [{ type: "study", studyId: "s1", cohortId: "c1", participantId: "x1" }, "Study Sleep-2025, Cohort A, participant P-0042"],
   ] as const)("%j", (scope, label) => {
-    expect(scopeLabel(scope as never, "Production", projects)).toBe(label);
+    const names = { s1: "Sleep-2025", c1: "Cohort A", x1: "P-0042" };
+    expect(scopeLabel(scope as never, "Production", projects, names)).toBe(label);
   });
 });

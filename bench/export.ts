@@ -27,8 +27,11 @@ process.env.DATABASE_URL = pg.url;
 process.env.BETTER_AUTH_URL = "http://localhost";
 
 interface Measure { ms: number; bytes: number; maxRssKb: number }
+// The measured processes run compiled JavaScript, as `npm run worker` does, not through tsx.
+const childScript = path.resolve("build/bench/child.mjs"); // beside node_modules, so its imports resolve
+execFileSync("npx", ["esbuild", "bench/child.ts", "--bundle", "--platform=node", "--format=esm", "--packages=external", "--log-level=warning", `--outfile=${childScript}`]);
 function child(args: string[]): Measure {
-  const out = execFileSync(process.execPath, ["--import", "tsx", "bench/child.ts", ...args], { env: process.env, encoding: "utf8" });
+  const out = execFileSync(process.execPath, [childScript, ...args], { env: process.env, encoding: "utf8" });
   return JSON.parse(out.trim().split("\n").pop()!);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

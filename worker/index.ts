@@ -22,7 +22,9 @@ export interface WorkerHandle {
  */
 export async function startWorker(connectionString: string, concurrency = 2): Promise<WorkerHandle> {
   const pgPool = new pg.Pool({ connectionString, max: concurrency + 2 });
-  pgPool.on("error", (error) => console.error(`[worker] connection closed: ${error.message}`));
+  const onError = (error: Error) => console.error(`[worker] connection closed: ${error.message}`);
+  pgPool.on("error", onError);
+  pgPool.on("connect", (client) => client.on("error", onError));
   const runner = await run({ pgPool, concurrency, taskList, crontab, noHandleSignals: true, pollInterval: 1000, logger: quietLogger });
   return {
     runner,

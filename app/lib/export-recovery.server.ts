@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { DB } from "../../db/client";
+import { getStorage } from "./storage.server";
 
 /** A running export whose heartbeat is older than this lost its worker. */
 export const STALE_AFTER_MS = 60_000;
@@ -13,11 +14,11 @@ export const STALE_AFTER_MS = 60_000;
 export async function recoverStalledExports(db: DB, now = new Date()): Promise<string[]> {
   const stalled = await db
     .selectFrom("export")
-    .select("id")
+    .select(["id", "tenant_id"])
     .where("status", "=", "running")
     .where("heartbeat_at", "<", new Date(now.getTime() - STALE_AFTER_MS))
     .execute();
-  for (const { id } of stalled) {
+  for (const { id, tenant_id } of stalled) {
     await db.transaction().execute(async (trx) => {
       const { rows } = await sql<{ locked_by: string | null }>`
         select locked_by from graphile_worker._private_jobs where payload->>'exportId' = ${id} for update`.execute(trx);
@@ -29,6 +30,8 @@ export async function recoverStalledExports(db: DB, now = new Date()): Promise<s
       }
       await trx.updateTable("export").set({ heartbeat_at: now }).where("id", "=", id).execute();
     });
+    // What the dead run was writing is never published; remove it.
+    await getStorage().discardPartials(`exports/${tenant_id}/${id}.`);
   }
   return stalled.map((s) => s.id);
 }

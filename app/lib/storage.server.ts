@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, type ReadStream } from "node:fs";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
@@ -16,6 +16,8 @@ export interface ArchiveStorage {
   size(key: string): Promise<number | null>;
   read(key: string, range?: { start: number; end: number }): ReadStream;
   remove(key: string): Promise<void>;
+  /** Deletes unfinished writes (of a killed worker) whose key starts with `prefix`. */
+  discardPartials(prefix: string): Promise<number>;
 }
 
 function safeKey(key: string): string {
@@ -54,6 +56,13 @@ export function localStorage(root: string): ArchiveStorage {
     },
     async remove(key) {
       await rm(file(key), { force: true });
+    },
+    async discardPartials(prefix) {
+      const base = file(prefix);
+      const names = await readdir(path.dirname(base)).catch(() => [] as string[]);
+      const partials = names.filter((n) => n.startsWith(path.basename(base)) && n.includes(".partial-"));
+      await Promise.all(partials.map((n) => rm(path.join(path.dirname(base), n), { force: true })));
+      return partials.length;
     },
   };
 }

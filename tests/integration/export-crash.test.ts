@@ -38,9 +38,13 @@ describe("a worker killed mid-export", () => {
     });
     expect(res.status).toBe(409);
 
+    // The killed run's unfinished file is there, but under a name nothing serves.
+    expect(readdirSync(archiveDir).filter((f) => f.includes(".partial-"))).toHaveLength(1);
+
     // Not stalled yet by the heartbeat's measure; a minute later it is.
     expect(await recoverStalledExports(db)).toEqual([]);
     expect(await recoverStalledExports(db, new Date(Date.now() + 61_000))).toEqual([exp.id]);
+    expect(readdirSync(archiveDir)).toEqual([]);
     await runQueuedJobs();
 
     const done = await exportRow(exp.id);

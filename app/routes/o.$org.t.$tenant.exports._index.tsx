@@ -1,5 +1,5 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
+import { Form, Link, useActionData, useFetcher, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
 import { useEffect } from "react";
 import { ExportProgress, StatusBadge } from "~/components/ExportStatus";
 import { Time } from "~/components/Time";
@@ -23,6 +23,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     tenant: ctx.tenant,
     canCreate: can(ctx.ability, "data.exports.create"),
     canDownload: can(ctx.ability, "data.exports.download"),
+    canCancel: can(ctx.ability, "data.exports.cancel"),
     exports,
     projects: await listProjects(getDb(), ctx.tenant.id),
     names: await studyScopeNames(getDb(), ctx.tenant.id, exports.map((e) => e.scope)),
@@ -64,8 +65,27 @@ function usePollWhile(active: boolean) {
   }, [active, state, revalidate]);
 }
 
+/** Cancels after the user confirms; the row updates with the next poll. */
+function CancelButton({ exportId }: { exportId: string }) {
+  const fetcher = useFetcher();
+  return (
+    <fetcher.Form
+      method="post"
+      onSubmit={(event) => {
+        if (!window.confirm("Cancel this export? Its progress is discarded and no archive is kept.")) event.preventDefault();
+      }}
+    >
+      <input type="hidden" name="intent" value="cancel" />
+      <input type="hidden" name="exportId" value={exportId} />
+      <button type="submit" className="link-button" disabled={fetcher.state !== "idle"}>
+        {fetcher.state === "idle" ? "Cancel" : "Cancelling…"}
+      </button>
+    </fetcher.Form>
+  );
+}
+
 export default function Exports() {
-  const { base, tenant, canCreate, canDownload, exports, projects, names } = useLoaderData<typeof loader>();
+  const { base, tenant, canCreate, canDownload, canCancel, exports, projects, names } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const creating = useNavigation().formMethod === "POST";
   usePollWhile(exports.some((e) => e.status === "pending" || e.status === "running"));
@@ -139,6 +159,7 @@ export default function Exports() {
                         Download
                       </a>
                     )}
+                    {canCancel && (e.status === "pending" || e.status === "running") && <CancelButton exportId={e.id} />}
                   </td>
                 </tr>
               ))}

@@ -102,6 +102,16 @@ describe("viewer", () => {
     expect(page.data.canDownload).toBe(false);
   });
 
+  it("gets 403 when cancelling, and the export goes on", async () => {
+    const res = await callRoute(
+      exportsPage.action,
+      makeRequest(path(STAGING, "exports"), { cookie: await signIn("staging-viewer@acme.test"), form: { intent: "cancel", exportId: stagingExportId } }),
+      STAGING,
+    );
+    expect(res.status).toBe(403);
+    expect((await getDb().selectFrom("export").select("status").where("id", "=", stagingExportId).executeTakeFirstOrThrow()).status).toBe("pending");
+  });
+
   it("gets 403 on a direct POST, and nothing is created", async () => {
     const before = await exportCount("production");
     const res = await callRoute(exportsPage.action, makeRequest(path(PROD, "exports"), { cookie: viewer, method: "POST" }), PROD);
@@ -114,6 +124,7 @@ describe("viewer", () => {
 describe("cross-tenant access answers 404, as for what does not exist", () => {
   const cases: [string, (cookie: string) => Promise<number>][] = [
     ["another tenant's exports page", async (c) => (await callRoute(exportsPage.loader, makeRequest(path(STAGING, "exports"), { cookie: c }), STAGING)).status],
+    ["another tenant's export cancelled from my tenant", async (c) => (await callRoute(exportsPage.action, makeRequest(path(PROD, "exports"), { cookie: c, form: { intent: "cancel", exportId: stagingExportId } }), PROD)).status],
     ["another tenant's create action", async (c) => (await callRoute(exportsPage.action, makeRequest(path(STAGING, "exports"), { cookie: c, method: "POST" }), STAGING)).status],
     ["another tenant's projects", async (c) => (await callRoute(projects.loader, makeRequest(path(STAGING, "projects"), { cookie: c }), STAGING)).status],
     ["another tenant's members", async (c) => (await callRoute(members.loader, makeRequest(path(STAGING, "members"), { cookie: c }), STAGING)).status],

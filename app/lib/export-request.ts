@@ -78,6 +78,7 @@ export function exportRequestFromForm(form: FormData): ExportRequest {
     dateRange: { preset: text("preset"), from: text("from"), to: text("to") },
     format: text("format"),
   };
-  if (form.has("dataTypes")) request.dataTypes = list("dataTypes");
+  // The dialog marks its checkboxes as shown, so none checked is an error, not "use the default".
+  if (form.has("dataTypes") || form.has("dataTypesShown")) request.dataTypes = list("dataTypes");
   return request as ExportRequest;
 }

@@ -1,6 +1,7 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useFetcher, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
-import { useEffect } from "react";
+import { Link, useActionData, useFetcher, useLoaderData, useRevalidator } from "@remix-run/react";
+import { useEffect, useState } from "react";
+import { NewExportDialog, type SubmittedValues } from "~/components/NewExportDialog";
 import { ExportProgress, StatusBadge } from "~/components/ExportStatus";
 import { Time } from "~/components/Time";
 import { notFound, requesterOf, requirePermission, requireTenant } from "~/lib/access.server";
@@ -24,6 +25,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     canCreate: can(ctx.ability, "data.exports.create"),
     canDownload: can(ctx.ability, "data.exports.download"),
     canCancel: can(ctx.ability, "data.exports.cancel"),
+    canExportOrganization: can(ctx.ability, "org.exports.create"),
     exports,
     projects: await listProjects(getDb(), ctx.tenant.id),
     names: await studyScopeNames(getDb(), ctx.tenant.id, exports.map((e) => e.scope)),
@@ -47,10 +49,32 @@ export async function action({ request, params }: ActionFunctionArgs) {
     if (!(error instanceof AppError)) throw error;
     if (error.code === "NOT_FOUND") throw notFound();
     return data(
-      { ok: false as const, error: error.message, fieldErrors: error.details.fieldErrors ?? {}, exportId: error.details.exportId as string | undefined },
+      {
+        ok: false as const,
+        error: error.message,
+        fieldErrors: error.details.fieldErrors ?? {},
+        exportId: error.details.exportId as string | undefined,
+        values: submittedValues(form),
+      },
       { status: error.status },
     );
   }
+}
+
+/** The dialog's fields as sent, so a refused form reopens as the user left it. */
+function submittedValues(form: FormData): SubmittedValues {
+  const one = (name: string) => (typeof form.get(name) === "string" ? (form.get(name) as string) : undefined);
+  const all = (name: string) => form.getAll(name).filter((v): v is string => typeof v === "string");
+  return {
+    scope: one("scope"),
+    projectId: one("projectId"),
+    appIds: all("appIds"),
+    dataTypes: form.has("dataTypesShown") ? all("dataTypes") : undefined,
+    preset: one("preset"),
+    from: one("from"),
+    to: one("to"),
+    format: one("format"),
+  };
 }
 
 const POLL_MS = 1500;
@@ -85,9 +109,11 @@ function CancelButton({ exportId }: { exportId: string }) {
 }
 
 export default function Exports() {
-  const { base, tenant, canCreate, canDownload, canCancel, exports, projects, names } = useLoaderData<typeof loader>();
+  const { base, tenant, canCreate, canDownload, canCancel, canExportOrganization, exports, projects, names } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
-  const creating = useNavigation().formMethod === "POST";
+  const [dialogOpen, setDialogOpen] = useState(false);
+  // A refused request keeps the dialog open with its errors; an accepted one closes it.
+  useEffect(() => setDialogOpen(!!result && !result.ok && "values" in result), [result]);
   usePollWhile(exports.some((e) => e.status === "pending" || e.status === "running"));
 
   return (
@@ -98,22 +124,23 @@ export default function Exports() {
           <p className="muted">Archives of {tenant.name}'s data, built in the background.</p>
         </div>
         {canCreate && (
-          <Form method="post">
-            <button type="submit" className="button primary" disabled={creating}>
-              {creating ? "Starting…" : "New export"}
-            </button>
-          </Form>
+          <button type="button" className="button primary" onClick={() => setDialogOpen(true)}>
+            New export
+          </button>
         )}
       </div>
-      {canCreate ? (
-        <p className="muted small">New exports hold every HSI record and lab result of {tenant.name} as NDJSON, zipped with a manifest.</p>
-      ) : (
+      {!canCreate && (
         <p className="notice" role="note">You don't have permission to create exports. Ask an organization or tenant admin.</p>
       )}
-      {result && !result.ok && (
-        <p className="form-error" role="alert">
-          {result.error}
-        </p>
+      {canCreate && (
+        <NewExportDialog
+          open={dialogOpen}
+          onClose={() => setDialogOpen(false)}
+          projects={projects}
+          canExportOrganization={canExportOrganization}
+          result={result && !result.ok && "values" in result ? result : undefined}
+          exportsPath={base}
+        />
       )}
       {exports.length === 0 ? (
         <div className="empty-state">

@@ -48,7 +48,16 @@ describe("in a real browser", () => {
     await page.getByRole("heading", { name: "Exports" }).waitFor();
 
     await page.getByRole("button", { name: "New export" }).click();
+    const dialog = page.getByRole("dialog", { name: "New export" });
+    await dialog.getByText("Export HSI and Lab data as a downloadable archive.").waitFor();
+    await dialog.getByLabel("A project").check();
+    await dialog.getByLabel("Project", { exact: true }).selectOption({ label: "Cardio Study" });
+    await dialog.getByRole("radio", { name: /^Both/ }).check();
+    await page.screenshot({ path: path.join(ARTIFACTS, "new-export-dialog.png") });
+    await dialog.getByRole("button", { name: "Start export" }).click();
+    await dialog.waitFor({ state: "hidden" });
     const row = page.locator("tr[data-export-id]").first();
+    expect(await row.locator("td").nth(1).textContent()).toBe("Project Cardio Study");
     await row.waitFor();
     const seen = new Set<string>();
     const url = page.url();
@@ -71,9 +80,13 @@ describe("in a real browser", () => {
     await download.saveAs(file);
     const entries = await readZip(readFileSync(file));
     const manifest = JSON.parse(entries.get("manifest.json")!.toString());
+    expect(manifest.files.map((f: { name: string }) => f.name)).toEqual([
+      "hsi_records.ndjson", "hsi_records.csv", "lab_results.ndjson", "lab_results.csv",
+    ]);
     const lines = entries.get("hsi_records.ndjson")!.toString().trim().split("\n");
     expect(manifest.files[0].rows).toBe(lines.length);
-    expect(lines.length).toBeGreaterThan(1000);
+    expect(lines.length).toBeGreaterThan(100);
+    expect(manifest.scope.type).toBe("project");
 
     // The detail page lists the manifest's files with their checksums.
     await row.getByRole("link").first().click();
@@ -84,6 +97,59 @@ describe("in a real browser", () => {
     await page.getByLabel("Account: Production Editor").click();
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/\/sign-in/);
+    await context.close();
+  });
+
+  it("shows a validation error next to its field and keeps what was entered; a busy project says which export runs", async () => {
+    // Another export holds Sleep Lab: running, with no job, so it stays that way during the test.
+    const { getDb } = await import("../../db/client");
+    const db = getDb();
+    const sleep = await db
+      .selectFrom("project as p").innerJoin("tenant as t", "t.id", "p.tenant_id")
+      .select(["p.id", "p.tenant_id", "t.organization_id"]).where("p.name", "=", "Sleep Lab").where("t.slug", "=", "production")
+      .executeTakeFirstOrThrow();
+    const busy = await db.insertInto("export").values({
+      tenant_id: sleep.tenant_id, organization_id: sleep.organization_id, requested_by_user_id: null,
+      scope: { type: "project", projectId: sleep.id }, data_types: ["hsi_records"], format: "ndjson", status: "running",
+    }).returning("id").executeTakeFirstOrThrow();
+    await db.insertInto("export_project_lock").values({ project_id: sleep.id, export_id: busy.id }).execute();
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, "production-editor@acme.test");
+    await page.waitForURL(/\/o\/acme-health\/t\/production\/exports|\/exports/);
+    await page.goto(`${app.url}/o/acme-health/t/production/exports`);
+
+    await page.getByRole("button", { name: "New export" }).click();
+    const dialog = page.getByRole("dialog", { name: "New export" });
+    await dialog.getByLabel("A project").check();
+    await dialog.getByLabel("Project", { exact: true }).selectOption({ label: "Metabolic Health" });
+    await dialog.getByLabel("From").fill("2026-03-01");
+    await dialog.getByLabel("To").fill("2026-02-01");
+    await dialog.getByRole("radio", { name: /^CSV/ }).check();
+    await dialog.getByRole("button", { name: "Start export" }).click();
+    await dialog.locator("#to-error").getByText("“To” must be after “From”").waitFor();
+    expect(await dialog.getByLabel("To").getAttribute("aria-describedby")).toBe("to-error");
+    expect(await dialog.getByLabel("From").inputValue()).toBe("2026-03-01");
+    expect(await dialog.getByLabel("To").inputValue()).toBe("2026-02-01");
+    expect(await dialog.getByLabel("A project").isChecked()).toBe(true);
+    expect(await dialog.getByRole("radio", { name: /^CSV/ }).isChecked()).toBe(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, "new-export-validation.png") });
+
+    await dialog.getByLabel("To").fill("");
+    await dialog.getByLabel("From").fill("");
+    await dialog.getByLabel("Project", { exact: true }).selectOption({ label: "Sleep Lab" });
+    await dialog.getByRole("button", { name: "Start export" }).click();
+    await dialog.getByText(`Another export is in progress for project Sleep Lab (export ${busy.id})`).waitFor();
+    await dialog.getByRole("link", { name: "View that export" }).click();
+    await page.waitForURL(`${app.url}/o/acme-health/t/production/exports/${busy.id}`);
+
+    // Escape closes the dialog.
+    await page.goto(`${app.url}/o/acme-health/t/production/exports`);
+    await page.getByRole("button", { name: "New export" }).click();
+    await dialog.waitFor();
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
     await context.close();
   });
 

@@ -199,18 +199,25 @@ export interface ExportListItem extends Export {
   requestedBy: string | null;
 }
 
-/** The tenant's exports, newest first. */
-export async function listExports(db: DB, tenantId: string, limit = 50): Promise<ExportListItem[]> {
-  return db
-    .selectFrom("export as e")
-    .leftJoin("user as u", "u.id", "e.requested_by_user_id")
-    .where("e.tenant_id", "=", tenantId)
-    .selectAll("e")
-    .select("u.name as requestedBy")
-    .orderBy("e.created_at", "desc")
-    .orderBy("e.id", "desc")
-    .limit(limit)
-    .execute();
+export const PAGE_SIZE = 25;
+
+/** One page of the tenant's exports, newest first, and how many there are in all. */
+export async function listExports(db: DB, tenantId: string, page = 1): Promise<{ exports: ExportListItem[]; total: number }> {
+  const [exports, count] = await Promise.all([
+    db
+      .selectFrom("export as e")
+      .leftJoin("user as u", "u.id", "e.requested_by_user_id")
+      .where("e.tenant_id", "=", tenantId)
+      .selectAll("e")
+      .select("u.name as requestedBy")
+      .orderBy("e.created_at", "desc")
+      .orderBy("e.id", "desc")
+      .limit(PAGE_SIZE)
+      .offset((page - 1) * PAGE_SIZE)
+      .execute(),
+    db.selectFrom("export").where("tenant_id", "=", tenantId).select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow(),
+  ]);
+  return { exports, total: Number(count.n) };
 }
 
 /** One export of the tenant; undefined for an unknown id or another tenant's export alike. */

@@ -72,6 +72,8 @@ export default function ExportDetail() {
         <dd>{exp.requestedBy ?? "—"}</dd>
         <dt>Created</dt>
         <dd><Time value={exp.created_at} relative={false} /></dd>
+        <dt>Started</dt>
+        <dd>{exp.started_at ? <Time value={exp.started_at} relative={false} /> : "—"}</dd>
         <dt>Finished</dt>
         <dd>{exp.finished_at ? <Time value={exp.finished_at} relative={false} /> : "—"}</dd>
         <dt>Archive</dt>

@@ -8,7 +8,7 @@ import { notFound, requesterOf, requirePermission, requireTenant } from "~/lib/a
 import { getDb } from "~/lib/db.server";
 import { AppError } from "~/lib/errors";
 import { exportRequestFromForm } from "~/lib/export-request";
-import { cancelExport, createExport, listExports } from "~/lib/exports.server";
+import { cancelExport, createExport, listExports, PAGE_SIZE } from "~/lib/exports.server";
 import { formatLabel, scopeLabel } from "~/lib/export-labels";
 import { formatBytes, formatCount } from "~/lib/format";
 import { listProjects, studyScopeNames } from "~/lib/tenant-data.server";
@@ -18,8 +18,16 @@ export const meta: MetaFunction = () => [{ title: "Exports · Exportal" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.exports.read");
-  const exports = await listExports(getDb(), ctx.tenant.id);
+  const requested = Number(new URL(request.url).searchParams.get("page"));
+  const page = Number.isInteger(requested) && requested > 0 ? requested : 1;
+  const { exports, total } = await listExports(getDb(), ctx.tenant.id, page);
+  const now = Date.now();
   return {
+    page,
+    pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
+    total,
+    // Links are live until they expire; decided here so server and browser render the same.
+    liveLinks: exports.filter((e) => e.status === "done" && e.expires_at && e.expires_at.getTime() > now).map((e) => e.id),
     base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
     tenant: ctx.tenant,
     canCreate: can(ctx.ability, "data.exports.create"),
@@ -109,7 +117,9 @@ function CancelButton({ exportId }: { exportId: string }) {
 }
 
 export default function Exports() {
-  const { base, tenant, canCreate, canDownload, canCancel, canExportOrganization, exports, projects, names } = useLoaderData<typeof loader>();
+  const { base, tenant, canCreate, canDownload, canCancel, canExportOrganization, exports, projects, names, page, pages, total, liveLinks } =
+    useLoaderData<typeof loader>();
+  const revalidator = useRevalidator();
   const result = useActionData<typeof action>();
   const [dialogOpen, setDialogOpen] = useState(false);
   // A refused request keeps the dialog open with its errors; an accepted one closes it.
@@ -123,11 +133,16 @@ export default function Exports() {
           <h1>Exports</h1>
           <p className="muted">Archives of {tenant.name}'s data, built in the background.</p>
         </div>
-        {canCreate && (
-          <button type="button" className="button primary" onClick={() => setDialogOpen(true)}>
-            New export
+        <div className="actions">
+          <button type="button" className="button secondary" onClick={() => revalidator.revalidate()} disabled={revalidator.state !== "idle"}>
+            {revalidator.state === "idle" ? "Refresh" : "Refreshing…"}
           </button>
-        )}
+          {canCreate && (
+            <button type="button" className="button primary" onClick={() => setDialogOpen(true)}>
+              New export
+            </button>
+          )}
+        </div>
       </div>
       {!canCreate && (
         <p className="notice" role="note">You don't have permission to create exports. Ask an organization or tenant admin.</p>
@@ -181,10 +196,15 @@ export default function Exports() {
                   <td>{formatBytes(e.archive_bytes)}</td>
                   <td>{formatLabel(e.format)}</td>
                   <td>
-                    {canDownload && e.status === "done" && (
-                      <a href={`${base}/${e.id}/download`} download>
-                        Download
-                      </a>
+                    {canDownload && liveLinks.includes(e.id) && (
+                      <>
+                        <a href={`${base}/${e.id}/download`} download>
+                          Download
+                        </a>
+                        <span className="muted small block">
+                          expires <Time value={e.expires_at!} />
+                        </span>
+                      </>
                     )}
                     {canCancel && (e.status === "pending" || e.status === "running") && <CancelButton exportId={e.id} />}
                   </td>
@@ -193,6 +213,15 @@ export default function Exports() {
             </tbody>
           </table>
         </div>
+      )}
+      {pages > 1 && (
+        <nav className="pagination" aria-label="Pages of exports">
+          {page > 1 ? <Link to={`?page=${page - 1}`}>← Newer</Link> : <span />}
+          <span className="muted">
+            Page {page} of {pages} · {total.toLocaleString()} exports
+          </span>
+          {page < pages ? <Link to={`?page=${page + 1}`}>Older →</Link> : <span />}
+        </nav>
       )}
     </>
   );

@@ -111,6 +111,7 @@ describe("in a real browser", () => {
     const busy = await db.insertInto("export").values({
       tenant_id: sleep.tenant_id, organization_id: sleep.organization_id, requested_by_user_id: null,
       scope: { type: "project", projectId: sleep.id }, data_types: ["hsi_records"], format: "ndjson", status: "running",
+      rows_done: 1234, rows_expected: 5000,
     }).returning("id").executeTakeFirstOrThrow();
     await db.insertInto("export_project_lock").values({ project_id: sleep.id, export_id: busy.id }).execute();
 
@@ -119,6 +120,10 @@ describe("in a real browser", () => {
     await signIn(page, "production-editor@acme.test");
     await page.waitForURL(/\/o\/acme-health\/t\/production\/exports|\/exports/);
     await page.goto(`${app.url}/o/acme-health/t/production/exports`);
+    const running = page.locator(`tr[data-export-id="${busy.id}"]`);
+    expect(await running.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("24");
+    await running.getByText("24% · 1,234 of 5,000 rows").waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, "exports-running.png"), fullPage: true });
 
     await page.getByRole("button", { name: "New export" }).click();
     const dialog = page.getByRole("dialog", { name: "New export" });

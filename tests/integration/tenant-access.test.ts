@@ -94,6 +94,31 @@ describe("tenant pages", () => {
   });
 });
 
+describe("exports list", () => {
+  it("pages through the history newest first, 25 at a time", async () => {
+    const tenant = await getDb().selectFrom("tenant").select(["id", "organization_id"]).where("slug", "=", "production").executeTakeFirstOrThrow();
+    const base = Date.parse("2030-01-01T00:00:00Z");
+    await getDb().insertInto("export").values(
+      Array.from({ length: 30 }, (_, i) => ({
+        tenant_id: tenant.id, organization_id: tenant.organization_id, requested_by_user_id: null,
+        scope: { type: "tenant" as const }, data_types: ["hsi_records"], format: "ndjson" as const,
+        status: "cancelled" as const, created_at: new Date(base + i * 60_000),
+      })),
+    ).execute();
+    const total = await exportCount("production");
+    const first = await callRoute(exportsPage.loader, makeRequest(path(PROD, "exports"), { cookie: viewer }), PROD);
+    expect(first.data.exports).toHaveLength(25);
+    expect(first.data).toMatchObject({ page: 1, pages: Math.ceil(total / 25), total });
+    expect(first.data.exports[0].created_at).toEqual(new Date(base + 29 * 60_000));
+    const second = await callRoute(exportsPage.loader, makeRequest(path(PROD, "exports?page=2"), { cookie: viewer }), PROD);
+    expect(second.data.exports[0].created_at).toEqual(new Date(base + 4 * 60_000));
+    const ids = new Set([...first.data.exports, ...second.data.exports].map((e: { id: string }) => e.id));
+    expect(ids.size).toBe(first.data.exports.length + second.data.exports.length);
+    const junk = await callRoute(exportsPage.loader, makeRequest(path(PROD, "exports?page=abc"), { cookie: viewer }), PROD);
+    expect(junk.data.page).toBe(1);
+  });
+});
+
 describe("viewer", () => {
   it("sees the exports list but may not create or download", async () => {
     const page = await callRoute(exportsPage.loader, makeRequest(path(PROD, "exports"), { cookie: viewer }), PROD);

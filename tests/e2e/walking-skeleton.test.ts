@@ -167,6 +167,8 @@ describe("in a real browser", () => {
     await page.getByText("You don't have permission to create exports. Ask an organization or tenant admin.").waitFor();
     expect(await page.getByRole("button", { name: "New export" }).count()).toBe(0);
     await page.screenshot({ path: path.join(ARTIFACTS, "exports-viewer.png"), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: path.join(ARTIFACTS, "exports-phone.png"), fullPage: true });
     await context.close();
   });
 });

@@ -25,6 +25,13 @@ describe("sign-in flow", () => {
     expect(res.headers.getSetCookie()).toEqual([]);
   });
 
+  it("answers a body that is not a form with 400, not 500", async () => {
+    const request = new Request("http://localhost:3000/sign-in", { method: "POST", body: '{"email":"x"}', headers: { "Content-Type": "application/json" } });
+    const res = await callRoute(signInRoute.action, request);
+    expect(res.status).toBe(400);
+    expect(res.data.error).toBe("Enter your email and password.");
+  });
+
   it("asks for both fields when one is missing", async () => {
     const res = await callRoute(signInRoute.action, makeRequest("/sign-in", { form: { email: "x@acme.test", password: "" } }));
     expect(res.status).toBe(400);

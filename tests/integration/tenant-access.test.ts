@@ -119,6 +119,29 @@ describe("exports list", () => {
   });
 });
 
+describe("create action", () => {
+  it("answers a body that is not a form with 400 and creates nothing", async () => {
+    const before = await exportCount("production");
+    const request = new Request("http://localhost:3000/o/acme-health/t/production/exports", {
+      method: "POST", body: "{}", headers: { "Content-Type": "application/json", Cookie: editor },
+    });
+    const res = await callRoute(exportsPage.action, request, PROD);
+    expect(res.status).toBe(400);
+    expect(await exportCount("production")).toBe(before);
+  });
+
+  it("names the field at fault and hands back what was sent", async () => {
+    const res = await callRoute(
+      exportsPage.action,
+      makeRequest(path(PROD, "exports"), { cookie: editor, form: { scope: "app", projectId: "nope", dataTypesShown: "1", format: "csv" } }),
+      PROD,
+    );
+    expect(res.status).toBe(400);
+    expect(res.data.fieldErrors).toEqual({ "scope.appIds": "Choose at least one app.", dataTypes: "Choose at least one data type." });
+    expect(res.data.values).toMatchObject({ scope: "app", projectId: "nope", dataTypes: [], format: "csv" });
+  });
+});
+
 describe("viewer", () => {
   it("sees the exports list but may not create or download", async () => {
     const page = await callRoute(exportsPage.loader, makeRequest(path(PROD, "exports"), { cookie: viewer }), PROD);

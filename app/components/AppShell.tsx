@@ -10,6 +10,7 @@ export interface ShellData {
 const SECTIONS = [
   { to: "exports", label: "Exports" },
   { to: "projects", label: "Projects" },
+  { to: "studies", label: "Studies" },
   { to: "members", label: "Members" },
 ];
 

@@ -10,6 +10,9 @@ export interface DialogProject {
 /** What the user sent, handed back by the action so a refused form keeps it. */
 export interface SubmittedValues {
   scope?: string;
+  studyId?: string;
+  cohortId?: string;
+  scopeLabel?: string;
   projectId?: string;
   appIds?: string[];
   dataTypes?: string[];
@@ -72,11 +75,19 @@ export function NewExportDialog(props: {
   canExportOrganization: boolean;
   result?: DialogResult;
   exportsPath: string;
+  /** A study cohort (or one participant of it) the export is locked to. */
+  locked?: { studyId: string; cohortId: string; participantId?: string; label: string };
 }) {
   const { open, onClose, projects, canExportOrganization, result, exportsPath } = props;
   const ref = useRef<HTMLDialogElement>(null);
   const submitting = useNavigation().formMethod === "POST";
   const values = result?.values ?? {};
+  // A refused study export comes back to the exports page: keep it locked to its cohort.
+  const locked =
+    props.locked ??
+    (values.scope === "study" && values.studyId && values.cohortId
+      ? { studyId: values.studyId, cohortId: values.cohortId, label: values.scopeLabel ?? "Study cohort" }
+      : undefined);
   const errors = result?.fieldErrors ?? {};
   const [scope, setScope] = useState(values.scope ?? "tenant");
   const [projectId, setProjectId] = useState(values.projectId ?? projects[0]?.id ?? "");
@@ -102,7 +113,7 @@ export function NewExportDialog(props: {
 
   return (
     <dialog ref={ref} className="dialog" aria-labelledby="new-export-title" onClose={onClose}>
-      <Form method="post" key={key} className="dialog-form">
+      <Form method="post" action={exportsPath} key={key} className="dialog-form">
         <header className="dialog-header">
           <h2 id="new-export-title">New export</h2>
           <button type="button" className="icon-button" aria-label="Close" onClick={onClose}>
@@ -126,20 +137,33 @@ export function NewExportDialog(props: {
         )}
         <input type="hidden" name="intent" value="create" />
 
-        <Fieldset legend="Scope" error={errorFor(errors, "scope.type")} errorId="scope-error">
-          {[
-            ["tenant", "Current tenant"],
-            ["project", "A project"],
-            ["app", "An app"],
-            ...(canExportOrganization ? [["organization", "Entire organization"]] : []),
-          ].map(([value, label]) => (
-            <label key={value} className="choice">
-              <input type="radio" name="scope" value={value} checked={scope === value} onChange={() => setScope(value)} /> {label}
-            </label>
-          ))}
-        </Fieldset>
+        {locked ? (
+          <div className="field">
+            <span className="label">Scope</span>
+            <p className="locked-scope">{locked.label}</p>
+            <input type="hidden" name="scope" value="study" />
+            <input type="hidden" name="studyId" value={locked.studyId} />
+            <input type="hidden" name="cohortId" value={locked.cohortId} />
+            {locked.participantId && <input type="hidden" name="participantId" value={locked.participantId} />}
+            <input type="hidden" name="scopeLabel" value={locked.label} />
+            <FieldError id="scope-error" message={errorFor(errors, "scope")} />
+          </div>
+        ) : (
+          <Fieldset legend="Scope" error={errorFor(errors, "scope.type")} errorId="scope-error">
+            {[
+              ["tenant", "Current tenant"],
+              ["project", "A project"],
+              ["app", "An app"],
+              ...(canExportOrganization ? [["organization", "Entire organization"]] : []),
+            ].map(([value, label]) => (
+              <label key={value} className="choice">
+                <input type="radio" name="scope" value={value} checked={scope === value} onChange={() => setScope(value)} /> {label}
+              </label>
+            ))}
+          </Fieldset>
+        )}
 
-        {(scope === "project" || scope === "app") && (
+        {!locked && (scope === "project" || scope === "app") && (
           <div className="field">
             <label htmlFor="export-project">Project</label>
             <select
@@ -160,7 +184,7 @@ export function NewExportDialog(props: {
           </div>
         )}
 
-        {scope === "app" && (
+        {!locked && scope === "app" && (
           <Fieldset legend="Apps" error={errorFor(errors, "scope.appIds")} errorId="apps-error">
             {(project?.apps ?? []).map((a) => (
               <label key={a.id} className="choice">

@@ -69,3 +69,34 @@ export async function studyScopeNames(db: DB, tenantId: string, scopes: ExportSc
   ]);
   return Object.fromEntries([...studies, ...cohorts, ...participants].map((r) => [r.id, r.name]));
 }
+
+export interface StudyWithCohorts {
+  id: string;
+  name: string;
+  projectName: string;
+  cohorts: { id: string; name: string; participants: number }[];
+}
+
+/** The tenant's studies with their cohorts and how many participants each enrols. */
+export async function listStudies(db: DB, tenantId: string): Promise<StudyWithCohorts[]> {
+  const rows = await db
+    .selectFrom("study as s")
+    .innerJoin("project as p", "p.id", "s.project_id")
+    .leftJoin("cohort as c", "c.study_id", "s.id")
+    .where("s.tenant_id", "=", tenantId)
+    .select(["s.id", "s.name", "p.name as projectName", "c.id as cohortId", "c.name as cohortName"])
+    .select((eb) =>
+      eb.selectFrom("cohort_member as m").whereRef("m.cohort_id", "=", "c.id").select((e) => e.fn.countAll<string>().as("n")).as("participants"),
+    )
+    .orderBy("p.name")
+    .orderBy("s.name")
+    .orderBy("c.name")
+    .execute();
+  const studies = new Map<string, StudyWithCohorts>();
+  for (const r of rows) {
+    const study = studies.get(r.id) ?? { id: r.id, name: r.name, projectName: r.projectName, cohorts: [] };
+    studies.set(r.id, study);
+    if (r.cohortId) study.cohorts.push({ id: r.cohortId, name: r.cohortName!, participants: Number(r.participants ?? 0) });
+  }
+  return [...studies.values()];
+}

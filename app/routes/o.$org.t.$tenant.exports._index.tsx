@@ -75,6 +75,9 @@ function submittedValues(form: FormData): SubmittedValues {
   const all = (name: string) => form.getAll(name).filter((v): v is string => typeof v === "string");
   return {
     scope: one("scope"),
+    studyId: one("studyId"),
+    cohortId: one("cohortId"),
+    scopeLabel: one("scopeLabel"),
     projectId: one("projectId"),
     appIds: all("appIds"),
     dataTypes: form.has("dataTypesShown") ? all("dataTypes") : undefined,

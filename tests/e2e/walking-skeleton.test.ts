@@ -88,8 +88,22 @@ describe("in a real browser", () => {
     expect(lines.length).toBeGreaterThan(100);
     expect(manifest.scope.type).toBe("project");
 
+    // A study cohort exports from the Studies page through the same dialog, locked to the cohort.
+    await page.getByRole("link", { name: "Studies" }).click();
+    await page.waitForURL(`${app.url}/o/acme-health/t/production/studies`);
+    const sleepStudy = page.locator("section", { has: page.getByRole("heading", { name: "Sleep-2025" }) });
+    await sleepStudy.getByRole("row", { name: /Cohort B/ }).getByRole("button", { name: "Export" }).click();
+    const locked = page.getByRole("dialog", { name: "New export" });
+    await locked.getByText("Study Sleep-2025, Cohort B").waitFor();
+    expect(await locked.getByLabel("A project").count()).toBe(0);
+    await locked.getByRole("button", { name: "Start export" }).click();
+    await page.waitForURL(`${app.url}/o/acme-health/t/production/exports`);
+    const cohortRow = page.locator("tr[data-export-id]").first();
+    await cohortRow.getByText("Study Sleep-2025, Cohort B").waitFor();
+    await page.locator('tr[data-export-id][data-status="done"]', { hasText: "Study Sleep-2025, Cohort B" }).waitFor({ timeout: 20_000 });
+    await page.goto(`${app.url}/o/acme-health/t/production/exports/${exportId}`);
+
     // The detail page lists the manifest's files with their checksums.
-    await row.getByRole("link").first().click();
     await page.waitForURL(`${app.url}/o/acme-health/t/production/exports/${exportId}`);
     await page.getByText(manifest.files[0].sha256).waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, "export-detail.png"), fullPage: true });

@@ -9,6 +9,7 @@ import * as exportDetail from "../../app/routes/o.$org.t.$tenant.exports.$id";
 import * as download from "../../app/routes/o.$org.t.$tenant.exports.$id.download";
 import * as members from "../../app/routes/o.$org.t.$tenant.members";
 import * as projects from "../../app/routes/o.$org.t.$tenant.projects";
+import * as studies from "../../app/routes/o.$org.t.$tenant.studies";
 import * as switcher from "../../app/routes/switch";
 import { createExport } from "../../app/lib/exports.server";
 import { callRoute, makeRequest, requesterFor, signIn } from "../setup/routes";
@@ -81,6 +82,14 @@ describe("tenant pages", () => {
     expect(p.status).toBe(200);
     expect(p.data.projects.map((x: any) => x.name)).toEqual(["Cardio Study", "Metabolic Health", "Sleep Lab"]);
     expect(p.data.projects[0].apps.map((a: any) => a.name)).toEqual(["Phone", "Ring", "Watch"]);
+
+    const st = await callRoute(studies.loader, makeRequest(path(PROD, "studies"), { cookie: viewer }), PROD);
+    expect(st.data.canExport).toBe(false);
+    expect(st.data.studies.map((x: any) => `${x.projectName}: ${x.name} (${x.cohorts.map((c: any) => `${c.name} ${c.participants}`).join(", ")})`)).toEqual([
+      "Cardio Study: Cardio-2025 (Cohort A 30, Cohort B 30)",
+      "Metabolic Health: Metabolic-2025 (Cohort A 30, Cohort B 30)",
+      "Sleep Lab: Sleep-2025 (Cohort A 30, Cohort B 30)",
+    ]);
 
     const m = await callRoute(members.loader, makeRequest(path(PROD, "members"), { cookie: viewer }), PROD);
     const roles = Object.fromEntries(m.data.members.map((x: any) => [x.email, `${x.orgRole}/${x.tenantRole}`]));
@@ -175,6 +184,7 @@ describe("cross-tenant access answers 404, as for what does not exist", () => {
     ["another tenant's export cancelled from my tenant", async (c) => (await callRoute(exportsPage.action, makeRequest(path(PROD, "exports"), { cookie: c, form: { intent: "cancel", exportId: stagingExportId } }), PROD)).status],
     ["another tenant's create action", async (c) => (await callRoute(exportsPage.action, makeRequest(path(STAGING, "exports"), { cookie: c, method: "POST" }), STAGING)).status],
     ["another tenant's projects", async (c) => (await callRoute(projects.loader, makeRequest(path(STAGING, "projects"), { cookie: c }), STAGING)).status],
+    ["another tenant's studies", async (c) => (await callRoute(studies.loader, makeRequest(path(STAGING, "studies"), { cookie: c }), STAGING)).status],
     ["another tenant's members", async (c) => (await callRoute(members.loader, makeRequest(path(STAGING, "members"), { cookie: c }), STAGING)).status],
     ["another tenant's frame", async (c) => (await callRoute(layout.loader, makeRequest(path(STAGING, "exports"), { cookie: c }), STAGING)).status],
     ["another organization's tenant", async (c) => (await callRoute(exportsPage.loader, makeRequest(path(GLOBEX, "exports"), { cookie: c }), GLOBEX)).status],

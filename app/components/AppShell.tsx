@@ -12,6 +12,7 @@ const SECTIONS = [
   { to: "projects", label: "Projects" },
   { to: "studies", label: "Studies" },
   { to: "members", label: "Members" },
+  { to: "settings", label: "Settings" },
 ];
 
 function Switcher({ choices, current, section }: Pick<ShellData, "choices" | "current"> & { section: string }) {

@@ -181,6 +181,10 @@ describe("in a real browser", () => {
     await page.getByText("You don't have permission to create exports. Ask an organization or tenant admin.").waitFor();
     expect(await page.getByRole("button", { name: "New export" }).count()).toBe(0);
     await page.screenshot({ path: path.join(ARTIFACTS, "exports-viewer.png"), fullPage: true });
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByText("Viewer of Production").waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, "settings-viewer.png"), fullPage: true });
+    await page.goto(`${app.url}/o/acme-health/t/production/exports`);
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: path.join(ARTIFACTS, "exports-phone.png"), fullPage: true });
     await context.close();

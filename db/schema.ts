@@ -179,6 +179,21 @@ export interface ExportProjectLockTable {
   export_id: string;
 }
 
+export interface ApiKeyTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  key_prefix: string;
+  last4: string;
+  key_hash: string;
+  permissions: string[];
+  created_by_user_id: string | null;
+  created_at: CreatedAt;
+  expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+}
+
 export interface AuditEventTable {
   id: ColumnType<string, never, never>;
   organization_id: string;
@@ -233,6 +248,7 @@ export interface Database {
   export: ExportTable;
   export_project_lock: ExportProjectLockTable;
   audit_event: AuditEventTable;
+  api_key: ApiKeyTable;
 }
 
 export type Export = Selectable<ExportTable>;

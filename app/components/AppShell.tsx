@@ -5,6 +5,8 @@ export interface ShellData {
   user: { name: string; email: string };
   choices: { orgSlug: string; orgName: string; tenantSlug: string; tenantName: string }[];
   current: { orgSlug: string; tenantSlug: string } | null;
+  /** Sections the user may open beyond those everyone sees. */
+  canManageKeys?: boolean;
 }
 
 const SECTIONS = [
@@ -12,6 +14,7 @@ const SECTIONS = [
   { to: "projects", label: "Projects" },
   { to: "studies", label: "Studies" },
   { to: "members", label: "Members" },
+  { to: "api-keys", label: "API keys", adminOnly: true },
   { to: "settings", label: "Settings" },
 ];
 
@@ -75,7 +78,7 @@ export function AppShell({ shell, section, children }: { shell: ShellData; secti
         </details>
       </header>
       <nav className="sidenav" aria-label="Sections">
-        {SECTIONS.map((s) =>
+        {SECTIONS.filter((s) => !s.adminOnly || shell.canManageKeys).map((s) =>
           base ? (
             <NavLink key={s.to} to={`${base}/${s.to}`}>
               {s.label}

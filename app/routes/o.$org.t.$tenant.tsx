@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { Outlet, useLoaderData, useLocation, useRouteLoaderData } from "@remix-run/react";
 import { AppShell } from "~/components/AppShell";
 import { listTenantChoices, rememberTenant, requireTenant } from "~/lib/access.server";
+import { can } from "~/lib/permissions";
 
 /** The tenant's frame. Each page below checks its own permission as well. */
 export async function loader({ request, params }: LoaderFunctionArgs) {
@@ -12,6 +13,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       user: ctx.user,
       choices: await listTenantChoices(ctx.user.id),
       current: { orgSlug: ctx.org.slug, tenantSlug: ctx.tenant.slug },
+      canManageKeys: can(ctx.ability, "api_keys.manage"),
     },
     org: ctx.org,
     tenant: ctx.tenant,

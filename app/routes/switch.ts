@@ -1,7 +1,7 @@
 import { redirect, type LoaderFunctionArgs } from "@remix-run/node";
 import { listTenantChoices, requireUser } from "~/lib/access.server";
 
-const SECTIONS = new Set(["exports", "projects", "studies", "members", "settings"]);
+const SECTIONS = new Set(["exports", "projects", "studies", "members", "api-keys", "settings"]);
 
 /**
  * The header switcher's target: picks the chosen tenant (or the first one of

@@ -172,6 +172,28 @@ describe("in a real browser", () => {
     await context.close();
   });
 
+  it("a tenant admin creates an API key, sees it once, and then only its prefix and last four characters", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, "production-admin@acme.test");
+    await page.waitForURL(/\/exports$/);
+    await page.goto(`${app.url}/o/acme-health/t/production/exports`);
+    await page.getByRole("link", { name: "API keys" }).click();
+    await page.getByLabel("Name").fill("Warehouse loader");
+    await page.getByLabel("Create exports").check();
+    await page.getByRole("button", { name: "Create key" }).click();
+    const key = await page.getByLabel("New API key").inputValue();
+    expect(key).toMatch(/^xpk_[0-9A-Za-z]{38}$/);
+    const row = page.locator("tr", { hasText: "Warehouse loader" });
+    await row.getByText(`${key.slice(0, 8)}…${key.slice(-4)}`).waitFor();
+    expect(await page.getByLabel("Name").inputValue()).toBe("");
+    await page.screenshot({ path: path.join(ARTIFACTS, "api-keys.png"), fullPage: true });
+    await page.reload();
+    expect(await page.getByLabel("New API key").count()).toBe(0);
+    expect(await page.content()).not.toContain(key);
+    await context.close();
+  });
+
   it("a viewer sees the list and the permission message, and no New export button", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -1,0 +1,101 @@
+import { z } from "zod";
+import type { DB } from "../../db/client";
+import { generateApiKey, hashApiKey, isWellFormedApiKey, KEY_PREFIX } from "./api-key-format";
+import { AppError } from "./errors";
+import { can, type AppAbility, type Permission } from "./permissions";
+
+/** What a key may be allowed: the permissions that make sense for a program. */
+export const API_KEY_PERMISSIONS = [
+  "data.exports.read",
+  "data.exports.create",
+  "data.exports.download",
+  "data.exports.cancel",
+  "dashboards.import",
+] as const satisfies readonly Permission[];
+
+const createInput = z.object({
+  name: z.string().trim().min(1, "Give the key a name.").max(100, "Keep the name under 100 characters."),
+  permissions: z.array(z.enum(API_KEY_PERMISSIONS, { error: "Unknown permission." })).min(1, "Choose at least one permission."),
+  expiresAt: z
+    .string()
+    .optional()
+    .refine((v) => !v || (!Number.isNaN(Date.parse(v)) && Date.parse(v) > Date.now()), { error: "Choose an expiry date in the future." }),
+});
+
+export interface CreatedApiKey {
+  id: string;
+  /** Shown once; only its hash is stored. */
+  key: string;
+}
+
+/** Creates a key for the tenant with a subset of the creator's own permissions. */
+export async function createApiKey(
+  db: DB,
+  creator: { tenantId: string; userId: string; ability: AppAbility },
+  input: unknown,
+): Promise<CreatedApiKey> {
+  const parsed = createInput.safeParse(input);
+  if (!parsed.success) {
+    const fieldErrors: Record<string, string> = {};
+    for (const issue of parsed.error.issues) fieldErrors[String(issue.path[0] ?? "request")] ??= issue.message;
+    throw new AppError("INVALID_REQUEST", "The API key request is not valid.", { fieldErrors });
+  }
+  const { name, permissions, expiresAt } = parsed.data;
+  const beyond = permissions.filter((p) => !can(creator.ability, p));
+  if (beyond.length) {
+    throw new AppError("FORBIDDEN", `A key cannot have permissions you lack: ${beyond.join(", ")}.`, { fieldErrors: { permissions: `You lack ${beyond.join(", ")}.` } });
+  }
+  const key = generateApiKey();
+  const row = await db
+    .insertInto("api_key")
+    .values({
+      tenant_id: creator.tenantId,
+      name,
+      key_prefix: key.slice(0, KEY_PREFIX.length + 4),
+      last4: key.slice(-4),
+      key_hash: hashApiKey(key),
+      permissions: [...new Set(permissions)],
+      created_by_user_id: creator.userId,
+      expires_at: expiresAt ? new Date(expiresAt) : null,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return { id: row.id, key };
+}
+
+/** The tenant's keys, newest first, without their hashes. */
+export function listApiKeys(db: DB, tenantId: string) {
+  return db
+    .selectFrom("api_key as k")
+    .leftJoin("user as u", "u.id", "k.created_by_user_id")
+    .where("k.tenant_id", "=", tenantId)
+    .select(["k.id", "k.name", "k.key_prefix", "k.last4", "k.permissions", "k.created_at", "k.expires_at", "k.revoked_at", "k.last_used_at", "u.name as createdBy"])
+    .orderBy("k.created_at", "desc")
+    .execute();
+}
+
+/** Revokes a key of the tenant; it stops working at once. */
+export async function revokeApiKey(db: DB, tenantId: string, id: string): Promise<void> {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  const revoked = UUID.test(id)
+    ? await db.updateTable("api_key").set({ revoked_at: new Date() }).where("tenant_id", "=", tenantId).where("id", "=", id).where("revoked_at", "is", null).returning("id").executeTakeFirst()
+    : undefined;
+  if (!revoked) throw new AppError("NOT_FOUND", "No such active key.");
+}
+
+/**
+ * The tenant and permissions of a presented key, or null for a malformed,
+ * unknown, revoked or expired one alike. Records when it was last used.
+ */
+export async function authenticateApiKey(db: DB, key: string, now = new Date()) {
+  if (!isWellFormedApiKey(key)) return null;
+  const row = await db
+    .updateTable("api_key")
+    .set({ last_used_at: now })
+    .where("key_hash", "=", hashApiKey(key))
+    .where("revoked_at", "is", null)
+    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
+    .returning(["id", "tenant_id", "name", "permissions"])
+    .executeTakeFirst();
+  return row ? { keyId: row.id, tenantId: row.tenant_id, name: row.name, permissions: row.permissions as Permission[] } : null;
+}

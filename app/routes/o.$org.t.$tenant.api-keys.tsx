@@ -1,0 +1,159 @@
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { useState } from "react";
+import { Time } from "~/components/Time";
+import { notFound, requirePermission, requireTenant } from "~/lib/access.server";
+import { API_KEY_PERMISSIONS, createApiKey, listApiKeys, revokeApiKey } from "~/lib/api-keys.server";
+import { getDb } from "~/lib/db.server";
+import { AppError } from "~/lib/errors";
+import { can } from "~/lib/permissions";
+
+export const meta: MetaFunction = () => [{ title: "API keys · Exportal" }];
+
+const LABELS: Record<(typeof API_KEY_PERMISSIONS)[number], string> = {
+  "data.exports.read": "Read exports",
+  "data.exports.create": "Create exports",
+  "data.exports.download": "Download exports",
+  "data.exports.cancel": "Cancel exports",
+  "dashboards.import": "Import dashboards",
+};
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const ctx = await requireTenant(request, params, "api_keys.manage");
+  return {
+    tenant: ctx.tenant,
+    keys: await listApiKeys(getDb(), ctx.tenant.id),
+    grantable: API_KEY_PERMISSIONS.filter((p) => can(ctx.ability, p)),
+  };
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const ctx = await requireTenant(request, params);
+  requirePermission(ctx, "api_keys.manage");
+  const form = (await request.formData().catch(() => null)) ?? new FormData();
+  try {
+    if (form.get("intent") === "revoke") {
+      await revokeApiKey(getDb(), ctx.tenant.id, String(form.get("keyId") ?? ""));
+      return data({ revoked: true as const });
+    }
+    const created = await createApiKey(getDb(), { tenantId: ctx.tenant.id, userId: ctx.user.id, ability: ctx.ability }, {
+      name: String(form.get("name") ?? ""),
+      permissions: form.getAll("permissions").map(String),
+      expiresAt: form.get("expiresAt") ? String(form.get("expiresAt")) : undefined,
+    });
+    return data({ created }, { status: 201 });
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    if (error.code === "NOT_FOUND") throw notFound();
+    return data({ error: error.message, fieldErrors: error.details.fieldErrors ?? {}, name: String(form.get("name") ?? "") }, { status: error.status });
+  }
+}
+
+function NewKey({ value }: { value: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <div className="notice" role="status">
+      <p>
+        <strong>Copy this key now.</strong> It is shown only once; Exportal keeps only a hash of it.
+      </p>
+      <div className="copy-row">
+        <input className="link-field" readOnly value={value} aria-label="New API key" onFocus={(e) => e.target.select()} />
+        <button
+          type="button"
+          className="button secondary"
+          onClick={() => navigator.clipboard.writeText(value).then(() => setCopied(true))}
+        >
+          {copied ? "Copied" : "Copy"}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+export default function ApiKeys() {
+  const { tenant, keys, grantable } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const busy = useNavigation().state !== "idle";
+  const errors = result && "fieldErrors" in result ? result.fieldErrors : {};
+  const now = Date.now();
+  return (
+    <>
+      <h1>API keys</h1>
+      <p className="muted">Keys let programs use {tenant.name} through the REST API, with the permissions you give them.</p>
+      {result && "created" in result && <NewKey value={result.created.key} />}
+
+      {/* A new key remounts the form, so it starts empty again. */}
+      <Form method="post" className="card key-form" aria-labelledby="new-key-title" key={result && "created" in result ? result.created.id : "new"}>
+        <h2 id="new-key-title">New key</h2>
+        {result && "error" in result && Object.keys(errors).length === 0 && <p className="form-error" role="alert">{result.error}</p>}
+        <div className="field">
+          <label htmlFor="key-name">Name</label>
+          <input id="key-name" name="name" maxLength={100} defaultValue={result && "name" in result ? result.name : ""}
+            aria-invalid={!!errors.name} aria-describedby={errors.name ? "key-name-error" : undefined} />
+          {errors.name && <p className="field-error" id="key-name-error" role="alert">{errors.name}</p>}
+        </div>
+        <fieldset className="field">
+          <legend>Permissions</legend>
+          {grantable.map((p) => (
+            <label key={p} className="choice">
+              <input type="checkbox" name="permissions" value={p} defaultChecked={p === "data.exports.read"} /> {LABELS[p]}
+            </label>
+          ))}
+          {errors.permissions && <p className="field-error" role="alert">{errors.permissions}</p>}
+        </fieldset>
+        <div className="field">
+          <label htmlFor="key-expires">Expires (optional)</label>
+          <input id="key-expires" type="date" name="expiresAt" aria-invalid={!!errors.expiresAt} />
+          {errors.expiresAt && <p className="field-error" role="alert">{errors.expiresAt}</p>}
+        </div>
+        <div>
+          <button type="submit" className="button primary" disabled={busy}>Create key</button>
+        </div>
+      </Form>
+
+      {keys.length === 0 ? (
+        <div className="empty-state"><p>No API keys yet. Create one above for each program that needs access.</p></div>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Key</th>
+                <th scope="col">Permissions</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Status</th>
+                <th scope="col"><span className="visually-hidden">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.map((k) => {
+                const expired = k.expires_at && new Date(k.expires_at).getTime() <= now;
+                return (
+                  <tr key={k.id} data-key-id={k.id}>
+                    <td>{k.name}</td>
+                    <td><code>{k.key_prefix}…{k.last4}</code></td>
+                    <td>{k.permissions.map((p) => LABELS[p as keyof typeof LABELS] ?? p).join(", ")}</td>
+                    <td><Time value={k.created_at} />{k.createdBy ? ` by ${k.createdBy}` : ""}</td>
+                    <td>{k.last_used_at ? <Time value={k.last_used_at} /> : "Never"}</td>
+                    <td>{k.revoked_at ? "Revoked" : expired ? "Expired" : k.expires_at ? <>Active, expires <Time value={k.expires_at} /></> : "Active"}</td>
+                    <td>
+                      {!k.revoked_at && (
+                        <Form method="post" onSubmit={(e) => { if (!window.confirm(`Revoke “${k.name}”? Programs using it lose access at once.`)) e.preventDefault(); }}>
+                          <input type="hidden" name="intent" value="revoke" />
+                          <input type="hidden" name="keyId" value={k.id} />
+                          <button type="submit" className="link-button">Revoke</button>
+                        </Form>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,94 @@
+import { sql } from "kysely";
+import { beforeAll, describe, expect, it } from "vitest";
+import { getDb } from "../../db/client";
+import * as page from "../../app/routes/o.$org.t.$tenant.api-keys";
+import * as layout from "../../app/routes/o.$org.t.$tenant";
+import { authenticateApiKey, createApiKey } from "../../app/lib/api-keys.server";
+import { buildAbility, permissionsFor } from "../../app/lib/permissions";
+import { callRoute, makeRequest, signIn } from "../setup/routes";
+
+const PROD = { org: "acme-health", tenant: "production" };
+const STAGING = { org: "acme-health", tenant: "staging" };
+const url = "/o/acme-health/t/production/api-keys";
+let admin: string;
+
+function create(cookie: string, form: Record<string, string | string[]>, params = PROD) {
+  const body = new URLSearchParams();
+  for (const [k, v] of Object.entries(form)) for (const x of [v].flat()) body.append(k, x);
+  const request = new Request(`http://localhost:3000${url}`, { method: "POST", body, headers: { Cookie: cookie } });
+  return callRoute(page.action, request, params);
+}
+
+beforeAll(async () => {
+  admin = await signIn("production-admin@acme.test");
+});
+
+describe("API keys", () => {
+  it("a tenant admin creates a key, sees it once, and the database keeps only its hash", async () => {
+    const res = await create(admin, { name: "Nightly sync", permissions: ["data.exports.read", "data.exports.create"] });
+    expect(res.status).toBe(201);
+    const key: string = res.data.created.key;
+    expect(key).toMatch(/^xpk_/);
+    const stored = await sql<{ row: string }>`select row_to_json(k)::text as row from api_key k`.execute(getDb());
+    expect(stored.rows.map((r) => r.row).join("")).not.toContain(key.slice(4));
+
+    const list = await callRoute(page.loader, makeRequest(url, { cookie: admin }), PROD);
+    const listed = list.data.keys.find((k: { name: string }) => k.name === "Nightly sync");
+    expect(listed).toMatchObject({ key_prefix: key.slice(0, 8), last4: key.slice(-4), permissions: ["data.exports.read", "data.exports.create"] });
+    expect(JSON.stringify(list.data)).not.toContain(key.slice(8, -4));
+
+    const auth = await authenticateApiKey(getDb(), key);
+    expect(auth).toMatchObject({ name: "Nightly sync", permissions: ["data.exports.read", "data.exports.create"] });
+    const tenant = await getDb().selectFrom("tenant").select("id").where("slug", "=", "production").executeTakeFirstOrThrow();
+    expect(auth!.tenantId).toBe(tenant.id);
+    const used = await callRoute(page.loader, makeRequest(url, { cookie: admin }), PROD);
+    expect(used.data.keys.find((k: { name: string }) => k.name === "Nightly sync").last_used_at).not.toBeNull();
+  });
+
+  it("refuses a missing name and no permissions, naming the fields and keeping the name", async () => {
+    const res = await create(admin, { name: "  " });
+    expect(res.status).toBe(400);
+    expect(res.data.fieldErrors).toEqual({ name: "Give the key a name.", permissions: "Choose at least one permission." });
+    const past = await create(admin, { name: "Old", permissions: "data.exports.read", expiresAt: "2001-01-01" });
+    expect(past.data.fieldErrors).toEqual({ expiresAt: "Choose an expiry date in the future." });
+    expect(past.data.name).toBe("Old");
+  });
+
+  it("never grants a key a permission its creator lacks", async () => {
+    const tenant = await getDb().selectFrom("tenant").select("id").where("slug", "=", "production").executeTakeFirstOrThrow();
+    const user = await getDb().selectFrom("user").select("id").where("email", "=", "production-viewer@acme.test").executeTakeFirstOrThrow();
+    const viewerAbility = buildAbility(permissionsFor("member", "viewer"));
+    const attempt = createApiKey(getDb(), { tenantId: tenant.id, userId: user.id, ability: viewerAbility }, { name: "x", permissions: ["data.exports.read", "data.exports.create"] });
+    await expect(attempt).rejects.toMatchObject({ code: "FORBIDDEN", message: "A key cannot have permissions you lack: data.exports.create." });
+  });
+
+  it("revoked and expired keys stop working at once; malformed ones never reach the database", async () => {
+    const revokedKey = (await create(admin, { name: "To revoke", permissions: "data.exports.read" })).data.created;
+    expect(await authenticateApiKey(getDb(), revokedKey.key)).not.toBeNull();
+    const revoke = await create(admin, { intent: "revoke", keyId: revokedKey.id });
+    expect(revoke.status).toBe(200);
+    expect(await authenticateApiKey(getDb(), revokedKey.key)).toBeNull();
+
+    const expiring = (await create(admin, { name: "Short-lived", permissions: "data.exports.read", expiresAt: "2099-01-01" })).data.created;
+    expect(await authenticateApiKey(getDb(), expiring.key)).not.toBeNull();
+    expect(await authenticateApiKey(getDb(), expiring.key, new Date("2099-01-02"))).toBeNull();
+
+    expect(await authenticateApiKey(getDb(), expiring.key.slice(0, -1) + (expiring.key.endsWith("a") ? "b" : "a"))).toBeNull();
+    expect(await authenticateApiKey(getDb(), "not a key")).toBeNull();
+  });
+
+  it("is for tenant admins: editors get 403 and do not see it in the navigation; another tenant's key answers 404", async () => {
+    const editor = await signIn("production-editor@acme.test");
+    expect((await callRoute(page.loader, makeRequest(url, { cookie: editor }), PROD)).status).toBe(403);
+    expect((await create(editor, { name: "Sneaky", permissions: "data.exports.read" })).status).toBe(403);
+    const frame = await callRoute(layout.loader, makeRequest(url, { cookie: editor }), PROD);
+    expect(frame.data.shell.canManageKeys).toBe(false);
+    expect((await callRoute(layout.loader, makeRequest(url, { cookie: admin }), PROD)).data.shell.canManageKeys).toBe(true);
+
+    const key = (await create(admin, { name: "Production only", permissions: "data.exports.read" })).data.created;
+    const stagingAdmin = await signIn("staging-admin@acme.test");
+    expect((await create(stagingAdmin, { intent: "revoke", keyId: key.id }, STAGING)).status).toBe(404);
+    expect((await callRoute(page.loader, makeRequest(url, { cookie: stagingAdmin }), PROD)).status).toBe(404);
+    expect(await authenticateApiKey(getDb(), key.key)).not.toBeNull();
+  });
+});

@@ -139,6 +139,7 @@ export interface ExportTable {
   tenant_id: string;
   organization_id: string;
   requested_by_user_id: string | null;
+  requested_by_api_key_id: ColumnType<string | null, string | null | undefined, string | null>;
   scope: ColumnType<ExportScope, ExportScope, ExportScope>;
   filters: ColumnType<ExportFilters, ExportFilters | undefined, ExportFilters>;
   data_types: string[];

@@ -4,6 +4,8 @@ export type ExportEvent = "requested" | "started" | "done" | "failed" | "cancell
 
 export interface AuditActor {
   userId: string | null;
+  /** Set when a program acted through an API key. */
+  apiKeyId?: string;
   /** Who, in words: a person's name, "API key …", or "system". */
   label: string;
 }

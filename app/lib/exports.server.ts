@@ -154,6 +154,7 @@ export async function createExport(db: DB, requester: Requester, input: ExportRe
           tenant_id: requester.tenantId,
           organization_id: requester.organizationId,
           requested_by_user_id: requester.actor.userId,
+          requested_by_api_key_id: requester.actor.apiKeyId ?? null,
           scope,
           filters,
           data_types: request.dataTypes,
@@ -195,6 +196,9 @@ export async function cancelExport(db: DB, requester: Omit<Requester, "ability">
   return cancelled;
 }
 
+/** A person's name, or "API key <name>" for a program. */
+const requestedBy = sql<string | null>`coalesce(u.name, 'API key ' || k.name)`.as("requestedBy");
+
 export interface ExportListItem extends Export {
   requestedBy: string | null;
 }
@@ -207,9 +211,10 @@ export async function listExports(db: DB, tenantId: string, page = 1): Promise<{
     db
       .selectFrom("export as e")
       .leftJoin("user as u", "u.id", "e.requested_by_user_id")
+      .leftJoin("api_key as k", "k.id", "e.requested_by_api_key_id")
       .where("e.tenant_id", "=", tenantId)
       .selectAll("e")
-      .select("u.name as requestedBy")
+      .select(requestedBy)
       .orderBy("e.created_at", "desc")
       .orderBy("e.id", "desc")
       .limit(PAGE_SIZE)
@@ -226,9 +231,10 @@ export async function getExport(db: DB, tenantId: string, id: string): Promise<E
   return db
     .selectFrom("export as e")
     .leftJoin("user as u", "u.id", "e.requested_by_user_id")
+    .leftJoin("api_key as k", "k.id", "e.requested_by_api_key_id")
     .where("e.tenant_id", "=", tenantId)
     .where("e.id", "=", id)
     .selectAll("e")
-    .select("u.name as requestedBy")
+    .select(requestedBy)
     .executeTakeFirst();
 }

@@ -19,9 +19,10 @@ export async function up(db: Kysely<any>): Promise<void> {
       last_used_at timestamptz
     );
     create index api_key_tenant_idx on api_key (tenant_id, created_at desc);
+    alter table export add column requested_by_api_key_id uuid references api_key (id) on delete set null;
   `.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`drop table api_key`.execute(db);
+  await sql`alter table export drop column requested_by_api_key_id; drop table api_key`.execute(db);
 }

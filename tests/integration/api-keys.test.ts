@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
 import * as page from "../../app/routes/o.$org.t.$tenant.api-keys";
 import * as layout from "../../app/routes/o.$org.t.$tenant";
+import * as exportsPage from "../../app/routes/o.$org.t.$tenant.exports._index";
+import { createExport } from "../../app/lib/exports.server";
 import { authenticateApiKey, createApiKey } from "../../app/lib/api-keys.server";
 import { buildAbility, permissionsFor } from "../../app/lib/permissions";
 import { callRoute, makeRequest, signIn } from "../setup/routes";
@@ -43,6 +45,20 @@ describe("API keys", () => {
     expect(auth!.tenantId).toBe(tenant.id);
     const used = await callRoute(page.loader, makeRequest(url, { cookie: admin }), PROD);
     expect(used.data.keys.find((k: { name: string }) => k.name === "Nightly sync").last_used_at).not.toBeNull();
+  });
+
+  it("exports a program starts show the key as the requester", async () => {
+    const created = (await create(admin, { name: "Warehouse", permissions: ["data.exports.read", "data.exports.create"] })).data.created;
+    const auth = (await authenticateApiKey(getDb(), created.key))!;
+    const tenant = await getDb().selectFrom("tenant").select(["id", "organization_id"]).where("id", "=", auth.tenantId).executeTakeFirstOrThrow();
+    const exp = await createExport(getDb(), {
+      tenantId: tenant.id,
+      organizationId: tenant.organization_id,
+      actor: { userId: null, apiKeyId: auth.keyId, label: `API key ${auth.name}` },
+      ability: buildAbility(auth.permissions),
+    }, { dataTypes: ["lab_results"] });
+    const list = await callRoute(exportsPage.loader, makeRequest("/o/acme-health/t/production/exports", { cookie: admin }), PROD);
+    expect(list.data.exports.find((e: { id: string }) => e.id === exp.id).requestedBy).toBe("API key Warehouse");
   });
 
   it("refuses a missing name and no permissions, naming the fields and keeping the name", async () => {

@@ -24,6 +24,25 @@ export const PERMISSIONS = [
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
+
+/** Each permission in words, for people. */
+export const PERMISSION_LABELS: Record<Permission, string> = {
+  "data.read": "See projects, studies and data",
+  "members.read": "See who can open this tenant",
+  "data.exports.read": "See exports",
+  "data.exports.create": "Start exports",
+  "data.exports.download": "Download exports",
+  "data.exports.cancel": "Cancel exports",
+  "data.exports.schedule": "Schedule exports",
+  "org.exports.create": "Export the entire organization",
+  "studies.export": "Export study cohorts",
+  "api_keys.manage": "Manage API keys",
+  "members.manage": "Manage members",
+  "tenants.manage": "Manage tenants",
+  "audit.read": "Read the audit trail",
+  "dashboards.import": "Import dashboards",
+};
+
 export type OrgRole = "owner" | "admin" | "member";
 export type TenantRole = "admin" | "editor" | "viewer";
 export type AppAbility = MongoAbility;

@@ -6,17 +6,9 @@ import { notFound, requirePermission, requireTenant } from "~/lib/access.server"
 import { API_KEY_PERMISSIONS, createApiKey, listApiKeys, revokeApiKey } from "~/lib/api-keys.server";
 import { getDb } from "~/lib/db.server";
 import { AppError } from "~/lib/errors";
-import { can } from "~/lib/permissions";
+import { can, PERMISSION_LABELS, type Permission } from "~/lib/permissions";
 
 export const meta: MetaFunction = () => [{ title: "API keys · Exportal" }];
-
-const LABELS: Record<(typeof API_KEY_PERMISSIONS)[number], string> = {
-  "data.exports.read": "Read exports",
-  "data.exports.create": "Create exports",
-  "data.exports.download": "Download exports",
-  "data.exports.cancel": "Cancel exports",
-  "dashboards.import": "Import dashboards",
-};
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "api_keys.manage");
@@ -96,7 +88,7 @@ export default function ApiKeys() {
           <legend>Permissions</legend>
           {grantable.map((p) => (
             <label key={p} className="choice">
-              <input type="checkbox" name="permissions" value={p} defaultChecked={p === "data.exports.read"} /> {LABELS[p]}
+              <input type="checkbox" name="permissions" value={p} defaultChecked={p === "data.exports.read"} /> {PERMISSION_LABELS[p]}
             </label>
           ))}
           {errors.permissions && <p className="field-error" role="alert">{errors.permissions}</p>}
@@ -134,7 +126,7 @@ export default function ApiKeys() {
                   <tr key={k.id} data-key-id={k.id}>
                     <td>{k.name}</td>
                     <td><code>{k.key_prefix}…{k.last4}</code></td>
-                    <td>{k.permissions.map((p) => LABELS[p as keyof typeof LABELS] ?? p).join(", ")}</td>
+                    <td>{k.permissions.map((p) => PERMISSION_LABELS[p as Permission] ?? p).join(", ")}</td>
                     <td><Time value={k.created_at} />{k.createdBy ? ` by ${k.createdBy}` : ""}</td>
                     <td>{k.last_used_at ? <Time value={k.last_used_at} /> : "Never"}</td>
                     <td>{k.revoked_at ? "Revoked" : expired ? "Expired" : k.expires_at ? <>Active, expires <Time value={k.expires_at} /></> : "Active"}</td>

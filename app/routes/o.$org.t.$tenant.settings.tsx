@@ -2,26 +2,9 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { requireTenant } from "~/lib/access.server";
 import { retentionConfig } from "~/lib/config.server";
-import { PERMISSIONS } from "~/lib/permissions";
+import { PERMISSION_LABELS, PERMISSIONS } from "~/lib/permissions";
 
 export const meta: MetaFunction = () => [{ title: "Settings · Exportal" }];
-
-const PERMISSION_LABELS: Record<(typeof PERMISSIONS)[number], string> = {
-  "data.read": "See projects, studies and data",
-  "members.read": "See who can open this tenant",
-  "data.exports.read": "See exports",
-  "data.exports.create": "Start exports",
-  "data.exports.download": "Download exports",
-  "data.exports.cancel": "Cancel exports",
-  "data.exports.schedule": "Schedule exports",
-  "org.exports.create": "Export the entire organization",
-  "studies.export": "Export study cohorts",
-  "api_keys.manage": "Manage API keys",
-  "members.manage": "Manage members",
-  "tenants.manage": "Manage tenants",
-  "audit.read": "Read the audit trail",
-  "dashboards.import": "Import dashboards",
-};
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.read");

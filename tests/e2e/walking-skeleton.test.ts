@@ -180,7 +180,7 @@ describe("in a real browser", () => {
     await page.goto(`${app.url}/o/acme-health/t/production/exports`);
     await page.getByRole("link", { name: "API keys" }).click();
     await page.getByLabel("Name").fill("Warehouse loader");
-    await page.getByLabel("Create exports").check();
+    await page.getByLabel("Start exports").check();
     await page.getByRole("button", { name: "Create key" }).click();
     const key = await page.getByLabel("New API key").inputValue();
     expect(key).toMatch(/^xpk_[0-9A-Za-z]{38}$/);

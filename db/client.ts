@@ -17,9 +17,9 @@ export function databaseUrl(): string {
 }
 
 /** A postgres.js client with our session settings: UTC, so JSON timestamps come out in UTC. */
-export function connect(url: string, max = 10): postgres.Sql {
+function connect(url: string): postgres.Sql {
   return postgres(url, {
-    max,
+    max: 10,
     onnotice: () => {},
     connection: { TimeZone: "UTC", application_name: "exportal" },
   });

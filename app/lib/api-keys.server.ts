@@ -3,6 +3,7 @@ import type { DB } from "../../db/client";
 import { generateApiKey, hashApiKey, isWellFormedApiKey, KEY_PREFIX } from "./api-key-format";
 import { AppError } from "./errors";
 import { can, type AppAbility, type Permission } from "./permissions";
+import { isUuid } from "./ids";
 
 /** What a key may be allowed: the permissions that make sense for a program. */
 export const API_KEY_PERMISSIONS = [
@@ -76,8 +77,7 @@ export function listApiKeys(db: DB, tenantId: string) {
 
 /** Revokes a key of the tenant; it stops working at once. */
 export async function revokeApiKey(db: DB, tenantId: string, id: string): Promise<void> {
-  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-  const revoked = UUID.test(id)
+  const revoked = isUuid(id)
     ? await db.updateTable("api_key").set({ revoked_at: new Date() }).where("tenant_id", "=", tenantId).where("id", "=", id).where("revoked_at", "is", null).returning("id").executeTakeFirst()
     : undefined;
   if (!revoked) throw new AppError("NOT_FOUND", "No such active key.");

@@ -1,4 +1,5 @@
 import type { ExportFilters, ExportScope } from "../../db/schema";
+import { isUuid } from "./ids";
 
 type Kind = "id" | "number" | "text" | "time" | "json";
 
@@ -36,13 +37,12 @@ export const DATA_TYPE_SPECS = {
 export type DataType = keyof typeof DATA_TYPE_SPECS;
 export const DATA_TYPES = Object.keys(DATA_TYPE_SPECS) as DataType[];
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TEXT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 // COPY takes no bind parameters, so every value in its SQL is checked here
 // and written as a literal only after it passed.
 function uuid(value: string): string {
-  if (!UUID.test(value)) throw new Error(`not a uuid: ${value}`);
+  if (!isUuid(value)) throw new Error(`not a uuid: ${value}`);
   return `'${value}'`;
 }
 function textId(value: string): string {

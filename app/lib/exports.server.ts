@@ -6,6 +6,7 @@ import { recordExportEvent, type AuditActor } from "./audit.server";
 import { AppError } from "./errors";
 import { exportRequestSchema, type ExportRequest, type ValidExportRequest } from "./export-request";
 import { can, type AppAbility } from "./permissions";
+import { isUuid } from "./ids";
 
 export interface Requester {
   tenantId: string;
@@ -14,7 +15,6 @@ export interface Requester {
   ability: AppAbility;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY = 86_400_000;
 const PRESET_DAYS: Record<string, number> = { last_7_days: 7, last_30_days: 30, last_90_days: 90, last_year: 365 };
 
@@ -62,14 +62,14 @@ async function checkScope(db: DB, requester: Requester, scope: ValidExportReques
   }
   if (scope.type === "tenant") return scope;
   if (scope.type === "study") return checkStudyScope(db, requester, scope);
-  const project = UUID.test(scope.projectId)
+  const project = isUuid(scope.projectId)
     ? await db.selectFrom("project").select("id").where("tenant_id", "=", requester.tenantId).where("id", "=", scope.projectId).executeTakeFirst()
     : undefined;
   if (!project) throw invalid("scope.projectId", "That project is not in this tenant.");
   if (scope.type === "project") return { type: "project", projectId: project.id };
 
   const appIds = [...new Set(scope.appIds)];
-  const found = appIds.every((a) => UUID.test(a))
+  const found = appIds.every(isUuid)
     ? await db.selectFrom("app").select("id").where("project_id", "=", project.id).where("id", "in", appIds).execute()
     : [];
   if (found.length !== appIds.length) throw invalid("scope.appIds", "One or more of the apps are not in that project.");
@@ -85,16 +85,16 @@ async function checkStudyScope(
   if (!can(requester.ability, "studies.export")) {
     throw new AppError("FORBIDDEN", "Your role does not include exporting study data. Ask an organization or tenant admin.");
   }
-  const study = UUID.test(scope.studyId)
+  const study = isUuid(scope.studyId)
     ? await db.selectFrom("study").select("id").where("tenant_id", "=", requester.tenantId).where("id", "=", scope.studyId).executeTakeFirst()
     : undefined;
   if (!study) throw invalid("scope.studyId", "That study is not in this tenant.");
-  const cohort = UUID.test(scope.cohortId)
+  const cohort = isUuid(scope.cohortId)
     ? await db.selectFrom("cohort").select("id").where("study_id", "=", study.id).where("id", "=", scope.cohortId).executeTakeFirst()
     : undefined;
   if (!cohort) throw invalid("scope.cohortId", "That cohort is not part of the study.");
   if (scope.participantId === undefined) return { type: "study", studyId: study.id, cohortId: cohort.id };
-  const member = UUID.test(scope.participantId)
+  const member = isUuid(scope.participantId)
     ? await db.selectFrom("cohort_member").select("participant_id").where("cohort_id", "=", cohort.id).where("participant_id", "=", scope.participantId).executeTakeFirst()
     : undefined;
   if (!member) throw invalid("scope.participantId", "That participant is not enrolled in the cohort.");
@@ -227,7 +227,7 @@ export async function listExports(db: DB, tenantId: string, page = 1): Promise<{
 
 /** One export of the tenant; undefined for an unknown id or another tenant's export alike. */
 export async function getExport(db: DB, tenantId: string, id: string): Promise<ExportListItem | undefined> {
-  if (!UUID.test(id)) return undefined;
+  if (!isUuid(id)) return undefined;
   return db
     .selectFrom("export as e")
     .leftJoin("user as u", "u.id", "e.requested_by_user_id")

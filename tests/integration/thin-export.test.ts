@@ -1,20 +1,15 @@
 import { createHash } from "node:crypto";
-import { runOnce } from "graphile-worker";
 import { sql } from "kysely";
 import { beforeAll, describe, expect, it } from "vitest";
-import { databaseUrl, getDb } from "../../db/client";
+import { getDb } from "../../db/client";
 import * as exportsPage from "../../app/routes/o.$org.t.$tenant.exports._index";
 import * as download from "../../app/routes/o.$org.t.$tenant.exports.$id.download";
-import { taskList } from "../../worker/index";
 import { callRoute, makeRequest, signIn } from "../setup/routes";
+import { exportRow, runQueuedJobs } from "../setup/exports";
 import { readZip } from "../setup/zip";
 
 const PROD = { org: "acme-health", tenant: "production" };
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-
-async function exportRow(id: string) {
-  return getDb().selectFrom("export").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
-}
 
 let editor: string;
 beforeAll(async () => {
@@ -31,7 +26,7 @@ describe("the default export: tenant scope, HSI records and lab results, NDJSON"
     const jobs = await sql<{ n: number }>`select count(*)::int as n from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id where t.identifier = 'export_run' and j.payload->>'exportId' = ${id}`.execute(getDb());
     expect(jobs.rows[0].n).toBe(1);
 
-    await runOnce({ connectionString: databaseUrl(), taskList });
+    await runQueuedJobs();
 
     const done = await exportRow(id);
     expect(done.status).toBe("done");

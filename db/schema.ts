@@ -195,6 +195,76 @@ export interface ApiKeyTable {
   last_used_at: Timestamp | null;
 }
 
+export type ConnectionStatus = "active" | "error" | "paused" | "disconnected";
+export interface IntegrationConnectionTable {
+  id: Generated<string>;
+  tenant_id: string;
+  project_id: string;
+  service: string;
+  type: "oauth" | "api_key" | "webhook";
+  status: ConnectionStatus;
+  last_sync_at: Timestamp | null;
+  account_info: ColumnType<Record<string, unknown>, Record<string, unknown> | undefined, Record<string, unknown>>;
+  configuration: ColumnType<Record<string, unknown>, Record<string, unknown> | undefined, Record<string, unknown>>;
+  created_at: CreatedAt;
+}
+export type CredentialKind = "oauth_access_token" | "oauth_refresh_token" | "api_key" | "webhook_secret" | "encryption_key";
+export interface IntegrationCredentialTable {
+  id: Generated<string>;
+  tenant_id: string;
+  connection_id: string;
+  kind: CredentialKind;
+  ciphertext: Buffer;
+  nonce: Buffer;
+  auth_tag: Buffer;
+  expires_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+export type MetricQuality = "good" | "estimated" | "suspect";
+export interface MetricPointTable {
+  id: ColumnType<string, never, never>;
+  tenant_id: string;
+  project_id: string | null;
+  connection_id: string | null;
+  metric_id: string;
+  metric_name: string;
+  value: number;
+  unit: ColumnType<string, string | undefined, never>;
+  recorded_at: ColumnType<Date, Date | string, never>;
+  service: string;
+  quality: ColumnType<MetricQuality, MetricQuality | undefined, never>;
+  metadata: ColumnType<Record<string, unknown>, Record<string, unknown> | undefined, never>;
+  created_by_api_key_id: string | null;
+  created_at: CreatedAt;
+}
+export interface DashboardTable {
+  id: Generated<string>;
+  tenant_id: string;
+  name: string;
+  slug: string;
+  type: "custom" | "category";
+  is_default: Generated<boolean>;
+  description: Generated<string>;
+  created_by_user_id: string | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+export type WidgetType = "metric" | "chart" | "table";
+export interface DashboardWidgetTable {
+  id: Generated<string>;
+  tenant_id: string;
+  dashboard_id: string;
+  type: WidgetType;
+  title: string;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  visible: Generated<boolean>;
+  config: ColumnType<Record<string, unknown>, Record<string, unknown> | undefined, Record<string, unknown>>;
+  created_at: CreatedAt;
+}
+
 export interface AuditEventTable {
   id: ColumnType<string, never, never>;
   organization_id: string;
@@ -250,6 +320,11 @@ export interface Database {
   export_project_lock: ExportProjectLockTable;
   audit_event: AuditEventTable;
   api_key: ApiKeyTable;
+  integration_connection: IntegrationConnectionTable;
+  integration_credential: IntegrationCredentialTable;
+  metric_point: MetricPointTable;
+  dashboard: DashboardTable;
+  dashboard_widget: DashboardWidgetTable;
 }
 
 export type Export = Selectable<ExportTable>;

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hashPassword } from "better-auth/crypto";
 import { sql } from "kysely";
 import type { DB } from "./client";
+import { createDashboards, createIntegrations } from "./seed-analytics";
 import type { OrgRole, TenantRole } from "./schema";
 
 export const DEMO_PASSWORD = "exportal-demo";
@@ -71,12 +72,14 @@ async function createTenant(db: DB, organizationId: string, name: string, slug: 
 }
 
 async function createProjects(db: DB, tenantId: string, participantsPerProject: number) {
+  const projectIds: string[] = [];
   for (const project of PROJECTS) {
     const { id: projectId } = await db
       .insertInto("project")
       .values({ tenant_id: tenantId, name: project.name, description: project.description })
       .returning("id")
       .executeTakeFirstOrThrow();
+    projectIds.push(projectId);
     await db
       .insertInto("app")
       .values(project.apps.map(([name, platform]) => ({ tenant_id: tenantId, project_id: projectId, name, platform })))
@@ -87,6 +90,7 @@ async function createProjects(db: DB, tenantId: string, participantsPerProject: 
       from generate_series(1, ${participantsPerProject}) i`.execute(db);
     await createStudy(db, tenantId, projectId, `${project.name.split(" ")[0]}-2025`);
   }
+  await createIntegrations(db, tenantId, projectIds);
 }
 
 /** A study of the project with two cohorts: odd- and even-numbered participants. */
@@ -228,6 +232,7 @@ export async function seedDemo(db: DB, options: SeedOptions): Promise<void> {
       await addOrgMember(db, acme, userId, "member");
       await db.insertInto("tenant_member").values({ tenant_id: tenantId, user_id: userId, role }).execute();
     }
+    await createDashboards(db, tenantId, user(`${slug}-admin@acme.test`));
   }
 
   // A second organization, so isolation between organizations is visible and testable.
@@ -235,6 +240,7 @@ export async function seedDemo(db: DB, options: SeedOptions): Promise<void> {
   await addOrgMember(db, globex, user("owner@globex.test"), "owner");
   const globexMain = await createTenant(db, globex, "Main", "main");
   await createProjects(db, globexMain, 10);
+  await createDashboards(db, globexMain, user("owner@globex.test"));
 
   await addDemoData(db, options);
 }

@@ -11,6 +11,9 @@ export const API_KEY_PERMISSIONS = [
   "data.exports.create",
   "data.exports.download",
   "data.exports.cancel",
+  "metrics.read",
+  "metrics.write",
+  "dashboards.read",
   "dashboards.import",
 ] as const satisfies readonly Permission[];
 

@@ -16,6 +16,10 @@ export const PERMISSIONS = [
   "data.exports.schedule",
   "org.exports.create",
   "studies.export",
+  "studies.export.full",
+  "metrics.read",
+  "metrics.write",
+  "dashboards.read",
   "api_keys.manage",
   "members.manage",
   "tenants.manage",
@@ -35,7 +39,11 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   "data.exports.cancel": "Cancel exports",
   "data.exports.schedule": "Schedule exports",
   "org.exports.create": "Export the entire organization",
-  "studies.export": "Export study cohorts",
+  "studies.export": "Export study cohorts (identifiers removed or de-identified)",
+  "studies.export.full": "Export study cohorts with full identifying data",
+  "metrics.read": "Read metrics",
+  "metrics.write": "Push custom metrics",
+  "dashboards.read": "See dashboards",
   "api_keys.manage": "Manage API keys",
   "members.manage": "Manage members",
   "tenants.manage": "Manage tenants",
@@ -47,16 +55,17 @@ export type OrgRole = "owner" | "admin" | "member";
 export type TenantRole = "admin" | "editor" | "viewer";
 export type AppAbility = MongoAbility;
 
-const VIEWER: Permission[] = ["data.read", "members.read", "data.exports.read"];
+const VIEWER: Permission[] = ["data.read", "members.read", "data.exports.read", "metrics.read", "dashboards.read"];
 const EDITOR: Permission[] = [
   ...VIEWER,
   "data.exports.create",
   "data.exports.download",
   "data.exports.cancel",
   "studies.export",
+  "metrics.write",
   "dashboards.import",
 ];
-const TENANT_ADMIN: Permission[] = [...EDITOR, "data.exports.schedule", "api_keys.manage", "members.manage", "audit.read"];
+const TENANT_ADMIN: Permission[] = [...EDITOR, "studies.export.full", "data.exports.schedule", "api_keys.manage", "members.manage", "audit.read"];
 const ORG_ADMIN: Permission[] = [...TENANT_ADMIN, "org.exports.create", "tenants.manage"];
 
 export const TENANT_ROLE_PERMISSIONS: Record<TenantRole, readonly Permission[]> = {

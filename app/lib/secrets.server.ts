@@ -3,8 +3,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { dataDir } from "../../db/bootstrap";
 
-type SecretName = "auth" | "signing";
-const ENV: Record<SecretName, string> = { auth: "BETTER_AUTH_SECRET", signing: "EXPORTAL_SIGNING_SECRET" };
+type SecretName = "auth" | "signing" | "encryption" | "pseudonym";
+const ENV: Record<SecretName, string> = {
+  auth: "BETTER_AUTH_SECRET",
+  signing: "EXPORTAL_SIGNING_SECRET",
+  encryption: "EXPORTAL_ENCRYPTION_KEY",
+  pseudonym: "EXPORTAL_PSEUDONYM_SECRET",
+};
 
 let fileSecrets: Partial<Record<SecretName, string>> | undefined;
 

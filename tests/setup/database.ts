@@ -15,6 +15,7 @@ await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${inject("templateDb")}`);
 process.env.DATABASE_URL = `${serverUrl}/${name}`;
 process.env.EXPORTAL_DATA_DIR = mkdtempSync(path.join(os.tmpdir(), "exportal-data-"));
 process.env.BETTER_AUTH_SECRET = "test-secret-test-secret-test-secret-42";
+process.env.EXPORTAL_ENCRYPTION_KEY = "test-encryption-key";
 process.env.BETTER_AUTH_URL = "http://localhost:3000";
 
 afterAll(async () => {

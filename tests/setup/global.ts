@@ -26,7 +26,7 @@ export default async function setup(project: TestProject) {
   // Migrate and seed in a child process of our own so no connection to the template stays open.
   const { execFileSync } = await import("node:child_process");
   execFileSync(process.execPath, ["--import", "tsx", "tests/setup/prepare-template.ts"], {
-    env: { ...process.env, DATABASE_URL: pg.url, EXPORTAL_DATA_DIR: dir, BETTER_AUTH_SECRET: "test-secret-test-secret-test-secret-42" },
+    env: { ...process.env, DATABASE_URL: pg.url, EXPORTAL_DATA_DIR: dir, BETTER_AUTH_SECRET: "test-secret-test-secret-test-secret-42", EXPORTAL_ENCRYPTION_KEY: "test-encryption-key" },
     stdio: "inherit",
   });
 

@@ -49,6 +49,10 @@ export interface TenantTable {
   name: string;
   slug: string;
   created_at: CreatedAt;
+  /** API limits; null takes the default. */
+  api_requests_per_hour: ColumnType<number | null, number | null | undefined, number | null>;
+  api_exports_per_hour: ColumnType<number | null, number | null | undefined, number | null>;
+  api_export_burst: ColumnType<number | null, number | null | undefined, number | null>;
 }
 export interface TenantMemberTable {
   tenant_id: string;
@@ -265,6 +269,27 @@ export interface DashboardWidgetTable {
   created_at: CreatedAt;
 }
 
+export interface ApiRateWindowTable {
+  tenant_id: string;
+  window_start: Date;
+  requests: number;
+}
+export interface ApiTokenBucketTable {
+  tenant_id: string;
+  bucket: string;
+  tokens: number;
+  refilled_at: Date;
+}
+export interface ApiIdempotencyKeyTable {
+  tenant_id: string;
+  key: string;
+  request_hash: string;
+  state: "in_flight" | "done";
+  response_status: number | null;
+  response_body: unknown;
+  created_at: CreatedAt;
+}
+
 export interface AuditEventTable {
   id: ColumnType<string, never, never>;
   organization_id: string;
@@ -325,6 +350,9 @@ export interface Database {
   metric_point: MetricPointTable;
   dashboard: DashboardTable;
   dashboard_widget: DashboardWidgetTable;
+  api_rate_window: ApiRateWindowTable;
+  api_token_bucket: ApiTokenBucketTable;
+  api_idempotency_key: ApiIdempotencyKeyTable;
 }
 
 export type Export = Selectable<ExportTable>;

@@ -5,7 +5,7 @@ export const DATE_PRESETS = ["last_7_days", "last_30_days", "last_90_days", "las
 export const FORMAT_NAMES = ["ndjson", "csv", "both"] as const;
 
 const id = (what: string) => z.string({ error: `Choose ${what}.` }).min(1, `Choose ${what}.`);
-const dateOrTime = z
+export const dateOrTime = z
   .string()
   .refine((s) => /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(new Date(s).getTime()), {
     error: "Enter a date as YYYY-MM-DD or an ISO 8601 date and time.",

@@ -238,3 +238,42 @@ export async function getExport(db: DB, tenantId: string, id: string): Promise<E
     .select(requestedBy)
     .executeTakeFirst();
 }
+
+const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f-]{36})$/;
+
+/**
+ * A page of the tenant's exports for the API, newest first, after `cursor`.
+ * The cursor carries the last row's creation time to the microsecond and its
+ * id, so pages neither skip nor repeat rows while exports are being added.
+ */
+export async function listExportsAfter(db: DB, tenantId: string, options: { limit: number; cursor?: string; status?: string }) {
+  let query = db
+    .selectFrom("export as e")
+    .leftJoin("user as u", "u.id", "e.requested_by_user_id")
+    .leftJoin("api_key as k", "k.id", "e.requested_by_api_key_id")
+    .where("e.tenant_id", "=", tenantId)
+    .selectAll("e")
+    .select(requestedBy)
+    .select(sql<string>`to_char(e.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as("cursor_at"))
+    .orderBy("e.created_at", "desc")
+    .orderBy("e.id", "desc")
+    .limit(options.limit + 1);
+  if (options.status) query = query.where("e.status", "=", options.status as Export["status"]);
+  if (options.cursor !== undefined) {
+    const match = CURSOR.exec(Buffer.from(options.cursor, "base64url").toString("utf8"));
+    if (!match || !isUuid(match[2])) {
+      throw new AppError("INVALID_REQUEST", "Invalid query parameter cursor: is not a cursor from this API; pass the nextCursor of the previous page.", { parameter: "cursor" });
+    }
+    // Sent as text: postgres.js would send a timestamptz parameter through a Date and drop the microseconds.
+    query = query.where(sql<boolean>`(e.created_at, e.id) < (${match[1]}::text::timestamptz, ${match[2]}::uuid)`);
+  }
+  const rows = await query.execute();
+  const page = rows.slice(0, options.limit);
+  const last = page.at(-1);
+  const hasMore = rows.length > options.limit;
+  return {
+    exports: page as ExportListItem[],
+    hasMore,
+    nextCursor: hasMore && last ? Buffer.from(`${last.cursor_at}|${last.id}`).toString("base64url") : null,
+  };
+}

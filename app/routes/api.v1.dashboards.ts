@@ -1,0 +1,10 @@
+import { apiRoute } from "~/lib/api.server";
+import { listDashboards } from "~/lib/dashboards.server";
+
+export const loader = apiRoute({
+  async GET(ctx) {
+    ctx.require("dashboards.read");
+    return { status: 200, body: { data: await listDashboards(ctx.db, ctx.tenant.id) } };
+  },
+});
+export const action = loader;

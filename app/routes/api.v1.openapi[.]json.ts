@@ -1,0 +1,9 @@
+import { randomUUID } from "node:crypto";
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { publicOrigin } from "~/lib/api-exports.server";
+import { openApiDocument } from "~/lib/openapi.server";
+
+/** The OpenAPI document is public: it describes the API, it holds no data. */
+export async function loader({ request }: LoaderFunctionArgs) {
+  return Response.json(openApiDocument(publicOrigin(request)), { headers: { "X-Request-Id": randomUUID(), "Cache-Control": "public, max-age=300" } });
+}

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getDb } from "../../db/client";
+import { startApp, type RunningApp } from "../setup/app-server";
+import { apiClient, createKey, tenantBySlug, type ApiResponse } from "../setup/api";
+
+// Rate limits and idempotency under concurrency, against the real portal.
+let app: RunningApp;
+let api: ReturnType<typeof apiClient>;
+
+beforeAll(async () => {
+  app = await startApp();
+  api = apiClient(app.url);
+}, 90_000);
+afterAll(() => app?.stop());
+
+async function exportsOf(tenantSlug: string) {
+  const t = await tenantBySlug(tenantSlug);
+  return getDb().selectFrom("export").select(["id", "status"]).where("tenant_id", "=", t.id).execute();
+}
+
+const count = (answers: ApiResponse[], status: number) => answers.filter((r) => r.status === status).length;
+
+describe("Idempotency-Key", () => {
+  it("50 parallel requests with one key create exactly one export; the rest replay it or wait their turn", async () => {
+    const key = await createKey("production");
+    const request = { scope: { type: "tenant" }, dataTypes: ["lab_results"], format: "csv" };
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => api("/api/v1/exports", { key, json: request, headers: { "Idempotency-Key": "nightly-2026-11-22" } })),
+    );
+    const created = answers.filter((r) => r.status === 202);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(created.map((r) => r.body.id)).size).toBe(1);
+    expect(count(answers, 202) + count(answers, 409)).toBe(50);
+    for (const r of answers.filter((a) => a.status === 409)) expect(r.body.error.message).toMatch(/still in progress/);
+    expect(await exportsOf("production")).toHaveLength(1);
+
+    // Later, the same key and body replay the first response: same export, same status code.
+    const replay = await api("/api/v1/exports", { key, json: request, headers: { "Idempotency-Key": "nightly-2026-11-22" } });
+    expect(replay.status).toBe(202);
+    expect(replay.body.id).toBe(created[0].body.id);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+
+    const changed = await api("/api/v1/exports", { key, json: { ...request, format: "ndjson" }, headers: { "Idempotency-Key": "nightly-2026-11-22" } });
+    expect(changed.status).toBe(422);
+    expect(changed.body.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect(await exportsOf("production")).toHaveLength(1);
+  });
+
+  it("keys are per tenant: another tenant's request with the same key is its own", async () => {
+    const staging = await createKey("staging");
+    const res = await api("/api/v1/exports", { key: staging, json: { scope: { type: "tenant" }, dataTypes: ["lab_results"], format: "csv" }, headers: { "Idempotency-Key": "nightly-2026-11-22" } });
+    expect(res.status).toBe(202);
+    expect(res.headers.get("idempotent-replayed")).toBeNull();
+    expect((await exportsOf("staging")).map((e) => e.id)).toEqual([res.body.id]);
+  });
+
+  it("a failed request frees its key, and a bad key header is a 400", async () => {
+    const key = await createKey("main");
+    const bad = await api("/api/v1/metrics/custom", { key, json: { metricId: "custom.x" }, headers: { "Idempotency-Key": "push-1" } });
+    expect(bad.status).toBe(400);
+    const good = await api("/api/v1/metrics/custom", { key, json: { metricId: "custom.x", value: 2 }, headers: { "Idempotency-Key": "push-1" } });
+    expect(good.status).toBe(201);
+    const again = await api("/api/v1/metrics/custom", { key, json: { metricId: "custom.x", value: 2 }, headers: { "Idempotency-Key": "push-1" } });
+    expect(again.status).toBe(201);
+    expect(again.body.id).toBe(good.body.id);
+    const header = await api("/api/v1/metrics/custom", { key, json: { metricId: "custom.x", value: 2 }, headers: { "Idempotency-Key": "has spaces" } });
+    expect(header.status).toBe(400);
+    expect(header.body.error.details.header).toBe("Idempotency-Key");
+  });
+});
+
+describe("rate limits", () => {
+  it("with a limit of 100 an hour, 200 concurrent requests give exactly 100 successes, and the 429s agree on when to retry", async () => {
+    const staging = await tenantBySlug("staging");
+    await getDb().updateTable("tenant").set({ api_requests_per_hour: 100 }).where("id", "=", staging.id).execute();
+    await getDb().deleteFrom("api_rate_window").where("tenant_id", "=", staging.id).execute(); // earlier tests' requests
+    const key = await createKey("staging", ["dashboards.read"]);
+    const answers = await Promise.all(Array.from({ length: 200 }, () => api("/api/v1/dashboards", { key })));
+    expect(count(answers, 200)).toBe(100);
+    expect(count(answers, 429)).toBe(100);
+    const remaining = answers.filter((r) => r.status === 200).map((r) => Number(r.headers.get("x-ratelimit-remaining")));
+    expect(remaining.sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    for (const r of answers.filter((a) => a.status === 429)) {
+      const retryAfter = Number(r.headers.get("retry-after"));
+      expect(r.body.error.code).toBe("RATE_LIMITED");
+      expect(r.body.error.details.retryAfter).toBe(retryAfter);
+      expect(r.headers.get("ratelimit")).toBe(`"hourly";r=0;t=${retryAfter}`);
+      const date = Math.floor(Date.parse(r.headers.get("date")!) / 1000);
+      expect(Math.abs(Number(r.headers.get("x-ratelimit-reset")) - date - retryAfter)).toBeLessThanOrEqual(1);
+      expect(r.headers.get("x-ratelimit-limit")).toBe("100");
+      expect(r.headers.get("x-ratelimit-remaining")).toBe("0");
+    }
+  });
+
+  it("export creation comes in bursts: with a burst of 3, the fourth quick request waits", async () => {
+    await getDb().updateTable("tenant").set({ api_export_burst: 3, api_exports_per_hour: 30 }).where("slug", "=", "main").execute();
+    const key = await createKey("main");
+    // Invalid requests are refused after their token is spent, so these create nothing.
+    const answers = await Promise.all(Array.from({ length: 6 }, () => api("/api/v1/exports", { key, json: { format: "xml" } })));
+    expect(count(answers, 400)).toBe(3);
+    expect(count(answers, 429)).toBe(3);
+    const limited = answers.find((r) => r.status === 429)!;
+    expect(limited.headers.get("ratelimit-policy")).toBe(`"exports";q=3;w=360`);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(Number(limited.headers.get("retry-after"))).toBeLessThanOrEqual(120);
+    // Reading is not export creation: the bucket does not apply.
+    expect((await api("/api/v1/exports", { key })).status).toBe(200);
+  });
+});

@@ -1,0 +1,96 @@
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getDb } from "../../db/client";
+import { apiError } from "../../app/lib/api-schemas";
+import { OPERATIONS } from "../../app/lib/openapi.server";
+import { startApp, type RunningApp } from "../setup/app-server";
+import { apiClient, createKey } from "../setup/api";
+
+// Random query strings and bodies at every endpoint: whatever a program
+// sends, the answer is never a 500, and every error has the one shape.
+let app: RunningApp;
+let api: ReturnType<typeof apiClient>;
+let key: string;
+let exportId: string;
+let dashboardId: string;
+
+beforeAll(async () => {
+  app = await startApp();
+  api = apiClient(app.url);
+  key = await createKey("production");
+  await getDb().updateTable("tenant").set({ api_requests_per_hour: 1_000_000, api_export_burst: 1_000_000, api_exports_per_hour: 1_000_000 }).where("slug", "=", "production").execute();
+  const created = await api("/api/v1/exports", { key, json: { dataTypes: ["lab_results"] } });
+  exportId = created.body.id;
+  dashboardId = (await api("/api/v1/dashboards", { key })).body.data[0].id;
+}, 90_000);
+afterAll(() => app?.stop());
+
+const KNOWN_PARAMS = ["limit", "cursor", "status", "metricIds", "startDate", "endDate", "offset", "interval"];
+
+const queryString = fc
+  .array(fc.tuple(fc.oneof(fc.constantFrom(...KNOWN_PARAMS), fc.string()), fc.oneof(fc.string(), fc.integer().map(String), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.constantFrom("", "-1", "1e309", "NaN", "%", "day", "done"))), { maxLength: 5 })
+  .map((pairs) => new URLSearchParams(pairs).toString());
+
+const pathValue = fc.oneof(fc.constant("REAL"), fc.string({ minLength: 1 }), fc.uuid(), fc.constantFrom("..", "%00", "ga.sessions", "a".repeat(300)));
+
+const body = fc.oneof(
+  fc.json(),
+  fc.string(),
+  fc.record({ scope: fc.anything(), dateRange: fc.anything(), dataTypes: fc.anything(), format: fc.anything() }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+  fc.record({ metricId: fc.oneof(fc.string(), fc.anything()), value: fc.oneof(fc.double(), fc.anything()), timestamp: fc.oneof(fc.integer(), fc.double(), fc.anything()), unit: fc.anything(), metadata: fc.anything() }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+);
+
+function fill(path: string, value: string): string {
+  return path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    if (value !== "REAL") return encodeURIComponent(value);
+    return name === "metricId" ? "ga.sessions" : path.includes("dashboards") ? dashboardId : exportId;
+  });
+}
+
+async function expectNo500(res: { status: number; body: unknown; headers: Headers }, what: string) {
+  if (res.status >= 500) throw new Error(`${what} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  expect(res.headers.get("x-request-id"), what).toBeTruthy();
+  if (res.status >= 400) expect(apiError.safeParse(res.body).success, `${what}: ${JSON.stringify(res.body)}`).toBe(true);
+}
+
+describe("no input gets a 500", () => {
+  for (const op of OPERATIONS) {
+    it(`${op.method.toUpperCase()} ${op.path}`, async () => {
+      await fc.assert(
+        fc.asyncProperty(pathValue, queryString, body, async (value, query, text) => {
+          const path = `${fill(op.path, value)}?${query}`;
+          const res = await api(path, { key, method: op.method.toUpperCase(), ...(op.method === "post" ? { body: text, headers: { "Content-Type": "application/json" } } : {}) });
+          await expectNo500(res, `${op.method} ${path} ${op.method === "post" ? text.slice(0, 200) : ""}`);
+        }),
+        { numRuns: 40 },
+      );
+    });
+  }
+});
+
+describe("the OpenAPI document", () => {
+  it("describes every endpoint, and the limits it states are the ones enforced", async () => {
+    const res = await fetch(`${app.url}/api/v1/openapi.json`);
+    expect(res.status).toBe(200);
+    const doc = await res.json();
+    expect(doc.openapi).toBe("3.1.0");
+    for (const op of OPERATIONS) expect(doc.paths[op.path][op.method], `${op.method} ${op.path}`).toBeDefined();
+    expect(doc.components.schemas.ExportRequest.properties.format.enum).toEqual(["ndjson", "csv", "both"]);
+
+    let checked = 0;
+    for (const op of OPERATIONS.filter((o) => o.method === "get")) {
+      for (const param of doc.paths[op.path].get.parameters ?? []) {
+        if (param.in !== "query" || param.schema.type !== "integer" || param.schema.maximum === undefined) continue;
+        const base = op.path.includes("timeseries") ? "startDate=2026-01-01&endDate=2026-02-01&" : "";
+        const path = fill(op.path, "REAL");
+        const atMax = await api(`${path}?${base}${param.name}=${param.schema.maximum}`, { key });
+        expect(atMax.status, `${path} ${param.name}=${param.schema.maximum}`).toBe(200);
+        const over = await api(`${path}?${base}${param.name}=${param.schema.maximum + 1}`, { key });
+        expect(over.status).toBe(400);
+        expect(over.body.error.details.parameter).toBe(param.name);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(3);
+  });
+});

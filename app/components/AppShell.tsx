@@ -14,6 +14,7 @@ const SECTIONS = [
   { to: "projects", label: "Projects" },
   { to: "studies", label: "Studies" },
   { to: "members", label: "Members" },
+  { to: "api", label: "API" },
   { to: "api-keys", label: "API keys", adminOnly: true },
   { to: "settings", label: "Settings" },
 ];

@@ -1,6 +1,6 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { useState } from "react";
+import { CopyButton } from "~/components/CopyButton";
 import { Time } from "~/components/Time";
 import { notFound, requirePermission, requireTenant } from "~/lib/access.server";
 import { API_KEY_PERMISSIONS, createApiKey, listApiKeys, revokeApiKey } from "~/lib/api-keys.server";
@@ -42,7 +42,6 @@ export async function action({ request, params }: ActionFunctionArgs) {
 }
 
 function NewKey({ value }: { value: string }) {
-  const [copied, setCopied] = useState(false);
   return (
     <div className="notice" role="status">
       <p>
@@ -50,13 +49,7 @@ function NewKey({ value }: { value: string }) {
       </p>
       <div className="copy-row">
         <input className="link-field" readOnly value={value} aria-label="New API key" onFocus={(e) => e.target.select()} />
-        <button
-          type="button"
-          className="button secondary"
-          onClick={() => navigator.clipboard.writeText(value).then(() => setCopied(true))}
-        >
-          {copied ? "Copied" : "Copy"}
-        </button>
+        <CopyButton value={value} />
       </div>
     </div>
   );

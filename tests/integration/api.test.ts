@@ -324,3 +324,24 @@ describe("what every endpoint shares", () => {
     expect(new Date(reset * 1000).getUTCMinutes()).toBe(0);
   });
 });
+
+describe("the portal's API page", () => {
+  it("renders every endpoint with curl examples that use the reader's tenant", async () => {
+    const { signIn, makeRequest, callRoute } = await import("../setup/routes");
+    const page = await import("../../app/routes/o.$org.t.$tenant.api");
+    const cookie = await signIn("staging-viewer@acme.test");
+    const params = { org: "acme-health", tenant: "staging" };
+    const res = await callRoute(page.loader, makeRequest("/o/acme-health/t/staging/api", { cookie }), params);
+    expect(res.status).toBe(200);
+    expect(res.data.apiKeysPath).toBeNull();
+    const create = res.data.operations.find((o: { method: string; path: string }) => o.method === "POST" && o.path === "/api/v1/exports");
+    expect(create.curl).toContain(`"projectId":"${await projectId("staging", "Cardio Study")}"`);
+    expect(create.curl).toContain("Idempotency-Key");
+    const list = res.data.operations.find((o: { method: string; path: string }) => o.method === "GET" && o.path === "/api/v1/exports");
+    expect(list.parameters.map((p: { name: string }) => p.name)).toEqual(["limit", "cursor", "status"]);
+    const dashboard = res.data.operations.find((o: { path: string }) => o.path === "/api/v1/dashboards/{id}");
+    const stagingOverview = await getDb().selectFrom("dashboard").select("id").where("tenant_id", "=", (await tenantBySlug("staging")).id).where("slug", "=", "overview").executeTakeFirstOrThrow();
+    expect(dashboard.curl).toContain(`/api/v1/dashboards/${stagingOverview.id}`);
+    expect(res.data.limits).toEqual({ requests: 1000, exports: 300, burst: 10 });
+  });
+});

@@ -11,6 +11,7 @@ import * as members from "../../app/routes/o.$org.t.$tenant.members";
 import * as projects from "../../app/routes/o.$org.t.$tenant.projects";
 import * as studies from "../../app/routes/o.$org.t.$tenant.studies";
 import * as settings from "../../app/routes/o.$org.t.$tenant.settings";
+import * as apiDocs from "../../app/routes/o.$org.t.$tenant.api";
 import * as switcher from "../../app/routes/switch";
 import { createExport } from "../../app/lib/exports.server";
 import { callRoute, makeRequest, requesterFor, signIn } from "../setup/routes";
@@ -94,7 +95,7 @@ describe("tenant pages", () => {
 
     const set = await callRoute(settings.loader, makeRequest(path(PROD, "settings"), { cookie: viewer }), PROD);
     expect(set.data).toMatchObject({ tenantRole: "viewer", linkHours: 24, historyDays: 30 });
-    expect(set.data.granted).toEqual(["See projects, studies and data", "See who can open this tenant", "See exports"]);
+    expect(set.data.granted).toEqual(["See projects, studies and data", "See who can open this tenant", "See exports", "Read metrics", "See dashboards"]);
 
     const m = await callRoute(members.loader, makeRequest(path(PROD, "members"), { cookie: viewer }), PROD);
     const roles = Object.fromEntries(m.data.members.map((x: any) => [x.email, `${x.orgRole}/${x.tenantRole}`]));
@@ -191,6 +192,7 @@ describe("cross-tenant access answers 404, as for what does not exist", () => {
     ["another tenant's projects", async (c) => (await callRoute(projects.loader, makeRequest(path(STAGING, "projects"), { cookie: c }), STAGING)).status],
     ["another tenant's studies", async (c) => (await callRoute(studies.loader, makeRequest(path(STAGING, "studies"), { cookie: c }), STAGING)).status],
     ["another tenant's settings", async (c) => (await callRoute(settings.loader, makeRequest(path(STAGING, "settings"), { cookie: c }), STAGING)).status],
+    ["another tenant's API page", async (c) => (await callRoute(apiDocs.loader, makeRequest(path(STAGING, "api"), { cookie: c }), STAGING)).status],
     ["another tenant's members", async (c) => (await callRoute(members.loader, makeRequest(path(STAGING, "members"), { cookie: c }), STAGING)).status],
     ["another tenant's frame", async (c) => (await callRoute(layout.loader, makeRequest(path(STAGING, "exports"), { cookie: c }), STAGING)).status],
     ["another organization's tenant", async (c) => (await callRoute(exportsPage.loader, makeRequest(path(GLOBEX, "exports"), { cookie: c }), GLOBEX)).status],

@@ -38,7 +38,8 @@ const build = (await import(buildPath.href)) as ServerBuild;
 const app = express();
 app.disable("x-powered-by");
 app.use("/assets", express.static("build/client/assets", { immutable: true, maxAge: "1y" }));
-app.use(express.static("build/client", { maxAge: "1h" }));
+// The API never serves files: skip the static lookup (a stat per request) for it.
+app.use(/^(?!\/api\/)/, express.static("build/client", { maxAge: "1h" }));
 app.all("*", createRequestHandler({ build }));
 
 const server: Server = app.listen(port, host);

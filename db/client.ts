@@ -7,6 +7,7 @@ import type { Database } from "./schema";
 export type DB = Kysely<Database>;
 
 let pool: { db: DB } | undefined;
+let countersPool: DB | undefined;
 let copyPool: pg.Pool | undefined;
 
 /** The connection string in force; set by the server bootstrap before anything connects. */
@@ -17,11 +18,11 @@ export function databaseUrl(): string {
 }
 
 /** A postgres.js client with our session settings: UTC, so JSON timestamps come out in UTC. */
-function connect(url: string): postgres.Sql {
+function connect(url: string, settings: Record<string, string> = {}, max = 10): postgres.Sql {
   return postgres(url, {
-    max: 10,
+    max,
     onnotice: () => {},
-    connection: { TimeZone: "UTC", application_name: "exportal" },
+    connection: { TimeZone: "UTC", application_name: "exportal", ...settings },
   });
 }
 
@@ -35,6 +36,17 @@ function open() {
 /** The process-wide Kysely instance, opened on first use. */
 export function getDb(): DB {
   return open().db;
+}
+
+/**
+ * A Kysely instance whose commits do not wait for the disk, for counters that
+ * every API request bumps (rate-limit windows): waiting for an fsync on each
+ * would cap the API near the disk's flush rate, and a crash loses at most the
+ * last fraction of a second of counts.
+ */
+export function getCountersDb(): DB {
+  countersPool ??= new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: connect(databaseUrl(), { synchronous_commit: "off" }, 5) }) });
+  return countersPool;
 }
 
 /**
@@ -57,7 +69,9 @@ export function getCopyPool(): pg.Pool {
 export async function closeDb(): Promise<void> {
   const current = pool;
   const copy = copyPool;
+  const counters = countersPool;
   pool = undefined;
   copyPool = undefined;
-  await Promise.all([current?.db.destroy(), copy?.end()]);
+  countersPool = undefined;
+  await Promise.all([current?.db.destroy(), copy?.end(), counters?.destroy()]);
 }

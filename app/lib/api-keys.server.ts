@@ -95,15 +95,30 @@ export async function revokeApiKey(db: DB, tenantId: string, id: string): Promis
 export async function authenticateApiKey(db: DB, key: string, now = new Date()) {
   if (!isWellFormedApiKey(key)) return null;
   const row = await db
-    .selectFrom("api_key")
-    .select(["id", "tenant_id", "name", "permissions", "last_used_at"])
-    .where("key_hash", "=", hashApiKey(key))
-    .where("revoked_at", "is", null)
-    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
+    .selectFrom("api_key as k")
+    .innerJoin("tenant as t", "t.id", "k.tenant_id")
+    .innerJoin("organization as o", "o.id", "t.organization_id")
+    .select(["k.id", "k.tenant_id", "k.name", "k.permissions", "k.last_used_at"])
+    .select(["t.slug", "t.organization_id", "o.slug as orgSlug", "t.api_requests_per_hour", "t.api_exports_per_hour", "t.api_export_burst"])
+    .where("k.key_hash", "=", hashApiKey(key))
+    .where("k.revoked_at", "is", null)
+    .where((eb) => eb.or([eb("k.expires_at", "is", null), eb("k.expires_at", ">", now)]))
     .executeTakeFirst();
   if (!row) return null;
   if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > 60_000) {
     await db.updateTable("api_key").set({ last_used_at: now }).where("id", "=", row.id).execute();
   }
-  return { keyId: row.id, tenantId: row.tenant_id, name: row.name, permissions: row.permissions as Permission[] };
+  return {
+    keyId: row.id,
+    tenantId: row.tenant_id,
+    name: row.name,
+    permissions: row.permissions as Permission[],
+    tenant: {
+      id: row.tenant_id,
+      slug: row.slug,
+      organizationId: row.organization_id,
+      orgSlug: row.orgSlug,
+      limits: { api_requests_per_hour: row.api_requests_per_hour, api_exports_per_hour: row.api_exports_per_hour, api_export_burst: row.api_export_burst },
+    },
+  };
 }

@@ -58,14 +58,7 @@ async function authenticate(db: DB, request: Request) {
   const key = match ? await authenticateApiKey(db, match[1]) : null;
   // Missing, malformed, unknown, revoked and expired keys look the same from outside.
   if (!key) throw new AppError("UNAUTHORIZED", UNAUTHORIZED);
-  const tenant = await db
-    .selectFrom("tenant as t")
-    .innerJoin("organization as o", "o.id", "t.organization_id")
-    .select(["t.id", "t.slug", "t.organization_id as organizationId", "o.slug as orgSlug"])
-    .where("t.id", "=", key.tenantId)
-    .executeTakeFirst();
-  if (!tenant) throw new AppError("UNAUTHORIZED", UNAUTHORIZED);
-  return { key, tenant };
+  return key;
 }
 
 function limited(state: RateLimitState): AppError {
@@ -88,8 +81,9 @@ export function apiRoute(handlers: { GET?: Handler; POST?: Handler }, options: O
     let release: (() => Promise<void>) | undefined;
     try {
       const db = getDb();
-      const { key, tenant } = await authenticate(db, request);
-      const limit = await takeRequest(db, tenant.id);
+      const key = await authenticate(db, request);
+      const { limits, ...tenant } = key.tenant;
+      const limit = await takeRequest(tenant.id, limits);
       Object.assign(headers, rateLimitHeaders(limit));
       if (!limit.allowed) throw limited(limit);
 
@@ -133,7 +127,7 @@ export function apiRoute(handlers: { GET?: Handler; POST?: Handler }, options: O
 
       if (options.createsExport && method === "POST") {
         ctx.require("data.exports.create");
-        const bucket = await takeExportToken(db, tenant.id);
+        const bucket = await takeExportToken(db, tenant.id, limits);
         if (!bucket.allowed) {
           Object.assign(headers, rateLimitHeaders(bucket));
           throw limited(bucket);

@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { DB } from "../../db/client";
+import { getCountersDb, type DB } from "../../db/client";
 
 export const DEFAULT_REQUESTS_PER_HOUR = 1000;
 export const DEFAULT_EXPORTS_PER_HOUR = 300;
@@ -18,17 +18,10 @@ export interface RateLimitState {
   allowed: boolean;
 }
 
-async function tenantLimits(db: DB, tenantId: string) {
-  const row = await db
-    .selectFrom("tenant")
-    .select(["api_requests_per_hour", "api_exports_per_hour", "api_export_burst"])
-    .where("id", "=", tenantId)
-    .executeTakeFirst();
-  return {
-    requestsPerHour: row?.api_requests_per_hour ?? DEFAULT_REQUESTS_PER_HOUR,
-    exportsPerHour: row?.api_exports_per_hour ?? DEFAULT_EXPORTS_PER_HOUR,
-    exportBurst: row?.api_export_burst ?? DEFAULT_EXPORT_BURST,
-  };
+export interface TenantLimits {
+  api_requests_per_hour: number | null;
+  api_exports_per_hour: number | null;
+  api_export_burst: number | null;
 }
 
 /**
@@ -37,8 +30,8 @@ async function tenantLimits(db: DB, tenantId: string) {
  * with a limit of N exactly N requests of a window pass, across any number of
  * web processes.
  */
-export async function takeRequest(db: DB, tenantId: string): Promise<RateLimitState> {
-  const { requestsPerHour: limit } = await tenantLimits(db, tenantId);
+export async function takeRequest(tenantId: string, limits: TenantLimits): Promise<RateLimitState> {
+  const limit = limits.api_requests_per_hour ?? DEFAULT_REQUESTS_PER_HOUR;
   const { rows } = await sql<{ requests: number | null; now: string; reset: number }>`
     with clock as (select now() as now, date_trunc('hour', now()) as window_start),
     counted as (
@@ -51,7 +44,7 @@ export async function takeRequest(db: DB, tenantId: string): Promise<RateLimitSt
     select (select requests from counted) as requests,
            extract(epoch from clock.now)::float8::text as now,
            ceil(extract(epoch from clock.window_start + interval '1 hour' - clock.now))::int as reset
-    from clock`.execute(db);
+    from clock`.execute(getCountersDb());
   const row = rows[0];
   const allowed = row.requests !== null;
   return {
@@ -70,8 +63,9 @@ export async function takeRequest(db: DB, tenantId: string): Promise<RateLimitSt
  * refilled at `perHour` an hour. Refill and take happen in one statement
  * under the row's lock.
  */
-export async function takeExportToken(db: DB, tenantId: string): Promise<RateLimitState> {
-  const { exportsPerHour, exportBurst: burst } = await tenantLimits(db, tenantId);
+export async function takeExportToken(db: DB, tenantId: string, limits: TenantLimits): Promise<RateLimitState> {
+  const exportsPerHour = limits.api_exports_per_hour ?? DEFAULT_EXPORTS_PER_HOUR;
+  const burst = limits.api_export_burst ?? DEFAULT_EXPORT_BURST;
   const perSecond = exportsPerHour / 3600;
   await sql`
     insert into api_token_bucket (tenant_id, bucket, tokens, refilled_at)

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "kysely";
 import { getDb } from "../../db/client";
+import { runQueuedJobs } from "../setup/exports";
 import { startApp, type RunningApp } from "../setup/app-server";
 import { apiClient, createKey, tenantBySlug, type ApiResponse } from "../setup/api";
 
@@ -44,6 +46,20 @@ describe("Idempotency-Key", () => {
     expect(changed.status).toBe(422);
     expect(changed.body.error.code).toBe("IDEMPOTENCY_KEY_REUSED");
     expect(await exportsOf("production")).toHaveLength(1);
+  });
+
+  it("after 24 hours a key is free again, and the retention task forgets it", async () => {
+    const key = await createKey("main");
+    const first = await api("/api/v1/metrics/custom", { key, json: { metricId: "custom.daily", value: 1 }, headers: { "Idempotency-Key": "daily" } });
+    expect(first.status).toBe(201);
+    await sql`update api_idempotency_key set created_at = now() - interval '25 hours' where key = 'daily'`.execute(getDb());
+    const next = await api("/api/v1/metrics/custom", { key, json: { metricId: "custom.daily", value: 2 }, headers: { "Idempotency-Key": "daily" } });
+    expect(next.status).toBe(201);
+    expect(next.body.id).not.toBe(first.body.id);
+    await sql`update api_idempotency_key set created_at = now() - interval '25 hours' where key = 'daily'`.execute(getDb());
+    await sql`select graphile_worker.add_job('export_retention', '{}'::json)`.execute(getDb());
+    await runQueuedJobs();
+    expect(await getDb().selectFrom("api_idempotency_key").select("key").where("key", "=", "daily").execute()).toEqual([]);
   });
 
   it("keys are per tenant: another tenant's request with the same key is its own", async () => {

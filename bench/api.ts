@@ -1,0 +1,97 @@
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { parseArgs } from "node:util";
+import { sql } from "kysely";
+import { closeDb, getDb } from "../db/client";
+import { freePort, startEmbeddedPostgres } from "../db/embedded";
+import { migrateToLatest } from "../db/migrate";
+import { seedDemo } from "../db/seed";
+import { createApiKey } from "../app/lib/api-keys.server";
+import { buildAbility, PERMISSIONS } from "../app/lib/permissions";
+
+// `npm run bench:api -- --duration 10 --connections 50`: GET /api/v1/exports/:id
+// with a real key against the portal as `npm start` runs it, and a bare Node
+// HTTP server answering the same bytes, each loaded by autocannon from a
+// second process. Prints requests/s and p99 latency for both and their ratio.
+const { values } = parseArgs({ options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "50" } } });
+const run = promisify(execFile);
+
+const dir = mkdtempSync(path.join(os.tmpdir(), "exportal-bench-api-"));
+chmodSync(dir, 0o755);
+process.env.EXPORTAL_DATA_DIR = dir;
+const pg = await startEmbeddedPostgres(path.join(dir, "postgres"), "bench");
+process.env.DATABASE_URL = pg.url;
+const children: ChildProcess[] = [];
+
+function startProcess(args: string[], env: NodeJS.ProcessEnv, ready: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  let log = "";
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      log += d;
+      if (log.includes(ready)) resolve(child);
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}:\n${log}`)));
+  });
+}
+
+async function load(url: string, headers: Record<string, string>, duration: number) {
+  const { stdout } = await run(process.execPath, ["bench/load.mjs", url, JSON.stringify(headers), String(duration), values.connections!], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split("\n").pop()!) as { requests: number; rps: number; p50: number; p99: number; non2xx: number; errors: number };
+}
+
+try {
+  const db = getDb();
+  await migrateToLatest(db, pg.url);
+  await seedDemo(db, { hsiRows: 1000, labRows: 100 });
+  const tenant = await db.selectFrom("tenant").select(["id", "organization_id"]).where("slug", "=", "production").executeTakeFirstOrThrow();
+  // The default 1,000 requests an hour would stop the load after a second.
+  await db.updateTable("tenant").set({ api_requests_per_hour: 2_000_000_000 }).where("id", "=", tenant.id).execute();
+  const user = await db.selectFrom("user").select("id").where("email", "=", "production-admin@acme.test").executeTakeFirstOrThrow();
+  const { key } = await createApiKey(db, { tenantId: tenant.id, userId: user.id, ability: buildAbility([...PERMISSIONS]) }, { name: "bench", permissions: ["data.exports.read"] });
+  const { rows } = await sql<{ id: string }>`
+    insert into export (tenant_id, organization_id, scope, filters, data_types, format, status, rows_done, rows_expected, archive_bytes, started_at, finished_at, expires_at)
+    values (${tenant.id}, ${tenant.organization_id}, '{"type":"tenant"}', '{}', array['hsi_records','lab_results'], 'ndjson', 'done', 1100, 1100, 52000, now(), now(), now() + interval '1 day')
+    returning id`.execute(db);
+  await closeDb();
+
+  const apiPort = await freePort();
+  await startProcess(["--import", "tsx", "server.ts"], { NODE_ENV: "production", ...process.env, PORT: String(apiPort), HOST: "127.0.0.1", WORKER_CONCURRENCY: "1" }, "Exportal is running at");
+  const apiUrl = `http://127.0.0.1:${apiPort}/api/v1/exports/${rows[0].id}`;
+  const sample = await fetch(apiUrl, { headers: { Authorization: `Bearer ${key}` } });
+  if (sample.status !== 200) throw new Error(`the API answered ${sample.status}: ${await sample.text()}`);
+  const bodyFile = path.join(dir, "body.json");
+  const body = Buffer.from(await sample.arrayBuffer());
+  writeFileSync(bodyFile, body);
+
+  const basePort = await freePort();
+  await startProcess(["bench/fixed-server.mjs", String(basePort), bodyFile], process.env, "listening");
+  const baseUrl = `http://127.0.0.1:${basePort}/`;
+
+  const duration = Number(values.duration);
+  console.log(`Warming up, then ${duration} s of load each with ${values.connections} connections...`);
+  await load(apiUrl, { Authorization: `Bearer ${key}` }, 3);
+  await load(baseUrl, {}, 3);
+  const api = await load(apiUrl, { Authorization: `Bearer ${key}` }, duration);
+  const base = await load(baseUrl, {}, duration);
+  if (api.non2xx || api.errors) throw new Error(`the API run had ${api.non2xx} non-2xx answers and ${api.errors} errors`);
+
+  console.log(`\nGET /api/v1/exports/:id, ${body.length} bytes of JSON, ${os.cpus().length} cores\n`);
+  const line = (cols: string[]) => console.log(cols.map((c, i) => (i === 0 ? c.padEnd(28) : c.padStart(12))).join(""));
+  line(["server", "requests/s", "p50 ms", "p99 ms", "requests"]);
+  line(["bare Node, fixed JSON", base.rps.toFixed(0), String(base.p50), String(base.p99), String(base.requests)]);
+  line(["Exportal API", api.rps.toFixed(0), String(api.p50), String(api.p99), String(api.requests)]);
+  console.log(`\nratio: the API serves ${(api.rps / base.rps).toFixed(3)} of the bare server's requests/s, at ${(api.p99 / Math.max(base.p99, 1)).toFixed(1)}x its p99 latency`);
+} finally {
+  for (const child of children) child.kill("SIGTERM");
+  await new Promise((r) => setTimeout(r, 1500));
+  await closeDb().catch(() => {});
+  await pg.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

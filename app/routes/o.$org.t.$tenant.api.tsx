@@ -81,6 +81,12 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   };
 }
 
+/** The document's descriptions mark code with backticks, as OpenAPI's Markdown does. */
+function Prose({ text }: { text?: string }) {
+  if (!text) return null;
+  return <>{text.split("`").map((part, i) => (i % 2 ? <code key={i}>{part}</code> : part))}</>;
+}
+
 function constraints(schema: Parameter["schema"]): string {
   const parts: string[] = [];
   if (schema.enum) parts.push(`one of ${schema.enum.join(", ")}`);
@@ -145,7 +151,7 @@ export default function ApiDocs() {
             <span className={`method method-${op.method.toLowerCase()}`}>{op.method}</span> <code>{op.path}</code>
           </h2>
           <p>
-            <strong>{op.summary}.</strong> {op.description}
+            <strong>{op.summary}.</strong> <Prose text={op.description} />
           </p>
           <p className="muted small">
             Needs the key permission <code>{op.permission}</code> ({op.permissionLabel.toLowerCase()}).
@@ -173,7 +179,9 @@ export default function ApiDocs() {
                       <td>{p.in}</td>
                       <td>{p.schema.type ?? "string"}</td>
                       <td>{constraints(p.schema)}</td>
-                      <td>{p.description}</td>
+                      <td>
+                        <Prose text={p.description} />
+                      </td>
                     </tr>
                   ))}
                 </tbody>

@@ -191,6 +191,21 @@ describe("in a real browser", () => {
     await page.reload();
     expect(await page.getByLabel("New API key").count()).toBe(0);
     expect(await page.content()).not.toContain(key);
+
+    // The key works on the API, for what it was given and nothing more.
+    const created = await fetch(`${app.url}/api/v1/exports`, { method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, body: JSON.stringify({ dataTypes: ["lab_results"], dateRange: { from: "2000-01-01", to: "2000-01-02" } }) });
+    // 409 when the earlier tests' exports still run: past the key and permission checks either way.
+    expect([202, 409]).toContain(created.status);
+    expect((await fetch(`${app.url}/api/v1/exports`, { headers: { Authorization: `Bearer ${key}` } })).status).toBe(200);
+    const metrics = await fetch(`${app.url}/api/v1/metrics`, { headers: { Authorization: `Bearer ${key}` } });
+    expect(metrics.status).toBe(403);
+    expect((await metrics.json()).error.details.permission).toBe("metrics.read");
+
+    await page.getByRole("link", { name: "API", exact: true }).click();
+    await page.getByRole("heading", { name: "API", exact: true }).waitFor();
+    const example = page.locator("#post--api-v-exports pre").last();
+    expect(await example.textContent()).toContain(`curl -sS -X POST "${app.url}/api/v1/exports"`);
+    await page.screenshot({ path: path.join(ARTIFACTS, "api-docs.png"), fullPage: true });
     await context.close();
   });
 

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
 import { apiError, apiExport, dashboardList, dashboardWithWidgets, exportList, metricList, metricPoint, timeseries } from "../../app/lib/api-schemas";
 import { startApp, type RunningApp } from "../setup/app-server";
-import { apiClient, createKey, tenantBySlug } from "../setup/api";
+import { OPERATIONS } from "../../app/lib/openapi.server";
+import { ALL_KEY_PERMISSIONS, apiClient, createKey, tenantBySlug } from "../setup/api";
 import { readZip } from "../setup/zip";
 
 // The public API against the portal started as `npm start` starts it, with
@@ -85,6 +86,25 @@ describe("API keys at the door", () => {
     }
     const noWrite = await api("/api/v1/metrics/custom", { key: readOnly, json: { metricId: "custom.x", value: 1 } });
     expect(noWrite.body.error.details.permission).toBe("metrics.write");
+  });
+});
+
+describe("every endpoint", () => {
+  it("asks for a key (401), names the permission it needs (403) and refuses other methods (405)", async () => {
+    const anyId = "00000000-0000-4000-8000-000000000000";
+    for (const op of OPERATIONS) {
+      const path = op.path.replace("{id}", anyId).replace("{metricId}", "ga.sessions");
+      const method = op.method.toUpperCase();
+      const body = op.method === "post" ? "{}" : undefined;
+      const headers = body ? { "Content-Type": "application/json" } : undefined;
+      expectError(await api(path, { method, body, headers }), 401, "UNAUTHORIZED");
+      const without = await createKey("production", ALL_KEY_PERMISSIONS.filter((p) => p !== op.permission));
+      const denied = await api(path, { key: without, method, body, headers });
+      expectError(denied, 403, "FORBIDDEN");
+      expect(denied.body.error.details.permission, `${method} ${op.path}`).toBe(op.permission);
+      const other = OPERATIONS.some((o) => o.path === op.path && o.method !== op.method);
+      if (!other) expectError(await api(path, { key: prodKey, method: op.method === "get" ? "PUT" : "GET" }), 405, "METHOD_NOT_ALLOWED");
+    }
   });
 });
 

@@ -1,18 +1,8 @@
 import { getDb } from "../../db/client";
-import { createApiKey } from "../../app/lib/api-keys.server";
+import { API_KEY_PERMISSIONS, createApiKey } from "../../app/lib/api-keys.server";
 import { buildAbility, PERMISSIONS, type Permission } from "../../app/lib/permissions";
 
-export const ALL_KEY_PERMISSIONS: Permission[] = [
-  "data.exports.read",
-  "data.exports.create",
-  "data.exports.download",
-  "data.exports.cancel",
-  "studies.export",
-  "metrics.read",
-  "metrics.write",
-  "dashboards.read",
-  "dashboards.import",
-];
+export const ALL_KEY_PERMISSIONS: Permission[] = [...API_KEY_PERMISSIONS];
 
 /** Looks up a seeded tenant by its slug. */
 export async function tenantBySlug(slug: string) {

@@ -1,8 +1,11 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
-import { requireTenant } from "~/lib/access.server";
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { requirePermission, requireTenant } from "~/lib/access.server";
+import { getApiLimits, LIMIT_DEFAULTS, setApiLimits } from "~/lib/api-limits.server";
+import { getDb } from "~/lib/db.server";
+import { AppError } from "~/lib/errors";
 import { retentionConfig } from "~/lib/config.server";
-import { PERMISSION_LABELS, PERMISSIONS } from "~/lib/permissions";
+import { can, PERMISSION_LABELS, PERMISSIONS } from "~/lib/permissions";
 
 export const meta: MetaFunction = () => [{ title: "Settings · Exportal" }];
 
@@ -17,11 +20,76 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     granted: PERMISSIONS.filter((p) => ctx.permissions.includes(p)).map((p) => PERMISSION_LABELS[p]),
     linkHours: linkTtlMs / 3_600_000,
     historyDays: historyMs / 86_400_000,
+    apiLimits: await getApiLimits(getDb(), ctx.tenant.id),
+    canSetLimits: can(ctx.ability, "tenants.manage"),
   };
 }
 
+/** Organization owners and admins set the tenant's API limits. */
+export async function action({ request, params }: ActionFunctionArgs) {
+  const ctx = await requireTenant(request, params, "data.read");
+  requirePermission(ctx, "tenants.manage");
+  const form = Object.fromEntries(await request.formData());
+  try {
+    await setApiLimits(getDb(), ctx.tenant.id, form);
+    return { saved: true as const };
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    return data({ error: error.message, fieldErrors: error.details.fieldErrors ?? {}, values: form as Record<string, string> }, { status: error.status });
+  }
+}
+
+const LIMIT_FIELDS = [
+  ["api_requests_per_hour", "API requests per hour"],
+  ["api_exports_per_hour", "Exports created through the API per hour"],
+  ["api_export_burst", "Exports created at once (burst)"],
+] as const;
+
+function ApiLimits({ limits, canEdit }: { limits: Record<(typeof LIMIT_FIELDS)[number][0], number | null>; canEdit: boolean }) {
+  const result = useActionData<typeof action>();
+  const busy = useNavigation().state !== "idle";
+  const errors: Record<string, string> = result && "fieldErrors" in result ? result.fieldErrors : {};
+  const values: Record<string, string> | undefined = result && "values" in result ? result.values : undefined;
+  if (!canEdit) {
+    return (
+      <dl className="details">
+        {LIMIT_FIELDS.map(([name, label]) => (
+          <div key={name} style={{ display: "contents" }}>
+            <dt>{label}</dt>
+            <dd>{(limits[name] ?? LIMIT_DEFAULTS[name]).toLocaleString("en")}{limits[name] === null && <span className="muted"> (default)</span>}</dd>
+          </div>
+        ))}
+      </dl>
+    );
+  }
+  return (
+    <Form method="post" className="card limits-form" noValidate>
+      {result && "saved" in result && <p role="status" className="notice">Limits saved. They apply from the next request.</p>}
+      {LIMIT_FIELDS.map(([name, label]) => (
+        <div className="field" key={name}>
+          <label htmlFor={name}>{label}</label>
+          <input
+            id={name}
+            name={name}
+            inputMode="numeric"
+            defaultValue={values ? values[name] : (limits[name] ?? "").toString()}
+            placeholder={`${LIMIT_DEFAULTS[name].toLocaleString("en")} (default)`}
+            aria-invalid={errors[name] ? true : undefined}
+            aria-describedby={errors[name] ? `${name}-error` : undefined}
+          />
+          {errors[name] && <p id={`${name}-error`} className="field-error">{errors[name]}</p>}
+        </div>
+      ))}
+      <p className="muted small">Leave a field empty for the default.</p>
+      <div>
+        <button type="submit" className="button primary" disabled={busy}>{busy ? "Saving…" : "Save limits"}</button>
+      </div>
+    </Form>
+  );
+}
+
 export default function Settings() {
-  const { org, tenant, orgRole, tenantRole, granted, linkHours, historyDays } = useLoaderData<typeof loader>();
+  const { org, tenant, orgRole, tenantRole, granted, linkHours, historyDays, apiLimits, canSetLimits } = useLoaderData<typeof loader>();
   return (
     <>
       <h1>Settings</h1>
@@ -53,6 +121,9 @@ export default function Settings() {
         <dt>Concurrency</dt>
         <dd>one export at a time per project; an organization or tenant export covers all of its projects</dd>
       </dl>
+      <h2>API limits</h2>
+      <p className="muted">How much programs with this tenant's API keys may ask for. Counted per tenant across all keys.</p>
+      <ApiLimits limits={apiLimits} canEdit={canSetLimits} />
     </>
   );
 }

@@ -123,3 +123,31 @@ describe("rate limits", () => {
     expect((await api("/api/v1/exports", { key })).status).toBe(200);
   });
 });
+
+describe("setting a tenant's limits", () => {
+  it("organization owners and admins set them on the Settings page; the API applies them at once", async () => {
+    const { callRoute, makeRequest, signIn } = await import("../setup/routes");
+    const settings = await import("../../app/routes/o.$org.t.$tenant.settings");
+    const params = { org: "acme-health", tenant: "production" };
+    const url = "/o/acme-health/t/production/settings";
+    const admin = await signIn("production-admin@acme.test");
+    const denied = await callRoute(settings.action, makeRequest(url, { cookie: admin, form: { api_requests_per_hour: "5000" } }), params);
+    expect(denied.status).toBe(403);
+
+    const owner = await signIn("owner@acme.test");
+    const bad = await callRoute(settings.action, makeRequest(url, { cookie: owner, form: { api_requests_per_hour: "lots", api_exports_per_hour: "", api_export_burst: "0" } }), params);
+    expect(bad.status).toBe(400);
+    expect(bad.data.fieldErrors).toEqual({ api_requests_per_hour: "Enter a whole number.", api_export_burst: "Enter at least 1." });
+    expect(bad.data.values.api_requests_per_hour).toBe("lots");
+
+    const saved = await callRoute(settings.action, makeRequest(url, { cookie: owner, form: { api_requests_per_hour: "5000", api_exports_per_hour: "", api_export_burst: "20" } }), params);
+    expect(saved.data).toEqual({ saved: true });
+    const page = await callRoute(settings.loader, makeRequest(url, { cookie: owner }), params);
+    expect(page.data.apiLimits).toEqual({ api_requests_per_hour: 5000, api_exports_per_hour: null, api_export_burst: 20 });
+
+    const key = await createKey("production", ["dashboards.read"]);
+    const res = await api("/api/v1/dashboards", { key });
+    expect(res.headers.get("x-ratelimit-limit")).toBe("5000");
+    expect(res.headers.get("ratelimit-policy")).toBe(`"hourly";q=5000;w=3600`);
+  });
+});

@@ -21,6 +21,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     linkHours: linkTtlMs / 3_600_000,
     historyDays: historyMs / 86_400_000,
     apiLimits: await getApiLimits(getDb(), ctx.tenant.id),
+    limitDefaults: LIMIT_DEFAULTS,
     canSetLimits: can(ctx.ability, "tenants.manage"),
   };
 }
@@ -45,7 +46,9 @@ const LIMIT_FIELDS = [
   ["api_export_burst", "Exports created at once (burst)"],
 ] as const;
 
-function ApiLimits({ limits, canEdit }: { limits: Record<(typeof LIMIT_FIELDS)[number][0], number | null>; canEdit: boolean }) {
+type LimitName = (typeof LIMIT_FIELDS)[number][0];
+
+function ApiLimits({ limits, defaults, canEdit }: { limits: Record<LimitName, number | null>; defaults: Record<LimitName, number>; canEdit: boolean }) {
   const result = useActionData<typeof action>();
   const busy = useNavigation().state !== "idle";
   const errors: Record<string, string> = result && "fieldErrors" in result ? result.fieldErrors : {};
@@ -56,7 +59,7 @@ function ApiLimits({ limits, canEdit }: { limits: Record<(typeof LIMIT_FIELDS)[n
         {LIMIT_FIELDS.map(([name, label]) => (
           <div key={name} style={{ display: "contents" }}>
             <dt>{label}</dt>
-            <dd>{(limits[name] ?? LIMIT_DEFAULTS[name]).toLocaleString("en")}{limits[name] === null && <span className="muted"> (default)</span>}</dd>
+            <dd>{(limits[name] ?? defaults[name]).toLocaleString("en")}{limits[name] === null && <span className="muted"> (default)</span>}</dd>
           </div>
         ))}
       </dl>
@@ -73,7 +76,7 @@ function ApiLimits({ limits, canEdit }: { limits: Record<(typeof LIMIT_FIELDS)[n
             name={name}
             inputMode="numeric"
             defaultValue={values ? values[name] : (limits[name] ?? "").toString()}
-            placeholder={`${LIMIT_DEFAULTS[name].toLocaleString("en")} (default)`}
+            placeholder={`${defaults[name].toLocaleString("en")} (default)`}
             aria-invalid={errors[name] ? true : undefined}
             aria-describedby={errors[name] ? `${name}-error` : undefined}
           />
@@ -89,7 +92,7 @@ function ApiLimits({ limits, canEdit }: { limits: Record<(typeof LIMIT_FIELDS)[n
 }
 
 export default function Settings() {
-  const { org, tenant, orgRole, tenantRole, granted, linkHours, historyDays, apiLimits, canSetLimits } = useLoaderData<typeof loader>();
+  const { org, tenant, orgRole, tenantRole, granted, linkHours, historyDays, apiLimits, limitDefaults, canSetLimits } = useLoaderData<typeof loader>();
   return (
     <>
       <h1>Settings</h1>
@@ -123,7 +126,7 @@ export default function Settings() {
       </dl>
       <h2>API limits</h2>
       <p className="muted">How much programs with this tenant's API keys may ask for. Counted per tenant across all keys.</p>
-      <ApiLimits limits={apiLimits} canEdit={canSetLimits} />
+      <ApiLimits limits={apiLimits} defaults={limitDefaults} canEdit={canSetLimits} />
     </>
   );
 }

@@ -12,6 +12,7 @@ export interface SubmittedValues {
   scope?: string;
   studyId?: string;
   cohortId?: string;
+  participantId?: string;
   scopeLabel?: string;
   projectId?: string;
   appIds?: string[];
@@ -20,6 +21,7 @@ export interface SubmittedValues {
   from?: string;
   to?: string;
   format?: string;
+  deidentification?: string;
 }
 
 export interface DialogResult {

@@ -77,6 +77,7 @@ function submittedValues(form: FormData): SubmittedValues {
     scope: one("scope"),
     studyId: one("studyId"),
     cohortId: one("cohortId"),
+    participantId: one("participantId"),
     scopeLabel: one("scopeLabel"),
     projectId: one("projectId"),
     appIds: all("appIds"),
@@ -85,6 +86,7 @@ function submittedValues(form: FormData): SubmittedValues {
     from: one("from"),
     to: one("to"),
     format: one("format"),
+    deidentification: one("deidentification"),
   };
 }
 

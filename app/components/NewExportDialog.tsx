@@ -242,6 +242,7 @@ export function NewExportDialog(props: {
         {locked && (
           <Fieldset legend="De-identification" error={errorFor(errors, "deidentification")} errorId="deidentification-error">
             {DEIDENTIFICATION_PROFILES.map((profile) => {
+              // A refused profile the user may not use comes back unselected: a disabled radio would not be sent again.
               const allowed = props.allowedProfiles?.includes(profile) ?? false;
               const { label, hint } = PROFILE_LABELS[profile];
               return (
@@ -251,7 +252,7 @@ export function NewExportDialog(props: {
                     name="deidentification"
                     value={profile}
                     disabled={!allowed}
-                    defaultChecked={(values.deidentification ?? DEFAULT_PROFILE) === profile}
+                    defaultChecked={(props.allowedProfiles?.includes(values.deidentification as DeidentificationProfile) ? values.deidentification : DEFAULT_PROFILE) === profile}
                   />{" "}
                   {label} <span className="muted small">({allowed ? hint : `needs the permission ${PROFILE_PERMISSION[profile]}`})</span>
                 </label>

@@ -126,7 +126,7 @@ export function NewExportDialog(props: {
           </button>
         </header>
         <p className="muted">
-          Export HSI and Lab data{locked ? ", with a file of the cohort's participants," : ""} as a downloadable archive. Large exports run in the background. Track progress and download from
+          Export HSI and Lab data{locked ? ", with a file of the participants exported," : ""} as a downloadable archive. Large exports run in the background. Track progress and download from
           the Exports page.
         </p>
         {general && (

@@ -21,7 +21,7 @@ export const PROFILE_PERMISSION: Record<DeidentificationProfile, Permission> = {
 
 export const PROFILE_LABELS: Record<DeidentificationProfile, { label: string; hint: string }> = {
   full: { label: "Full data", hint: "everything, identifiers included" },
-  identifiers_removed: { label: "Identifiers removed", hint: "no names, emails, birth dates, notes or device serials" },
+  identifiers_removed: { label: "Identifiers removed", hint: "no names, emails, birth dates, notes, device serials or lab accession numbers" },
   deidentified: {
     label: "De-identified",
     hint: "identifiers removed, participant ids replaced by pseudonyms, dates shifted per participant",

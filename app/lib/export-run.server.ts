@@ -143,7 +143,8 @@ function deidentificationNote(exp: Export): NonNullable<ExportManifest["deidenti
     deidentified:
       "Identifying fields are removed. participant_id values are keyed pseudonyms: the same participant has the same pseudonym " +
       "in every export of this study and a different one in other studies. All dates and times of a participant are shifted back " +
-      "by one secret offset of 0–364 days, so intervals between them are kept; date ranges were applied to the true dates.",
+      "by one secret offset of 0–364 days, fixed for that participant in this study, so intervals between them are kept; " +
+      "date ranges were applied to the true dates.",
   };
   return { profile, removedFields: removedFields(exp.data_types as DataType[], profile), note: notes[profile] };
 }

@@ -214,11 +214,15 @@ describe("pseudonyms and date offsets", () => {
 
   it("shift all of one participant's dates by a single offset of 0–364 days, in every file", async () => {
     const { files } = await exportStudy(editor, { deidentification: "deidentified" }, { participantId: withSerial });
-    const src = [...(await sourceRows("hsi_record")), ...(await sourceRows("lab_result"))].filter((r) => r.participant_id === withSerial);
+    // HSI and lab ids come from separate sequences, so rows are keyed by table and id.
+    const src = [
+      ...(await sourceRows("hsi_record")).map((r) => ({ ...r, id: `hsi ${r.id}` })),
+      ...(await sourceRows("lab_result")).map((r) => ({ ...r, id: `lab ${r.id}` })),
+    ].filter((r) => r.participant_id === withSerial);
     const byId = new Map(src.map((r) => [r.id, r]));
     const out = [
-      ...ndjson(files.get("hsi_records.ndjson")).map((r) => ({ id: String(r.id), at: r.recorded_at, who: r.participant_id })),
-      ...ndjson(files.get("lab_results.ndjson")).map((r) => ({ id: String(r.id), at: r.collected_at, who: r.participant_id })),
+      ...ndjson(files.get("hsi_records.ndjson")).map((r) => ({ id: `hsi ${r.id}`, at: r.recorded_at, who: r.participant_id })),
+      ...ndjson(files.get("lab_results.ndjson")).map((r) => ({ id: `lab ${r.id}`, at: r.collected_at, who: r.participant_id })),
     ];
     expect(out.length).toBe(src.length);
     const offsets = new Set(out.map((r) => (byId.get(r.id)!.at.getTime() - new Date(r.at).getTime()) / DAY));

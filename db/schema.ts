@@ -86,6 +86,13 @@ export interface ParticipantTable {
   project_id: string;
   external_id: string;
   enrolled_at: Timestamp;
+  // Identifying fields: shown and exported in full only to those allowed full data.
+  name: ColumnType<string | null, string | null | undefined, string | null>;
+  email: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A calendar date; postgres.js reads it as midnight UTC. */
+  date_of_birth: ColumnType<Date | null, string | null | undefined, string | null>;
+  notes: ColumnType<string | null, string | null | undefined, string | null>;
+  device_serial: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 export interface StudyTable {
@@ -163,7 +170,11 @@ export interface ExportTable {
   run_id: string | null;
   /** When the download link stops working and the archive is removed. */
   expires_at: Timestamp | null;
+  /** Study exports only: how identifiers were handled. */
+  deidentification: ColumnType<DeidentificationProfile | null, DeidentificationProfile | null | undefined, DeidentificationProfile | null>;
 }
+
+export type DeidentificationProfile = "full" | "identifiers_removed" | "deidentified";
 
 export type ExportScope =
   | { type: "tenant" }
@@ -321,6 +332,12 @@ export interface ExportManifest {
   snapshotAt: string;
   generator: string;
   files: ManifestFile[];
+  /** Study exports: the profile, the fields it removed and, when pseudonymized, what that means. Never the secret. */
+  deidentification?: {
+    profile: DeidentificationProfile;
+    removedFields: string[];
+    note: string;
+  };
 }
 
 // jsonb columns take plain values: postgres.js serializes them itself, so a

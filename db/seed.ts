@@ -84,13 +84,29 @@ async function createProjects(db: DB, tenantId: string, participantsPerProject: 
       .insertInto("app")
       .values(project.apps.map(([name, platform]) => ({ tenant_id: tenantId, project_id: projectId, name, platform })))
       .execute();
-    await sql`
-      insert into participant (tenant_id, project_id, external_id, enrolled_at)
-      select ${tenantId}, ${projectId}, 'P-' || lpad(i::text, 4, '0'), now() - (interval '1 day' * (400 + i * 7 % 300))
-      from generate_series(1, ${participantsPerProject}) i`.execute(db);
+    await addParticipants(db, tenantId, projectId, participantsPerProject);
     await createStudy(db, tenantId, projectId, `${project.name.split(" ")[0]}-2025`);
   }
   await createIntegrations(db, tenantId, projectIds);
+}
+
+const FIRST_NAMES = ["Ada", "Bruno", "Chiara", "Dmitri", "Elif", "Farid", "Greta", "Hiro", "Ines", "Jonas", "Keziah", "Luis"];
+const LAST_NAMES = ["Okafor", "Lindqvist", "Moreau", "Tanaka", "Novak", "Haddad", "Silva", "Kowalski", "Brennan", "Ivanova"];
+
+/**
+ * Participants P-0001… of a project with fake identifying fields: names from
+ * short lists, p0042@example.test, a birth date, a note on some and a wearable serial.
+ */
+async function addParticipants(db: DB, tenantId: string, projectId: string, count: number) {
+  await sql`
+    insert into participant (tenant_id, project_id, external_id, enrolled_at, name, email, date_of_birth, notes, device_serial)
+    select ${tenantId}, ${projectId}, 'P-' || lpad(i::text, 4, '0'), now() - (interval '1 day' * (400 + i * 7 % 300)),
+      (${FIRST_NAMES}::text[])[1 + i % ${FIRST_NAMES.length}] || ' ' || (${LAST_NAMES}::text[])[1 + (i * 7) % ${LAST_NAMES.length}],
+      'p' || lpad(i::text, 4, '0') || '@example.test',
+      date '1950-01-01' + (i * 397 % 18000),
+      case when i % 3 = 0 then 'Prefers morning visits; call ' || (${FIRST_NAMES}::text[])[1 + i % ${FIRST_NAMES.length}] || ' before 10.' end,
+      'WR-' || upper(substr(md5(${projectId}::text || i::text), 1, 10))
+    from generate_series(1, ${count}) i`.execute(db);
 }
 
 /** A study of the project with two cohorts: odd- and even-numbered participants. */

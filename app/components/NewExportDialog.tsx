@@ -1,5 +1,6 @@
 import { Form, Link, useNavigation } from "@remix-run/react";
 import { useEffect, useRef, useState, type ReactNode } from "react";
+import { DEFAULT_PROFILE, DEIDENTIFICATION_PROFILES, PROFILE_LABELS, PROFILE_PERMISSION, type DeidentificationProfile } from "~/lib/deidentification";
 
 export interface DialogProject {
   id: string;
@@ -12,6 +13,7 @@ export interface SubmittedValues {
   scope?: string;
   studyId?: string;
   cohortId?: string;
+  participantId?: string;
   scopeLabel?: string;
   projectId?: string;
   appIds?: string[];
@@ -20,6 +22,7 @@ export interface SubmittedValues {
   from?: string;
   to?: string;
   format?: string;
+  deidentification?: string;
 }
 
 export interface DialogResult {
@@ -77,6 +80,8 @@ export function NewExportDialog(props: {
   exportsPath: string;
   /** A study cohort (or one participant of it) the export is locked to. */
   locked?: { studyId: string; cohortId: string; participantId?: string; label: string };
+  /** The de-identification profiles the user may choose for a study export; the others show disabled. */
+  allowedProfiles?: DeidentificationProfile[];
 }) {
   const { open, onClose, projects, canExportOrganization, result, exportsPath } = props;
   const ref = useRef<HTMLDialogElement>(null);
@@ -86,7 +91,7 @@ export function NewExportDialog(props: {
   const locked =
     props.locked ??
     (values.scope === "study" && values.studyId && values.cohortId
-      ? { studyId: values.studyId, cohortId: values.cohortId, label: values.scopeLabel ?? "Study cohort" }
+      ? { studyId: values.studyId, cohortId: values.cohortId, participantId: values.participantId, label: values.scopeLabel ?? "Study cohort" }
       : undefined);
   const errors = result?.fieldErrors ?? {};
   const [scope, setScope] = useState(values.scope ?? "tenant");
@@ -121,7 +126,7 @@ export function NewExportDialog(props: {
           </button>
         </header>
         <p className="muted">
-          Export HSI and Lab data as a downloadable archive. Large exports run in the background. Track progress and download from
+          Export HSI and Lab data{locked ? ", with a file of the participants exported," : ""} as a downloadable archive. Large exports run in the background. Track progress and download from
           the Exports page.
         </p>
         {general && (
@@ -233,6 +238,28 @@ export function NewExportDialog(props: {
           )}
           <p className="muted small">From is included, To is not. Dates are in UTC.</p>
         </div>
+
+        {locked && (
+          <Fieldset legend="De-identification" error={errorFor(errors, "deidentification")} errorId="deidentification-error">
+            {DEIDENTIFICATION_PROFILES.map((profile) => {
+              // A refused profile the user may not use comes back unselected: a disabled radio would not be sent again.
+              const allowed = props.allowedProfiles?.includes(profile) ?? false;
+              const { label, hint } = PROFILE_LABELS[profile];
+              return (
+                <label key={profile} className="choice">
+                  <input
+                    type="radio"
+                    name="deidentification"
+                    value={profile}
+                    disabled={!allowed}
+                    defaultChecked={(props.allowedProfiles?.includes(values.deidentification as DeidentificationProfile) ? values.deidentification : DEFAULT_PROFILE) === profile}
+                  />{" "}
+                  {label} <span className="muted small">({allowed ? hint : `needs the permission ${PROFILE_PERMISSION[profile]}`})</span>
+                </label>
+              );
+            })}
+          </Fieldset>
+        )}
 
         <Fieldset legend="Format" error={errorFor(errors, "format")} errorId="format-error">
           {[

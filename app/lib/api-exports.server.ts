@@ -19,6 +19,7 @@ export function toApiExport(exp: ExportListItem, origin: string): ApiExport {
     dateRange: { ...(preset && { preset }), ...(from && { from }), ...(to && { to }) },
     dataTypes: exp.data_types,
     format: exp.format,
+    deidentification: exp.deidentification,
     progress: {
       rowsDone: done,
       rowsExpected: expected,

@@ -12,6 +12,7 @@ export const API_KEY_PERMISSIONS = [
   "data.exports.download",
   "data.exports.cancel",
   "studies.export",
+  "studies.export.full",
   "metrics.read",
   "metrics.write",
   "dashboards.read",

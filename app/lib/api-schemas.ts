@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEIDENTIFICATION_PROFILES } from "./deidentification";
 import { dateOrTime } from "./export-request";
 
 // The public API's parameters and bodies. The same schemas validate requests
@@ -80,6 +81,7 @@ export const apiExport = z.object({
   dateRange: z.object({ preset: z.string().optional(), from: z.string().optional(), to: z.string().optional() }),
   dataTypes: z.array(z.string()),
   format: z.enum(["ndjson", "csv", "both"]),
+  deidentification: z.enum(DEIDENTIFICATION_PROFILES).nullable(),
   progress: z.object({ rowsDone: z.number(), rowsExpected: z.number().nullable(), percent: z.number().nullable() }),
   rows: z.number().nullable(),
   bytes: z.number().nullable(),

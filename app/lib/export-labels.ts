@@ -31,7 +31,7 @@ export function scopeLabel(scope: ExportScope, tenantName: string, projects: Nam
   }
 }
 
-const DATA_TYPE_LABELS: Record<string, string> = { hsi_records: "HSI records", lab_results: "Lab results" };
+const DATA_TYPE_LABELS: Record<string, string> = { hsi_records: "HSI records", lab_results: "Lab results", participants: "Participants" };
 
 export function dataTypeLabel(dataType: string): string {
   return DATA_TYPE_LABELS[dataType] ?? dataType;

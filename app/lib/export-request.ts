@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEIDENTIFICATION_PROFILES } from "./deidentification";
 
 export const DATA_TYPE_NAMES = ["hsi_records", "lab_results"] as const;
 export const DATE_PRESETS = ["last_7_days", "last_30_days", "last_90_days", "last_year", "all_time"] as const;
@@ -53,6 +54,10 @@ export const exportRequestSchema = z.object({
     .min(1, "Choose at least one data type.")
     .default(["hsi_records", "lab_results"]),
   format: z.enum(FORMAT_NAMES, { error: "Choose a format: ndjson, csv or both." }).default("ndjson"),
+  /** Study scope only; absent means the most protective profile, `deidentified`. */
+  deidentification: z
+    .enum(DEIDENTIFICATION_PROFILES, { error: `Choose a de-identification profile: ${DEIDENTIFICATION_PROFILES.join(", ")}.` })
+    .optional(),
 });
 
 export type ExportRequest = z.input<typeof exportRequestSchema>;
@@ -77,6 +82,7 @@ export function exportRequestFromForm(form: FormData): ExportRequest {
     },
     dateRange: { preset: text("preset"), from: text("from"), to: text("to") },
     format: text("format"),
+    deidentification: text("deidentification"),
   };
   // The dialog marks its checkboxes as shown, so none checked is an error, not "use the default".
   if (form.has("dataTypes") || form.has("dataTypesShown")) request.dataTypes = list("dataTypes");

@@ -7,7 +7,8 @@ import { getCopyPool, getDb } from "../../db/client";
 import type { Export, ExportManifest, ManifestFile } from "../../db/schema";
 import { recordExportEvent, SYSTEM } from "./audit.server";
 import { FileStats } from "./export-archive.server";
-import { copyStatement, countStatement, DATA_TYPE_SPECS, type DataType, type ExportTarget } from "./export-columns.server";
+import { copyStatement, countStatement, DATA_TYPE_SPECS, PSEUDONYM_KEY_SETTING, removedFields, type DataType, type ExportTarget } from "./export-columns.server";
+import { getSecret } from "./secrets.server";
 import { retentionConfig } from "./config.server";
 import { getStorage } from "./storage.server";
 
@@ -55,12 +56,23 @@ function filesOf(exp: Export): { dataType: DataType; format: "ndjson" | "csv" }[
 async function writeArchive(exp: Export, tick: (rowsDone: number, rowsExpected: number) => Promise<void>) {
   // Each run writes its own key, so a run that lost its export cannot overwrite the archive of the run that took over.
   const key = `exports/${exp.tenant_id}/${exp.id}.${exp.run_id!.slice(0, 8)}.zip`;
-  const target: ExportTarget = { tenantId: exp.tenant_id, organizationId: exp.organization_id, scope: exp.scope, filters: exp.filters };
+  const target: ExportTarget = {
+    tenantId: exp.tenant_id,
+    organizationId: exp.organization_id,
+    scope: exp.scope,
+    filters: exp.filters,
+    deidentification: exp.deidentification,
+  };
   let manifest!: ExportManifest;
   let rowsDone = 0;
   const bytes = await getStorage().put(key, async (out) => {
     await inSnapshot(async (client) => {
       const { rows: [{ snapshot_at }] } = await client.query("SELECT now() AS snapshot_at");
+      if (exp.deidentification === "deidentified") {
+        // A bind parameter, local to this transaction: the key never appears in SQL text, logs or errors.
+        const key = Buffer.from(getSecret("pseudonym"), "utf8").toString("hex");
+        await client.query("SELECT set_config($1, $2, true)", [PSEUDONYM_KEY_SETTING, key]);
+      }
       const expected = new Map<DataType, number>();
       for (const type of exp.data_types as DataType[]) {
         if (!(type in DATA_TYPE_SPECS)) throw new ExportFailure(`Unknown data type ${type}.`);
@@ -112,6 +124,7 @@ async function writeArchive(exp: Export, tick: (rowsDone: number, rowsExpected: 
         snapshotAt: new Date(snapshot_at).toISOString(),
         generator: GENERATOR,
         files: entries,
+        ...(exp.deidentification && { deidentification: deidentificationNote(exp) }),
       };
       archive.append(JSON.stringify(manifest, null, 2) + "\n", { name: "manifest.json" });
       await archive.finalize();
@@ -119,6 +132,21 @@ async function writeArchive(exp: Export, tick: (rowsDone: number, rowsExpected: 
     });
   });
   return { key, bytes, manifest, rowsDone };
+}
+
+/** What the manifest says about a study export's profile; never the key. */
+function deidentificationNote(exp: Export): NonNullable<ExportManifest["deidentification"]> {
+  const profile = exp.deidentification!;
+  const notes = {
+    full: "Full data: identifying fields are included.",
+    identifiers_removed: "Identifying fields are removed; participant ids and dates are as recorded.",
+    deidentified:
+      "Identifying fields are removed. participant_id values are keyed pseudonyms: the same participant has the same pseudonym " +
+      "in every export of this study and a different one in other studies. All dates and times of a participant are shifted back " +
+      "by one secret offset of 0–364 days, fixed for that participant in this study, so intervals between them are kept; " +
+      "date ranges were applied to the true dates.",
+  };
+  return { profile, removedFields: removedFields(exp.data_types as DataType[], profile), note: notes[profile] };
 }
 
 export interface RunOptions {

@@ -1,11 +1,12 @@
 import { sql } from "kysely";
 import type { z } from "zod";
 import type { DB } from "../../db/client";
-import type { Export, ExportFilters, ExportScope } from "../../db/schema";
+import type { DeidentificationProfile, Export, ExportFilters, ExportScope } from "../../db/schema";
 import { recordExportEvent, type AuditActor } from "./audit.server";
 import { AppError } from "./errors";
 import { exportRequestSchema, type ExportRequest, type ValidExportRequest } from "./export-request";
 import { can, type AppAbility } from "./permissions";
+import { DEFAULT_PROFILE, PROFILE_LABELS, PROFILE_PERMISSION } from "./deidentification";
 import { isUuid } from "./ids";
 
 export interface Requester {
@@ -101,6 +102,24 @@ async function checkStudyScope(
   return { type: "study", studyId: study.id, cohortId: cohort.id, participantId: member.participant_id };
 }
 
+/**
+ * The de-identification profile of a study export: the one asked for, else
+ * the most protective. Each profile needs its permission; other scopes take none.
+ */
+function checkProfile(requester: Requester, scope: ExportScope, asked: DeidentificationProfile | undefined): DeidentificationProfile | null {
+  if (scope.type !== "study") {
+    if (asked) throw invalid("deidentification", "De-identification applies to study exports only.");
+    return null;
+  }
+  const profile = asked ?? DEFAULT_PROFILE;
+  const permission = PROFILE_PERMISSION[profile];
+  if (!can(requester.ability, permission)) {
+    const message = `Exporting “${PROFILE_LABELS[profile].label}” needs the permission ${permission}, which your role does not include. Choose “Identifiers removed” or “De-identified”, or ask a tenant admin.`;
+    throw new AppError("FORBIDDEN", message, { fieldErrors: { deidentification: message } });
+  }
+  return profile;
+}
+
 /** The projects an export of this scope covers, for the one-active-export-per-project rule. */
 function coveredProjects(db: DB, requester: Requester, scope: ExportScope) {
   let query = db.selectFrom("project").select("id");
@@ -146,6 +165,9 @@ export async function createExport(db: DB, requester: Requester, input: ExportRe
   const request = parsed.data;
   const filters = resolveDateRange(request.dateRange);
   const scope = await checkScope(db, requester, request.scope);
+  const deidentification = checkProfile(requester, scope, request.deidentification);
+  // A study export always says who its participants are, in the profile's terms.
+  const dataTypes = scope.type === "study" ? [...request.dataTypes, "participants"] : request.dataTypes;
   try {
     return await db.transaction().execute(async (trx) => {
       const created = await trx
@@ -157,8 +179,9 @@ export async function createExport(db: DB, requester: Requester, input: ExportRe
           requested_by_api_key_id: requester.actor.apiKeyId ?? null,
           scope,
           filters,
-          data_types: request.dataTypes,
+          data_types: dataTypes,
           format: request.format,
+          deidentification,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -168,7 +191,7 @@ export async function createExport(db: DB, requester: Requester, input: ExportRe
         .expression(coveredProjects(trx, requester, scope).select(sql<string>`${created.id}::uuid`.as("export_id")))
         .execute();
       await sql`select graphile_worker.add_job('export_run', json_build_object('exportId', ${created.id}::text), max_attempts := 5)`.execute(trx);
-      await recordExportEvent(trx, created, "requested", requester.actor, { scope, filters, dataTypes: request.dataTypes, format: request.format });
+      await recordExportEvent(trx, created, "requested", requester.actor, { scope, filters, dataTypes, format: request.format, deidentification });
       return created;
     });
   } catch (error) {

@@ -73,6 +73,7 @@ export async function studyScopeNames(db: DB, tenantId: string, scopes: ExportSc
 export interface StudyWithCohorts {
   id: string;
   name: string;
+  projectId: string;
   projectName: string;
   cohorts: { id: string; name: string; participants: number }[];
 }
@@ -84,7 +85,7 @@ export async function listStudies(db: DB, tenantId: string): Promise<StudyWithCo
     .innerJoin("project as p", "p.id", "s.project_id")
     .leftJoin("cohort as c", "c.study_id", "s.id")
     .where("s.tenant_id", "=", tenantId)
-    .select(["s.id", "s.name", "p.name as projectName", "c.id as cohortId", "c.name as cohortName"])
+    .select(["s.id", "s.name", "p.id as projectId", "p.name as projectName", "c.id as cohortId", "c.name as cohortName"])
     .select((eb) =>
       eb.selectFrom("cohort_member as m").whereRef("m.cohort_id", "=", "c.id").select((e) => e.fn.countAll<string>().as("n")).as("participants"),
     )
@@ -94,7 +95,7 @@ export async function listStudies(db: DB, tenantId: string): Promise<StudyWithCo
     .execute();
   const studies = new Map<string, StudyWithCohorts>();
   for (const r of rows) {
-    const study = studies.get(r.id) ?? { id: r.id, name: r.name, projectName: r.projectName, cohorts: [] };
+    const study = studies.get(r.id) ?? { id: r.id, name: r.name, projectId: r.projectId, projectName: r.projectName, cohorts: [] };
     studies.set(r.id, study);
     if (r.cohortId) study.cohorts.push({ id: r.cohortId, name: r.cohortName!, participants: Number(r.participants ?? 0) });
   }

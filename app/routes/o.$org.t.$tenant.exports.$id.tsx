@@ -6,6 +6,7 @@ import { notFound, requireTenant } from "~/lib/access.server";
 import { getDb } from "~/lib/db.server";
 import { listExportEvents } from "~/lib/audit.server";
 import { dataTypeLabel, formatLabel, scopeLabel } from "~/lib/export-labels";
+import { PROFILE_LABELS } from "~/lib/deidentification";
 import { getExport } from "~/lib/exports.server";
 import { listProjects, studyScopeNames } from "~/lib/tenant-data.server";
 import { signedDownloadPath } from "~/lib/signed-links.server";
@@ -68,6 +69,12 @@ export default function ExportDetail() {
         </dd>
         <dt>Format</dt>
         <dd>{formatLabel(exp.format)}</dd>
+        {exp.deidentification && (
+          <>
+            <dt>De-identification</dt>
+            <dd>{PROFILE_LABELS[exp.deidentification].label}</dd>
+          </>
+        )}
         <dt>Requested by</dt>
         <dd>{exp.requestedBy ?? "—"}</dd>
         <dt>Created</dt>

@@ -13,6 +13,7 @@ import { formatLabel, scopeLabel } from "~/lib/export-labels";
 import { formatBytes, formatCount } from "~/lib/format";
 import { listProjects, studyScopeNames } from "~/lib/tenant-data.server";
 import { can } from "~/lib/permissions";
+import { allowedProfiles } from "~/lib/deidentification";
 
 export const meta: MetaFunction = () => [{ title: "Exports · Exportal" }];
 
@@ -34,6 +35,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     canDownload: can(ctx.ability, "data.exports.download"),
     canCancel: can(ctx.ability, "data.exports.cancel"),
     canExportOrganization: can(ctx.ability, "org.exports.create"),
+    allowedProfiles: allowedProfiles(ctx.ability),
     exports,
     projects: await listProjects(getDb(), ctx.tenant.id),
     names: await studyScopeNames(getDb(), ctx.tenant.id, exports.map((e) => e.scope)),
@@ -77,6 +79,7 @@ function submittedValues(form: FormData): SubmittedValues {
     scope: one("scope"),
     studyId: one("studyId"),
     cohortId: one("cohortId"),
+    participantId: one("participantId"),
     scopeLabel: one("scopeLabel"),
     projectId: one("projectId"),
     appIds: all("appIds"),
@@ -85,6 +88,7 @@ function submittedValues(form: FormData): SubmittedValues {
     from: one("from"),
     to: one("to"),
     format: one("format"),
+    deidentification: one("deidentification"),
   };
 }
 
@@ -120,7 +124,7 @@ function CancelButton({ exportId }: { exportId: string }) {
 }
 
 export default function Exports() {
-  const { base, tenant, canCreate, canDownload, canCancel, canExportOrganization, exports, projects, names, page, pages, total, liveLinks } =
+  const { base, tenant, canCreate, canDownload, canCancel, canExportOrganization, allowedProfiles, exports, projects, names, page, pages, total, liveLinks } =
     useLoaderData<typeof loader>();
   const revalidator = useRevalidator();
   const result = useActionData<typeof action>();
@@ -158,6 +162,7 @@ export default function Exports() {
           canExportOrganization={canExportOrganization}
           result={result && !result.ok && "values" in result ? result : undefined}
           exportsPath={base}
+          allowedProfiles={allowedProfiles}
         />
       )}
       {exports.length === 0 ? (

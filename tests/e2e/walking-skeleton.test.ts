@@ -101,6 +101,25 @@ describe("in a real browser", () => {
     const cohortRow = page.locator("tr[data-export-id]").first();
     await cohortRow.getByText("Study Sleep-2025, Cohort B").waitFor();
     await page.locator('tr[data-export-id][data-status="done"]', { hasText: "Study Sleep-2025, Cohort B" }).waitFor({ timeout: 20_000 });
+
+    // A cohort's page: search for one participant and export just them, with a profile an editor may use.
+    await page.goto(`${app.url}/o/acme-health/t/production/studies`);
+    await sleepStudy.getByRole("link", { name: "Cohort B" }).click();
+    await page.getByRole("heading", { name: "Cohort B" }).waitFor();
+    await page.getByLabel("Participant id").fill("P-0042");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.waitForURL(/\?q=P-0042/);
+    expect(await page.locator("tr[data-participant-id]").count()).toBe(1);
+    await page.getByRole("button", { name: "Export participant P-0042" }).click();
+    const single = page.getByRole("dialog", { name: "New export" });
+    await single.getByText("Study Sleep-2025, Cohort B, participant P-0042").waitFor();
+    expect(await single.getByLabel(/Full data/).isDisabled()).toBe(true);
+    expect(await single.getByLabel(/De-identified/).isChecked()).toBe(true);
+    await single.getByLabel(/Identifiers removed/).check();
+    await page.screenshot({ path: path.join(ARTIFACTS, "participant-export-dialog.png"), fullPage: true });
+    await single.getByRole("button", { name: "Start export" }).click();
+    await page.waitForURL(`${app.url}/o/acme-health/t/production/exports`);
+    await page.locator('tr[data-export-id][data-status="done"]', { hasText: "participant P-0042" }).waitFor({ timeout: 20_000 });
     await page.goto(`${app.url}/o/acme-health/t/production/exports/${exportId}`);
 
     // The detail page lists the manifest's files with their checksums.

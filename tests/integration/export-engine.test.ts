@@ -98,7 +98,11 @@ describe("scopes", () => {
     const members = await db().selectFrom("cohort_member").select("participant_id").where("cohort_id", "=", cohort.id).execute();
     expect(members.length).toBeGreaterThan(10);
 
-    const cohortExport = await createExport(db(), prodEditor, { scope: { type: "study", studyId: study.id, cohortId: cohort.id } });
+    // Identifiers removed keeps ids, dates and their order as recorded; the default (de-identified) shifts them.
+    const cohortExport = await createExport(db(), prodEditor, {
+      scope: { type: "study", studyId: study.id, cohortId: cohort.id },
+      deidentification: "identifiers_removed",
+    });
     await runQueuedJobs();
     const files = await openArchive(cohortExport.id);
     const inCohort = sql`participant_id in (select participant_id from cohort_member where cohort_id = ${cohort.id})`;
@@ -108,7 +112,10 @@ describe("scopes", () => {
     expect(ndjsonIds(files.get("lab_results.ndjson")!)).toEqual(await sourceIds("lab_result", inCohort));
 
     const one = members[0].participant_id;
-    const single = await createExport(db(), prodEditor, { scope: { type: "study", studyId: study.id, cohortId: cohort.id, participantId: one } });
+    const single = await createExport(db(), prodEditor, {
+      scope: { type: "study", studyId: study.id, cohortId: cohort.id, participantId: one },
+      deidentification: "identifiers_removed",
+    });
     await runQueuedJobs();
     const rows = (await openArchive(single.id)).get("hsi_records.ndjson")!.toString().trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
     expect(rows.map((r) => String(r.id))).toEqual(await sourceIds("hsi_record", sql`participant_id = ${one}`));

@@ -9,7 +9,7 @@ import * as exportDetail from "../../app/routes/o.$org.t.$tenant.exports.$id";
 import * as download from "../../app/routes/o.$org.t.$tenant.exports.$id.download";
 import * as members from "../../app/routes/o.$org.t.$tenant.members";
 import * as projects from "../../app/routes/o.$org.t.$tenant.projects";
-import * as studies from "../../app/routes/o.$org.t.$tenant.studies";
+import * as studies from "../../app/routes/o.$org.t.$tenant.studies._index";
 import * as settings from "../../app/routes/o.$org.t.$tenant.settings";
 import * as apiDocs from "../../app/routes/o.$org.t.$tenant.api";
 import * as switcher from "../../app/routes/switch";

@@ -1,0 +1,88 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { useState } from "react";
+import { NewExportDialog } from "~/components/NewExportDialog";
+import { notFound, requireTenant } from "~/lib/access.server";
+import { getDb } from "~/lib/db.server";
+import { allowedProfiles } from "~/lib/deidentification";
+import { can } from "~/lib/permissions";
+import { getStudy } from "~/lib/studies.server";
+import { listProjects } from "~/lib/tenant-data.server";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.study.name ?? "Study"} · Exportal` }];
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const ctx = await requireTenant(request, params, "data.read");
+  const study = await getStudy(getDb(), ctx.tenant.id, params.studyId ?? "");
+  if (!study) throw notFound();
+  return {
+    study,
+    base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/studies`,
+    exportsPath: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
+    canExport: can(ctx.ability, "data.exports.create") && can(ctx.ability, "studies.export"),
+    allowedProfiles: allowedProfiles(ctx.ability),
+    projects: await listProjects(getDb(), ctx.tenant.id),
+  };
+}
+
+export default function Study() {
+  const { study, base, exportsPath, canExport, allowedProfiles, projects } = useLoaderData<typeof loader>();
+  const [exporting, setExporting] = useState<{ studyId: string; cohortId: string; label: string } | null>(null);
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="muted small">
+        <Link to={base}>Studies</Link> / <Link to={`${base}?project=${study.projectId}`}>Project {study.projectName}</Link>
+      </nav>
+      <h1>Study {study.name}</h1>
+      {study.cohorts.length === 0 ? (
+        <div className="empty-state">
+          <p>This study has no cohorts yet.</p>
+        </div>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Cohort</th>
+                <th scope="col">Participants</th>
+                <th scope="col"><span className="visually-hidden">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              {study.cohorts.map((cohort) => (
+                <tr key={cohort.id}>
+                  <td>
+                    <Link to={`${base}/${study.id}/cohorts/${cohort.id}`}>{cohort.name}</Link>
+                  </td>
+                  <td>{cohort.participants.toLocaleString()}</td>
+                  <td>
+                    {canExport && (
+                      <button
+                        type="button"
+                        className="button secondary"
+                        onClick={() => setExporting({ studyId: study.id, cohortId: cohort.id, label: `Study ${study.name}, ${cohort.name}` })}
+                      >
+                        Export
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {canExport && exporting && (
+        <NewExportDialog
+          open
+          onClose={() => setExporting(null)}
+          projects={projects}
+          canExportOrganization={false}
+          exportsPath={exportsPath}
+          locked={exporting}
+          allowedProfiles={allowedProfiles}
+        />
+      )}
+    </>
+  );
+}

@@ -1,0 +1,122 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, Link, useLoaderData } from "@remix-run/react";
+import { useState } from "react";
+import { NewExportDialog } from "~/components/NewExportDialog";
+import { requireTenant } from "~/lib/access.server";
+import { getDb } from "~/lib/db.server";
+import { allowedProfiles } from "~/lib/deidentification";
+import { can } from "~/lib/permissions";
+import { listProjects, listStudies } from "~/lib/tenant-data.server";
+
+export const meta: MetaFunction = () => [{ title: "Studies · Exportal" }];
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const ctx = await requireTenant(request, params, "data.read");
+  const projects = await listProjects(getDb(), ctx.tenant.id);
+  // An unknown project (or another tenant's) filters to nothing, like an empty project.
+  const projectId = new URL(request.url).searchParams.get("project") || null;
+  const studies = (await listStudies(getDb(), ctx.tenant.id)).filter((s) => !projectId || s.projectId === projectId);
+  return {
+    tenant: ctx.tenant,
+    base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/studies`,
+    exportsPath: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
+    canExport: can(ctx.ability, "data.exports.create") && can(ctx.ability, "studies.export"),
+    allowedProfiles: allowedProfiles(ctx.ability),
+    projectId,
+    studies,
+    projects,
+  };
+}
+
+export default function Studies() {
+  const { tenant, base, exportsPath, canExport, allowedProfiles, projectId, studies, projects } = useLoaderData<typeof loader>();
+  const [exporting, setExporting] = useState<{ studyId: string; cohortId: string; label: string } | null>(null);
+  const byProject = projects
+    .map((p) => ({ project: p, studies: studies.filter((s) => s.projectId === p.id) }))
+    .filter((g) => g.studies.length > 0);
+  return (
+    <>
+      <div className="page-header">
+        <div>
+          <h1>Studies</h1>
+          <p className="muted">Research studies in {tenant.name}'s projects and their cohorts.</p>
+        </div>
+        <Form method="get" className="actions">
+          <label htmlFor="studies-project">Project</label>
+          <select id="studies-project" name="project" defaultValue={projectId ?? ""}>
+            <option value="">All projects</option>
+            {projects.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+          <button type="submit" className="button secondary">
+            Show
+          </button>
+        </Form>
+      </div>
+      {byProject.length === 0 ? (
+        <div className="empty-state">
+          <p>No studies {projectId ? "in this project" : "yet"}.</p>
+        </div>
+      ) : (
+        byProject.map(({ project, studies }) => (
+          <div key={project.id} className="project-group">
+            <h2>Project {project.name}</h2>
+            {studies.map((study) => (
+              <section key={study.id} className="card study">
+                <h3>
+                  <Link to={`${base}/${study.id}`}>{study.name}</Link>
+                </h3>
+                <div className="table-wrap">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">Cohort</th>
+                        <th scope="col">Participants</th>
+                        <th scope="col"><span className="visually-hidden">Actions</span></th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {study.cohorts.map((cohort) => (
+                        <tr key={cohort.id}>
+                          <td>
+                            <Link to={`${base}/${study.id}/cohorts/${cohort.id}`}>{cohort.name}</Link>
+                          </td>
+                          <td>{cohort.participants.toLocaleString()}</td>
+                          <td>
+                            {canExport && (
+                              <button
+                                type="button"
+                                className="button secondary"
+                                onClick={() => setExporting({ studyId: study.id, cohortId: cohort.id, label: `Study ${study.name}, ${cohort.name}` })}
+                              >
+                                Export
+                              </button>
+                            )}
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              </section>
+            ))}
+          </div>
+        ))
+      )}
+      {canExport && exporting && (
+        <NewExportDialog
+          open
+          onClose={() => setExporting(null)}
+          projects={projects}
+          canExportOrganization={false}
+          exportsPath={exportsPath}
+          locked={exporting}
+          allowedProfiles={allowedProfiles}
+        />
+      )}
+    </>
+  );
+}

@@ -277,6 +277,8 @@ export interface DashboardWidgetTable {
   h: number;
   visible: Generated<boolean>;
   config: ColumnType<Record<string, unknown>, Record<string, unknown> | undefined, Record<string, unknown>>;
+  /** Set on import when the widget's metric does not exist in the tenant. */
+  import_warning: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 
@@ -317,7 +319,8 @@ export interface AuditEventTable {
 export interface ManifestFile {
   name: string;
   dataType: string;
-  format: "ndjson" | "csv";
+  /** `json`: a structured file beside the rows, such as `dashboards.json`. */
+  format: "ndjson" | "csv" | "json";
   rows: number;
   bytes: number;
   sha256: string;

@@ -1,5 +1,7 @@
 import { Form, Link, useNavigation } from "@remix-run/react";
 import { useEffect, useRef, useState, type ReactNode } from "react";
+import { dataTypeLabel } from "~/lib/export-labels";
+import { dataTypesFor } from "~/lib/export-request";
 import { DEFAULT_PROFILE, DEIDENTIFICATION_PROFILES, PROFILE_LABELS, PROFILE_PERMISSION, type DeidentificationProfile } from "~/lib/deidentification";
 
 export interface DialogProject {
@@ -201,12 +203,9 @@ export function NewExportDialog(props: {
 
         <Fieldset legend="Data types" error={errorFor(errors, "dataTypes")} errorId="types-error">
           <input type="hidden" name="dataTypesShown" value="1" />
-          {[
-            ["hsi_records", "HSI records"],
-            ["lab_results", "Lab results"],
-          ].map(([value, label]) => (
+          {dataTypesFor(locked ? "study" : (scope as Parameters<typeof dataTypesFor>[0])).map((value) => (
             <label key={value} className="choice">
-              <input type="checkbox" name="dataTypes" value={value} defaultChecked={checkedTypes.includes(value)} /> {label}
+              <input type="checkbox" name="dataTypes" value={value} defaultChecked={checkedTypes.includes(value)} /> {dataTypeLabel(value)}
             </label>
           ))}
         </Fieldset>

@@ -72,7 +72,7 @@ export const apiError = z.object({
   }),
 });
 
-const manifestFile = z.object({ name: z.string(), dataType: z.string(), format: z.enum(["ndjson", "csv"]), rows: z.number(), bytes: z.number(), sha256: z.string() });
+const manifestFile = z.object({ name: z.string(), dataType: z.string(), format: z.enum(["ndjson", "csv", "json"]), rows: z.number(), bytes: z.number(), sha256: z.string() });
 
 export const apiExport = z.object({
   id: z.string(),

@@ -1,4 +1,6 @@
 import type { DeidentificationProfile, ExportFilters, ExportScope } from "../../db/schema";
+import type { Permission } from "./permissions";
+import { DATA_TYPE_SCOPES } from "./export-request";
 import { isUuid } from "./ids";
 
 /**
@@ -8,9 +10,9 @@ import { isUuid } from "./ids";
  * pseudonymized since the pseudonym stands in for it. `time` and `date`
  * values are shifted by the participant's offset when pseudonymized.
  */
-type Kind = "id" | "participant" | "participant_code" | "number" | "text" | "time" | "date" | "json";
+type Kind = "id" | "participant" | "participant_code" | "number" | "boolean" | "text" | "time" | "date" | "json";
 
-interface DataTypeSpec {
+export interface DataTypeSpec {
   table: string;
   /** The column date ranges apply to. */
   time: string;
@@ -22,6 +24,10 @@ interface DataTypeSpec {
   identifying?: string[];
   /** Study scope only: one row per member of the exported cohort, whatever the date range. */
   cohortRoster?: true;
+  /** Settings rather than events: every row in scope, whatever the date range; `time` only orders them. */
+  undated?: true;
+  /** What the requester needs besides the export permissions. */
+  permission?: Permission;
 }
 
 /**
@@ -62,6 +68,47 @@ export const DATA_TYPE_SPECS = {
       ["name", "text"], ["email", "text"], ["date_of_birth", "date"], ["notes", "text"], ["device_serial", "text"],
     ],
     identifying: ["name", "email", "date_of_birth", "notes", "device_serial"],
+  },
+  metrics: {
+    table: "metric_point",
+    time: "recorded_at",
+    permission: "metrics.read",
+    columns: [
+      ["id", "id"], ["project_id", "id"], ["connection_id", "id"], ["metric_id", "text"], ["metric_name", "text"],
+      ["value", "number"], ["unit", "text"], ["recorded_at", "time"], ["service", "text"], ["quality", "text"], ["metadata", "json"],
+    ],
+  },
+  integration_connections: {
+    // The credentials live in integration_credential, which no export reads.
+    table: "integration_connection",
+    time: "created_at",
+    undated: true,
+    permission: "data.read",
+    columns: [
+      ["id", "id"], ["project_id", "id"], ["service", "text"], ["type", "text"], ["status", "text"], ["last_sync_at", "time"],
+      ["account_info", "json"], ["configuration", "json"], ["created_at", "time"],
+    ],
+  },
+  dashboards: {
+    table: "dashboard",
+    time: "created_at",
+    undated: true,
+    permission: "dashboards.read",
+    columns: [
+      ["id", "id"], ["name", "text"], ["slug", "text"], ["type", "text"], ["is_default", "boolean"], ["description", "text"],
+      ["created_by_user_id", "id"], ["created_at", "time"], ["updated_at", "time"],
+    ],
+  },
+  dashboard_widgets: {
+    // Dashboard exports add this file themselves.
+    table: "dashboard_widget",
+    time: "created_at",
+    undated: true,
+    permission: "dashboards.read",
+    columns: [
+      ["id", "id"], ["dashboard_id", "id"], ["type", "text"], ["title", "text"], ["x", "number"], ["y", "number"], ["w", "number"],
+      ["h", "number"], ["visible", "boolean"], ["config", "json"], ["created_at", "time"],
+    ],
   },
 } satisfies Record<string, DataTypeSpec>;
 
@@ -122,8 +169,10 @@ export function whereClause(dataType: DataType, target: ExportTarget): string {
         : `participant_id IN (SELECT participant_id FROM cohort_member WHERE cohort_id = ${uuid(scope.cohortId)})`,
     );
   }
-  if (!spec.cohortRoster && filters.from) parts.push(`${spec.time} >= ${timestamp(filters.from)}`);
-  if (!spec.cohortRoster && filters.to) parts.push(`${spec.time} < ${timestamp(filters.to)}`);
+  if (!(DATA_TYPE_SCOPES[dataType]?.includes(scope.type) ?? true)) throw new Error(`${dataType} are not exported with ${scope.type} scopes`);
+  const dated = !spec.cohortRoster && !spec.undated;
+  if (dated && filters.from) parts.push(`${spec.time} >= ${timestamp(filters.from)}`);
+  if (dated && filters.to) parts.push(`${spec.time} < ${timestamp(filters.to)}`);
   return parts.join(" AND ");
 }
 
@@ -195,6 +244,8 @@ function csvExpression({ value, kind }: OutputColumn): string {
       return `exportal_csv_safe(${value})`;
     case "json":
       return `exportal_csv_safe(${value}::text)`;
+    case "boolean":
+      return `${value}::text`;
     case "time":
       return `to_char(${value} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
     case "date":

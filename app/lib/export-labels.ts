@@ -31,7 +31,15 @@ export function scopeLabel(scope: ExportScope, tenantName: string, projects: Nam
   }
 }
 
-const DATA_TYPE_LABELS: Record<string, string> = { hsi_records: "HSI records", lab_results: "Lab results", participants: "Participants" };
+const DATA_TYPE_LABELS: Record<string, string> = {
+  hsi_records: "HSI records",
+  lab_results: "Lab results",
+  participants: "Participants",
+  metrics: "Metrics",
+  integration_connections: "Integration connections",
+  dashboards: "Dashboards",
+  dashboard_widgets: "Dashboard widgets",
+};
 
 export function dataTypeLabel(dataType: string): string {
   return DATA_TYPE_LABELS[dataType] ?? dataType;

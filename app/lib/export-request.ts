@@ -1,7 +1,26 @@
 import { z } from "zod";
 import { DEIDENTIFICATION_PROFILES } from "./deidentification";
 
-export const DATA_TYPE_NAMES = ["hsi_records", "lab_results"] as const;
+export const DATA_TYPE_NAMES = ["hsi_records", "lab_results", "metrics", "integration_connections", "dashboards"] as const;
+type ScopeType = "tenant" | "organization" | "project" | "app" | "study";
+const TENANT_WIDE: ScopeType[] = ["tenant", "organization"];
+const PROJECT_WIDE: ScopeType[] = [...TENANT_WIDE, "project"];
+
+/**
+ * The scopes each data type can be exported with; absent means all. Metrics
+ * and integration connections belong to projects (not apps or participants),
+ * dashboards to the whole tenant.
+ */
+export const DATA_TYPE_SCOPES: Record<string, ScopeType[] | undefined> = {
+  metrics: PROJECT_WIDE,
+  integration_connections: PROJECT_WIDE,
+  dashboards: TENANT_WIDE,
+  dashboard_widgets: TENANT_WIDE,
+};
+
+/** The data types one may ask for with a scope. */
+export const dataTypesFor = (scope: ScopeType) => DATA_TYPE_NAMES.filter((type) => DATA_TYPE_SCOPES[type]?.includes(scope) ?? true);
+
 export const DATE_PRESETS = ["last_7_days", "last_30_days", "last_90_days", "last_year", "all_time"] as const;
 export const FORMAT_NAMES = ["ndjson", "csv", "both"] as const;
 

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { pipeline } from "node:stream/promises";
 import { ZipArchive } from "archiver";
 import type { PoolClient } from "pg";
@@ -7,7 +7,8 @@ import { getCopyPool, getDb } from "../../db/client";
 import type { Export, ExportManifest, ManifestFile } from "../../db/schema";
 import { recordExportEvent, SYSTEM } from "./audit.server";
 import { FileStats } from "./export-archive.server";
-import { copyStatement, countStatement, DATA_TYPE_SPECS, PSEUDONYM_KEY_SETTING, removedFields, type DataType, type ExportTarget } from "./export-columns.server";
+import { dashboardDocument, DASHBOARD_FORMAT_VERSION, WIDGET_ORDER } from "./dashboard-file.server";
+import { copyStatement, countStatement, DATA_TYPE_SPECS, PSEUDONYM_KEY_SETTING, removedFields, whereClause, type DataType, type ExportTarget } from "./export-columns.server";
 import { getSecret } from "./secrets.server";
 import { retentionConfig } from "./config.server";
 import { getStorage } from "./storage.server";
@@ -114,6 +115,12 @@ async function writeArchive(exp: Export, tick: (rowsDone: number, rowsExpected: 
         rowsDone += copy.rowCount;
         entries.push({ name, dataType, format, rows: copy.rowCount, bytes: stats.bytes, sha256: stats.sha256() });
       }
+      if (exp.data_types.includes("dashboards")) {
+        const { text, rows } = await dashboardsJson(client, target, new Date(snapshot_at));
+        if (rows !== expected.get("dashboards")) throw new Error(`dashboards.json: wrote ${rows} dashboards, the snapshot holds ${expected.get("dashboards")}`);
+        archive.append(text, { name: "dashboards.json" });
+        entries.push({ name: "dashboards.json", dataType: "dashboards", format: "json", rows, bytes: Buffer.byteLength(text), sha256: createHash("sha256").update(text).digest("hex") });
+      }
       manifest = {
         exportId: exp.id,
         tenantId: exp.tenant_id,
@@ -132,6 +139,27 @@ async function writeArchive(exp: Export, tick: (rowsDone: number, rowsExpected: 
     });
   });
   return { key, bytes, manifest, rowsDone };
+}
+
+/**
+ * The export's dashboards as one structured file, each with its widgets, in
+ * the shape "Export dashboard" writes. Dashboards are few and small, so the
+ * file is built in memory.
+ */
+async function dashboardsJson(client: PoolClient, target: ExportTarget, snapshotAt: Date) {
+  const { rows: dashboards } = await client.query(
+    `SELECT id, name, slug, type, is_default, description, created_at, updated_at FROM dashboard WHERE ${whereClause("dashboards", target)} ORDER BY created_at, id`,
+  );
+  const { rows: widgets } = await client.query(
+    `SELECT id, dashboard_id, type, title, x, y, w, h, visible, config FROM dashboard_widget WHERE ${whereClause("dashboard_widgets", target)} ORDER BY ${WIDGET_ORDER}`,
+  );
+  const document = {
+    format: "exportal.dashboards",
+    formatVersion: DASHBOARD_FORMAT_VERSION,
+    snapshotAt: snapshotAt.toISOString(),
+    dashboards: dashboards.map((d) => dashboardDocument(d, widgets.filter((w) => w.dashboard_id === d.id))),
+  };
+  return { text: JSON.stringify(document, null, 2) + "\n", rows: dashboards.length };
 }
 
 /** What the manifest says about a study export's profile; never the key. */

@@ -4,10 +4,12 @@ import type { DB } from "../../db/client";
 import type { DeidentificationProfile, Export, ExportFilters, ExportScope } from "../../db/schema";
 import { recordExportEvent, type AuditActor } from "./audit.server";
 import { AppError } from "./errors";
-import { exportRequestSchema, type ExportRequest, type ValidExportRequest } from "./export-request";
+import { DATA_TYPE_SCOPES, exportRequestSchema, type ExportRequest, type ValidExportRequest } from "./export-request";
 import { can, type AppAbility } from "./permissions";
 import { DEFAULT_PROFILE, PROFILE_LABELS, PROFILE_PERMISSION } from "./deidentification";
 import { isUuid } from "./ids";
+import { DATA_TYPE_SPECS, type DataTypeSpec } from "./export-columns.server";
+import { dataTypeLabel } from "./export-labels";
 
 export interface Requester {
   tenantId: string;
@@ -120,6 +122,36 @@ function checkProfile(requester: Requester, scope: ExportScope, asked: Deidentif
   return profile;
 }
 
+const SCOPE_NOUNS: Record<ExportScope["type"], string> = {
+  tenant: "the whole tenant",
+  organization: "the entire organization",
+  project: "a project",
+  app: "chosen apps",
+  study: "a study cohort",
+};
+
+/**
+ * Each data type asked for must fit the scope (metrics belong to projects,
+ * not apps; dashboards to the whole tenant) and its permission must be held.
+ */
+function checkDataTypes(requester: Requester, scope: ExportScope, dataTypes: ValidExportRequest["dataTypes"]): void {
+  for (const type of dataTypes) {
+    const spec: DataTypeSpec = DATA_TYPE_SPECS[type];
+    const scopes = DATA_TYPE_SCOPES[type];
+    if (scopes && !scopes.includes(scope.type)) {
+      const choices = scopes.map((s) => SCOPE_NOUNS[s]);
+      throw invalid(
+        "dataTypes",
+        `${dataTypeLabel(type)} cannot be exported for ${SCOPE_NOUNS[scope.type]}. Choose ${choices.slice(0, -1).join(", ")} or ${choices.at(-1)} as the scope, or leave ${dataTypeLabel(type)} out.`,
+      );
+    }
+    if (spec.permission && !can(requester.ability, spec.permission)) {
+      const message = `Exporting ${dataTypeLabel(type)} needs the permission ${spec.permission}, which you do not have.`;
+      throw new AppError("FORBIDDEN", message, { permission: spec.permission, fieldErrors: { dataTypes: message } });
+    }
+  }
+}
+
 /** The projects an export of this scope covers, for the one-active-export-per-project rule. */
 function coveredProjects(db: DB, requester: Requester, scope: ExportScope) {
   let query = db.selectFrom("project").select("id");
@@ -166,8 +198,12 @@ export async function createExport(db: DB, requester: Requester, input: ExportRe
   const filters = resolveDateRange(request.dateRange);
   const scope = await checkScope(db, requester, request.scope);
   const deidentification = checkProfile(requester, scope, request.deidentification);
-  // A study export always says who its participants are, in the profile's terms.
-  const dataTypes = scope.type === "study" ? [...request.dataTypes, "participants"] : request.dataTypes;
+  checkDataTypes(requester, scope, request.dataTypes);
+  // A study export always says who its participants are, in the profile's terms;
+  // a dashboards export holds their widgets.
+  const dataTypes: string[] = [...request.dataTypes];
+  if (scope.type === "study") dataTypes.push("participants");
+  if (dataTypes.includes("dashboards")) dataTypes.push("dashboard_widgets");
   try {
     return await db.transaction().execute(async (trx) => {
       const created = await trx

@@ -17,7 +17,7 @@ let stagingKey: string;
 beforeAll(async () => {
   app = await startApp();
   api = apiClient(app.url);
-  prodKey = await createKey("production");
+  prodKey = await createKey("production", ALL_KEY_PERMISSIONS, { name: "production all" });
   // Polling exports to completion would spend production's default 1,000 requests; staging keeps the default.
   await getDb().updateTable("tenant").set({ api_requests_per_hour: 100_000 }).where("slug", "=", "production").execute();
   stagingKey = await createKey("staging");
@@ -115,7 +115,7 @@ describe("exports", () => {
     const res = await api("/api/v1/exports", { key: prodKey, json: { scope: { type: "project", projectId: await projectId("production", "Sleep Lab") }, dataTypes: ["lab_results"], format: "csv" } });
     expect(res.status).toBe(202);
     const created = apiExport.parse(res.body);
-    expect(created).toMatchObject({ status: "pending", dataTypes: ["lab_results"], format: "csv", manifest: null, requestedBy: "API key test 9" });
+    expect(created).toMatchObject({ status: "pending", dataTypes: ["lab_results"], format: "csv", manifest: null, requestedBy: "API key production all" });
     expect(res.headers.get("location")).toBe(created.links.self);
     exportId = created.id;
 

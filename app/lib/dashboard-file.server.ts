@@ -1,0 +1,207 @@
+import { z } from "zod";
+import type { DB } from "../../db/client";
+import type { WidgetType } from "../../db/schema";
+import { AppError } from "./errors";
+import { isUuid } from "./ids";
+
+/**
+ * Dashboard files: "Export dashboard" writes one, "Import dashboard" (portal
+ * and API) reads one back into any tenant with new ids. The format version
+ * rises whenever a reader of the old version would misread the new one.
+ */
+export const DASHBOARD_FORMAT = "exportal.dashboard";
+export const DASHBOARD_FORMAT_VERSION = 1;
+
+export interface DashboardRow {
+  id: string;
+  name: string;
+  slug: string;
+  type: "custom" | "category";
+  is_default: boolean;
+  description: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface WidgetRow {
+  id: string;
+  type: WidgetType;
+  title: string;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  visible: boolean;
+  config: Record<string, unknown>;
+}
+
+/** A dashboard as files hold it, its widgets in reading order; the same in `dashboards.json` of an export. */
+export function dashboardDocument(d: DashboardRow, widgets: WidgetRow[]) {
+  return {
+    id: d.id,
+    name: d.name,
+    slug: d.slug,
+    type: d.type,
+    isDefault: d.is_default,
+    description: d.description,
+    createdAt: d.created_at.toISOString(),
+    updatedAt: d.updated_at.toISOString(),
+    widgets: widgets.map((w) => ({ id: w.id, type: w.type, title: w.title, position: { x: w.x, y: w.y, w: w.w, h: w.h }, visible: w.visible, config: w.config })),
+  };
+}
+
+/** Widgets in reading order: rows top to bottom, each left to right. */
+export const WIDGET_ORDER = "y, x, id";
+
+/** The file "Export dashboard" downloads; undefined for an unknown id or another tenant's. */
+export async function dashboardFile(db: DB, tenantId: string, id: string) {
+  if (!isUuid(id)) return undefined;
+  const dashboard = await db
+    .selectFrom("dashboard")
+    .where("tenant_id", "=", tenantId)
+    .where("id", "=", id)
+    .select(["id", "name", "slug", "type", "is_default", "description", "created_at", "updated_at"])
+    .executeTakeFirst();
+  if (!dashboard) return undefined;
+  const widgets = await db
+    .selectFrom("dashboard_widget")
+    .where("dashboard_id", "=", dashboard.id)
+    .select(["id", "type", "title", "x", "y", "w", "h", "visible", "config"])
+    .orderBy("y")
+    .orderBy("x")
+    .orderBy("id")
+    .execute();
+  return {
+    format: DASHBOARD_FORMAT,
+    formatVersion: DASHBOARD_FORMAT_VERSION,
+    exportedAt: new Date().toISOString(),
+    dashboard: dashboardDocument(dashboard, widgets),
+  };
+}
+
+const whole = (min: number, max: number) =>
+  z.number({ error: "must be a whole number" }).int("must be a whole number").min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+
+const widgetInput = z.object({
+  type: z.enum(["metric", "chart", "table"], { error: "must be metric, chart or table" }),
+  title: z.string({ error: "must be text" }).trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+  position: z.object(
+    { x: whole(0, 11), y: whole(0, 1000), w: whole(1, 12), h: whole(1, 12) },
+    { error: "must be an object with x, y, w and h" },
+  ),
+  visible: z.boolean({ error: "must be true or false" }).default(true),
+  config: z.record(z.string(), z.unknown(), { error: "must be an object" }).default({}),
+});
+
+const dashboardInput = z.object({
+  name: z.string({ error: "must be text" }).trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+  slug: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,99}$/, "must be lower-case letters, digits and dashes")
+    .optional(),
+  type: z.enum(["custom", "category"], { error: "must be custom or category" }).default("custom"),
+  isDefault: z.boolean({ error: "must be true or false" }).default(false),
+  description: z.string({ error: "must be text" }).max(2000, "must be at most 2000 characters").default(""),
+  widgets: z.array(widgetInput, { error: "must be a list" }).max(100, "must hold at most 100 widgets"),
+});
+
+const fileInput = z.object({
+  format: z.literal(DASHBOARD_FORMAT),
+  formatVersion: z.number().int(),
+  dashboard: dashboardInput,
+});
+
+function invalidFile(message: string, problems: { path: string; message: string }[] = []): AppError {
+  return new AppError("INVALID_REQUEST", message, { problems, fieldErrors: { file: message } });
+}
+
+/** A file's text as JSON, or a clear error. */
+export function parseDashboardFileText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw invalidFile(`The file is not valid JSON (${(error as Error).message}). Choose a file written by "Export dashboard".`);
+  }
+}
+
+/** Checks a dashboard file, saying what is wrong with it in words a person can act on. */
+export function readDashboardFile(input: unknown): z.output<typeof dashboardInput> {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw invalidFile('The file does not hold a dashboard: expected a JSON object written by "Export dashboard".');
+  }
+  const { format, formatVersion } = input as Record<string, unknown>;
+  if (format !== DASHBOARD_FORMAT) {
+    throw invalidFile(`This is not an Exportal dashboard file: its "format" is ${JSON.stringify(format ?? null)}, expected "${DASHBOARD_FORMAT}".`, [
+      { path: "format", message: `must be "${DASHBOARD_FORMAT}"` },
+    ]);
+  }
+  if (typeof formatVersion === "number" && formatVersion > DASHBOARD_FORMAT_VERSION) {
+    throw invalidFile(
+      `This file has format version ${formatVersion}, written by a newer Exportal; this one reads version ${DASHBOARD_FORMAT_VERSION}. Import it where Exportal is up to date.`,
+      [{ path: "formatVersion", message: `must be at most ${DASHBOARD_FORMAT_VERSION}` }],
+    );
+  }
+  const parsed = fileInput.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "file", message: issue.message }));
+    const listed = problems.slice(0, 3).map((p) => `${p.path} ${p.message}`);
+    const more = problems.length > 3 ? ` and ${problems.length - 3} more` : "";
+    throw invalidFile(`The dashboard file is not valid: ${listed.join("; ")}${more}.`, problems);
+  }
+  return parsed.data.dashboard;
+}
+
+export interface ImportedDashboard {
+  id: string;
+  name: string;
+  slug: string;
+  isDefault: boolean;
+  widgetCount: number;
+  /** Widgets kept although their metric does not exist in the tenant. */
+  flaggedWidgets: { title: string; metricId: string; warning: string }[];
+}
+
+const slugOf = (name: string) =>
+  name.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 90) || "dashboard";
+
+/**
+ * Recreates a dashboard file's dashboard in the tenant with new ids. A taken
+ * slug gets a number; the tenant's default stays its default; a widget whose
+ * metric the tenant lacks is imported with a warning.
+ */
+export async function importDashboard(db: DB, tenantId: string, userId: string | null, input: unknown): Promise<ImportedDashboard> {
+  const file = readDashboardFile(input);
+  return db.transaction().execute(async (trx) => {
+    const base = file.slug ?? slugOf(file.name);
+    const taken = new Set(
+      (await trx.selectFrom("dashboard").where("tenant_id", "=", tenantId).where("slug", "like", `${base}%`).select("slug").execute()).map((r) => r.slug),
+    );
+    let slug = base;
+    for (let n = 2; taken.has(slug); n++) slug = `${base}-${n}`;
+    const hasDefault = await trx.selectFrom("dashboard").where("tenant_id", "=", tenantId).where("is_default", "=", true).select("id").executeTakeFirst();
+    const isDefault = file.isDefault && !hasDefault;
+
+    const metricIds = [...new Set(file.widgets.map((w) => w.config.metricId).filter((m): m is string => typeof m === "string"))];
+    const known = new Set(
+      metricIds.length
+        ? (await trx.selectFrom("metric_point").where("tenant_id", "=", tenantId).where("metric_id", "in", metricIds).select("metric_id").distinct().execute()).map((r) => r.metric_id)
+        : [],
+    );
+
+    const dashboard = await trx
+      .insertInto("dashboard")
+      .values({ tenant_id: tenantId, name: file.name, slug, type: file.type, is_default: isDefault, description: file.description, created_by_user_id: userId })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const flaggedWidgets: ImportedDashboard["flaggedWidgets"] = [];
+    const rows = file.widgets.map((w) => {
+      const metricId = w.config.metricId;
+      const missing = typeof metricId === "string" && !known.has(metricId);
+      const warning = missing ? `Metric ${metricId} does not exist in this tenant.` : null;
+      if (missing) flaggedWidgets.push({ title: w.title, metricId, warning: warning! });
+      return { tenant_id: tenantId, dashboard_id: dashboard.id, type: w.type, title: w.title, ...w.position, visible: w.visible, config: w.config, import_warning: warning };
+    });
+    if (rows.length) await trx.insertInto("dashboard_widget").values(rows).execute();
+    return { id: dashboard.id, name: file.name, slug, isDefault, widgetCount: rows.length, flaggedWidgets };
+  });
+}

@@ -19,6 +19,7 @@ const SERVICES: Record<string, { type: "oauth" | "api_key"; account: Record<stri
     metrics: [
       { id: "stripe.mrr", name: "Monthly recurring revenue", unit: "USD", value: "round((42000 + d * 85 + r * 1500)::numeric, 2)" },
       { id: "stripe.new_customers", name: "New customers", unit: "count", value: "floor(3 + r * 12 + d / 60.0)" },
+      { id: "stripe.churn", name: "Churned revenue", unit: "USD", value: "round((300 + r * 900)::numeric, 2)" },
     ],
     credentials: ["api_key", "webhook_secret"],
   },

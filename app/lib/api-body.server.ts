@@ -48,9 +48,22 @@ export function parseJsonBody(request: Request, text: string): unknown {
   if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
     throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON with Content-Type: application/json.", { header: "Content-Type" });
   }
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch (error) {
     throw new AppError("INVALID_REQUEST", `The body is not valid JSON: ${(error as Error).message}.`, { field: "body" });
   }
+  if (holdsNul(body)) throw new AppError("INVALID_REQUEST", NUL_MESSAGE, { field: "body" });
+  return body;
+}
+
+const NUL_MESSAGE = "The body holds a NUL character (\\u0000), which text fields cannot store. Remove it and send again.";
+
+/** PostgreSQL text and jsonb cannot hold U+0000; finding it here makes it a 400 rather than a database error. */
+export function holdsNul(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("\0");
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (value && typeof value === "object") return Object.entries(value).some(([k, v]) => k.includes("\0") || holdsNul(v));
+  return false;
 }

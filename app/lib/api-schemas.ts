@@ -130,6 +130,8 @@ export const widget = z.object({
   position: z.object({ x: z.number(), y: z.number(), w: z.number(), h: z.number() }),
   visible: z.boolean(),
   config: z.record(z.string(), z.unknown()),
+  /** Set when the widget was imported and its metric does not exist in this tenant. */
+  warning: z.string().nullable(),
 });
 
 export const dashboardSummary = z.object({
@@ -146,3 +148,39 @@ export const dashboardSummary = z.object({
 
 export const dashboardList = z.object({ data: z.array(dashboardSummary) });
 export const dashboardWithWidgets = dashboardSummary.extend({ widgets: z.array(widget) });
+
+export const DASHBOARD_FORMAT = "exportal.dashboard";
+export const DASHBOARD_FORMAT_VERSION = 1;
+
+const whole = (min: number, max: number) =>
+  z.number({ error: "must be a whole number" }).int("must be a whole number").min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+
+const dashboardFileWidget = z.object({
+  id: z.string().optional().describe("Ignored on import: widgets get new ids."),
+  type: z.enum(["metric", "chart", "table"], { error: "must be metric, chart or table" }),
+  title: z.string({ error: "must be text" }).trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+  position: z.object({ x: whole(0, 11), y: whole(0, 1000), w: whole(1, 12), h: whole(1, 12) }, { error: "must be an object with x, y, w and h" }),
+  visible: z.boolean({ error: "must be true or false" }).default(true),
+  config: z.record(z.string(), z.unknown(), { error: "must be an object" }).default({}).describe("`metricId` names the metric the widget shows."),
+});
+
+/** A file written by "Export dashboard", as import reads it (portal upload and API alike). */
+export const dashboardFile = z.object({
+  format: z.literal(DASHBOARD_FORMAT),
+  formatVersion: z.number().int().describe(`At most ${DASHBOARD_FORMAT_VERSION}; newer files are refused.`),
+  exportedAt: z.string().optional(),
+  dashboard: z.object({
+    id: z.string().optional().describe("Ignored on import: the dashboard gets a new id."),
+    name: z.string({ error: "must be text" }).trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+    slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,89}$/, "must be lower-case letters, digits and dashes").optional(),
+    type: z.enum(["custom", "category"], { error: "must be custom or category" }).default("custom"),
+    isDefault: z.boolean({ error: "must be true or false" }).default(false),
+    description: z.string({ error: "must be text" }).max(2000, "must be at most 2000 characters").default(""),
+    widgets: z.array(dashboardFileWidget, { error: "must be a list" }).max(100, "must hold at most 100 widgets"),
+  }),
+});
+
+export const importedDashboard = z.object({
+  dashboard: dashboardWithWidgets,
+  flaggedWidgets: z.array(z.object({ title: z.string(), metricId: z.string(), warning: z.string() })),
+});

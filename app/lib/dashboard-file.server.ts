@@ -1,16 +1,14 @@
-import { z } from "zod";
+import type { z } from "zod";
 import type { DB } from "../../db/client";
 import type { WidgetType } from "../../db/schema";
+import { DASHBOARD_FORMAT, DASHBOARD_FORMAT_VERSION, dashboardFile as fileInput } from "./api-schemas";
+import { holdsNul } from "./api-body.server";
 import { AppError } from "./errors";
 import { isUuid } from "./ids";
 
-/**
- * Dashboard files: "Export dashboard" writes one, "Import dashboard" (portal
- * and API) reads one back into any tenant with new ids. The format version
- * rises whenever a reader of the old version would misread the new one.
- */
-export const DASHBOARD_FORMAT = "exportal.dashboard";
-export const DASHBOARD_FORMAT_VERSION = 1;
+// Dashboard files: "Export dashboard" writes one, "Import dashboard" (portal
+// and API) reads one back into any tenant with new ids. The format version
+// rises whenever a reader of the old version would misread the new one.
 
 export interface DashboardRow {
   id: string;
@@ -54,7 +52,7 @@ export function dashboardDocument(d: DashboardRow, widgets: WidgetRow[]) {
 export const WIDGET_ORDER = "y, x, id";
 
 /** The file "Export dashboard" downloads; undefined for an unknown id or another tenant's. */
-export async function dashboardFile(db: DB, tenantId: string, id: string) {
+export async function exportDashboardFile(db: DB, tenantId: string, id: string) {
   if (!isUuid(id)) return undefined;
   const dashboard = await db
     .selectFrom("dashboard")
@@ -79,53 +77,24 @@ export async function dashboardFile(db: DB, tenantId: string, id: string) {
   };
 }
 
-const whole = (min: number, max: number) =>
-  z.number({ error: "must be a whole number" }).int("must be a whole number").min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
-
-const widgetInput = z.object({
-  type: z.enum(["metric", "chart", "table"], { error: "must be metric, chart or table" }),
-  title: z.string({ error: "must be text" }).trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
-  position: z.object(
-    { x: whole(0, 11), y: whole(0, 1000), w: whole(1, 12), h: whole(1, 12) },
-    { error: "must be an object with x, y, w and h" },
-  ),
-  visible: z.boolean({ error: "must be true or false" }).default(true),
-  config: z.record(z.string(), z.unknown(), { error: "must be an object" }).default({}),
-});
-
-const dashboardInput = z.object({
-  name: z.string({ error: "must be text" }).trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
-  slug: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,99}$/, "must be lower-case letters, digits and dashes")
-    .optional(),
-  type: z.enum(["custom", "category"], { error: "must be custom or category" }).default("custom"),
-  isDefault: z.boolean({ error: "must be true or false" }).default(false),
-  description: z.string({ error: "must be text" }).max(2000, "must be at most 2000 characters").default(""),
-  widgets: z.array(widgetInput, { error: "must be a list" }).max(100, "must hold at most 100 widgets"),
-});
-
-const fileInput = z.object({
-  format: z.literal(DASHBOARD_FORMAT),
-  formatVersion: z.number().int(),
-  dashboard: dashboardInput,
-});
-
 function invalidFile(message: string, problems: { path: string; message: string }[] = []): AppError {
   return new AppError("INVALID_REQUEST", message, { problems, fieldErrors: { file: message } });
 }
 
 /** A file's text as JSON, or a clear error. */
 export function parseDashboardFileText(text: string): unknown {
+  let file: unknown;
   try {
-    return JSON.parse(text);
+    file = JSON.parse(text);
   } catch (error) {
     throw invalidFile(`The file is not valid JSON (${(error as Error).message}). Choose a file written by "Export dashboard".`);
   }
+  if (holdsNul(file)) throw invalidFile("The file holds a NUL character (\\u0000), which Exportal cannot store. Remove it and import again.");
+  return file;
 }
 
 /** Checks a dashboard file, saying what is wrong with it in words a person can act on. */
-export function readDashboardFile(input: unknown): z.output<typeof dashboardInput> {
+export function readDashboardFile(input: unknown): z.output<typeof fileInput>["dashboard"] {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     throw invalidFile('The file does not hold a dashboard: expected a JSON object written by "Export dashboard".');
   }

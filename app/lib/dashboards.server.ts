@@ -52,12 +52,13 @@ export async function getDashboard(db: DB, tenantId: string, id: string) {
   const widgets = await db
     .selectFrom("dashboard_widget")
     .where("dashboard_id", "=", row.id)
-    .select(["id", "type", "title", "x", "y", "w", "h", "visible", "config"])
+    .select(["id", "type", "title", "x", "y", "w", "h", "visible", "config", "import_warning"])
     .orderBy("y")
     .orderBy("x")
+    .orderBy("id")
     .execute();
   return {
     ...toSummary(row),
-    widgets: widgets.map((w): z.infer<typeof widget> => ({ id: w.id, type: w.type, title: w.title, position: { x: w.x, y: w.y, w: w.w, h: w.h }, visible: w.visible, config: w.config })),
+    widgets: widgets.map((w): z.infer<typeof widget> => ({ id: w.id, type: w.type, title: w.title, position: { x: w.x, y: w.y, w: w.w, h: w.h }, visible: w.visible, config: w.config, warning: w.import_warning })),
   };
 }

@@ -3,9 +3,11 @@ import {
   apiError,
   apiExport,
   customMetricBody,
+  dashboardFile,
   dashboardList,
   dashboardWithWidgets,
   downloadLink,
+  importedDashboard,
   exportList,
   listExportsQuery,
   listMetricsQuery,
@@ -159,6 +161,24 @@ export const OPERATIONS: Operation[] = [
     pathParams: [pathId("id", "Dashboard id.")],
     responses: { "200": { description: "The dashboard and its widgets.", schema: "DashboardWithWidgets" }, "404": { description: "No such dashboard in this tenant." } },
   },
+  {
+    method: "post",
+    path: "/api/v1/dashboards/import",
+    summary: "Import a dashboard",
+    description:
+      'The body is a file written by "Export dashboard" (`dashboard-<id>.json`). The dashboard is recreated in this tenant with new ids; a taken slug gets a number; it becomes the default only if the tenant has none. Widgets whose metric does not exist here are imported and listed in `flaggedWidgets`. A file of a newer format version is refused with 400.',
+    permission: "dashboards.import",
+    body: {
+      schema: "DashboardFile",
+      example: {
+        format: "exportal.dashboard",
+        formatVersion: 1,
+        dashboard: { name: "Growth", slug: "growth", type: "custom", isDefault: false, description: "", widgets: [{ type: "chart", title: "Stars", position: { x: 0, y: 0, w: 6, h: 4 }, visible: true, config: { metricId: "github.stars", interval: "week" } }] },
+      },
+    },
+    responses: { "201": { description: "The new dashboard and the widgets flagged for a missing metric.", schema: "ImportedDashboard" } },
+    idempotent: true,
+  },
 ];
 
 const COMPONENTS: Record<string, [z.ZodType, "input" | "output"]> = {
@@ -172,6 +192,8 @@ const COMPONENTS: Record<string, [z.ZodType, "input" | "output"]> = {
   Timeseries: [timeseries, "output"],
   DashboardList: [dashboardList, "output"],
   DashboardWithWidgets: [dashboardWithWidgets, "output"],
+  DashboardFile: [dashboardFile, "input"],
+  ImportedDashboard: [importedDashboard, "output"],
   Error: [apiError, "output"],
 };
 

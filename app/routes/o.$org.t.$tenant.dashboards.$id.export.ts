@@ -1,0 +1,18 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { notFound, requireTenant } from "~/lib/access.server";
+import { exportDashboardFile } from "~/lib/dashboard-file.server";
+import { getDb } from "~/lib/db.server";
+
+/** "Export dashboard": the dashboard, its widgets and the format version, as an attachment. */
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const ctx = await requireTenant(request, params, "dashboards.read");
+  const file = await exportDashboardFile(getDb(), ctx.tenant.id, params.id ?? "");
+  if (!file) throw notFound();
+  return new Response(JSON.stringify(file, null, 2) + "\n", {
+    headers: {
+      "Content-Type": "application/json; charset=utf-8",
+      "Content-Disposition": `attachment; filename="dashboard-${file.dashboard.id}.json"`,
+      "Cache-Control": "private, no-store",
+    },
+  });
+}

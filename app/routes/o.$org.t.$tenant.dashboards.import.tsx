@@ -1,0 +1,139 @@
+import {
+  data,
+  MaxPartSizeExceededError,
+  unstable_createMemoryUploadHandler,
+  unstable_parseMultipartFormData,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+  type MetaFunction,
+} from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { requirePermission, requireTenant } from "~/lib/access.server";
+import { importDashboard, parseDashboardFileText } from "~/lib/dashboard-file.server";
+import { getDb } from "~/lib/db.server";
+import { AppError } from "~/lib/errors";
+
+export const meta: MetaFunction = () => [{ title: "Import dashboard · Exportal" }];
+
+const MAX_FILE_BYTES = 1_000_000;
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const ctx = await requireTenant(request, params, "dashboards.import");
+  return { tenant: ctx.tenant, dashboardsPath: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/dashboards` };
+}
+
+type Problem = { path: string; message: string };
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const ctx = await requireTenant(request, params);
+  requirePermission(ctx, "dashboards.import");
+  const refused = (error: string, problems: Problem[] = [], fileName = "") => data({ error, problems, fileName }, { status: 400 });
+  let form: FormData;
+  try {
+    form = await unstable_parseMultipartFormData(request, unstable_createMemoryUploadHandler({ maxPartSize: MAX_FILE_BYTES }));
+  } catch (error) {
+    if (error instanceof MaxPartSizeExceededError) return refused("The file is larger than 1 MB; a dashboard file is a few kilobytes. Choose the file \"Export dashboard\" wrote.");
+    return refused("The upload could not be read. Choose the file again.");
+  }
+  const file = form.get("file");
+  if (!(file instanceof Blob) || file.size === 0) return refused("Choose a dashboard file to import.");
+  const fileName = "name" in file ? String(file.name) : "";
+  try {
+    const imported = await importDashboard(getDb(), ctx.tenant.id, ctx.user.id, parseDashboardFileText(await file.text()));
+    return data({ imported, fileName }, { status: 201 });
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    return refused(error.message, (error.details.problems as Problem[] | undefined) ?? [], fileName);
+  }
+}
+
+export default function ImportDashboard() {
+  const { tenant, dashboardsPath } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const busy = useNavigation().state === "submitting";
+  const failed = result && "error" in result ? result : undefined;
+  const imported = result && "imported" in result ? result.imported : undefined;
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="muted">
+        <Link to={dashboardsPath}>Dashboards</Link> / Import
+      </nav>
+      <h1>Import dashboard</h1>
+      <p className="muted">
+        Recreates a dashboard from a file written by “Export dashboard”, in {tenant.name}, with new ids. Widgets whose metric {tenant.name} does not
+        have are imported and flagged.
+      </p>
+
+      {imported && (
+        <div className="notice" role="status">
+          <p>
+            Imported <strong>{imported.name}</strong> with {imported.widgetCount} {imported.widgetCount === 1 ? "widget" : "widgets"}
+            {imported.slug ? ` as “${imported.slug}”` : ""}
+            {imported.isDefault ? ", the tenant's default dashboard" : ""}.
+          </p>
+          {imported.flaggedWidgets.length > 0 && (
+            <>
+              <p>
+                {imported.flaggedWidgets.length} {imported.flaggedWidgets.length === 1 ? "widget shows a metric" : "widgets show metrics"} this tenant does not
+                have:
+              </p>
+              <ul>
+                {imported.flaggedWidgets.map((w, i) => (
+                  <li key={i}>
+                    {w.title}: {w.metricId}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+          <p>
+            <Link className="button" to={`${dashboardsPath}/${imported.id}`}>
+              Open the dashboard
+            </Link>
+          </p>
+        </div>
+      )}
+
+      <Form method="post" encType="multipart/form-data" className="card" aria-labelledby="import-title">
+        <h2 id="import-title">Dashboard file</h2>
+        <div className="field">
+          <label htmlFor="dashboard-file">File (dashboard-….json)</label>
+          <input
+            id="dashboard-file"
+            name="file"
+            type="file"
+            accept=".json,application/json"
+            required
+            aria-invalid={!!failed}
+            aria-describedby={failed ? "dashboard-file-error" : undefined}
+          />
+          {failed && (
+            <div className="field-error" id="dashboard-file-error" role="alert">
+              <p>
+                {failed.fileName ? `${failed.fileName}: ` : ""}
+                {failed.error}
+              </p>
+              {failed.problems.length > 1 && (
+                <ul>
+                  {failed.problems.slice(0, 10).map((p, i) => (
+                    <li key={i}>
+                      <code>{p.path}</code> {p.message}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </div>
+          )}
+        </div>
+        <div className="actions">
+          <button type="submit" className="button" disabled={busy}>
+            {busy ? "Importing…" : "Import"}
+          </button>
+          <Link to={dashboardsPath} className="button secondary">
+            Cancel
+          </Link>
+        </div>
+      </Form>
+    </>
+  );
+}

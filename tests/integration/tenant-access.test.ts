@@ -13,6 +13,8 @@ import * as studies from "../../app/routes/o.$org.t.$tenant.studies._index";
 import * as settings from "../../app/routes/o.$org.t.$tenant.settings";
 import * as apiDocs from "../../app/routes/o.$org.t.$tenant.api";
 import * as switcher from "../../app/routes/switch";
+import * as dashboardFile from "../../app/routes/o.$org.t.$tenant.dashboards.$id.export";
+import * as dashboardImport from "../../app/routes/o.$org.t.$tenant.dashboards.import";
 import { createExport } from "../../app/lib/exports.server";
 import { callRoute, makeRequest, requesterFor, signIn } from "../setup/routes";
 
@@ -33,6 +35,7 @@ let editor: string;
 let viewer: string;
 let owner: string;
 let stagingExportId: string;
+let stagingDashboardId: string;
 
 beforeAll(async () => {
   [editor, viewer, owner] = await Promise.all([
@@ -41,6 +44,7 @@ beforeAll(async () => {
     signIn("owner@acme.test"),
   ]);
   stagingExportId = (await createExport(getDb(), await requesterFor("staging-admin@acme.test", "staging"), {})).id;
+  stagingDashboardId = (await getDb().selectFrom("dashboard").select("id").where("tenant_id", "=", await tenantId("staging")).executeTakeFirstOrThrow()).id;
 });
 
 describe("organization and tenant selection", () => {
@@ -200,6 +204,10 @@ describe("cross-tenant access answers 404, as for what does not exist", () => {
     ["another tenant's export by id, asked in its own tenant", async (c) => (await callRoute(exportDetail.loader, makeRequest(path(STAGING, `exports/${stagingExportId}`), { cookie: c }), { ...STAGING, id: stagingExportId })).status],
     ["another tenant's export by id, asked in my tenant", async (c) => (await callRoute(exportDetail.loader, makeRequest(path(PROD, `exports/${stagingExportId}`), { cookie: c }), { ...PROD, id: stagingExportId })).status],
     ["another tenant's download, asked in my tenant", async (c) => (await callRoute(download.loader, makeRequest(path(PROD, `exports/${stagingExportId}/download`), { cookie: c }), { ...PROD, id: stagingExportId })).status],
+    ["another tenant's dashboard file, asked in my tenant", async (c) => (await callRoute(dashboardFile.loader, makeRequest(path(PROD, `dashboards/${stagingDashboardId}/export`), { cookie: c }), { ...PROD, id: stagingDashboardId })).status],
+    ["another tenant's dashboard file, asked in its own tenant", async (c) => (await callRoute(dashboardFile.loader, makeRequest(path(STAGING, `dashboards/${stagingDashboardId}/export`), { cookie: c }), { ...STAGING, id: stagingDashboardId })).status],
+    ["another tenant's dashboard import page", async (c) => (await callRoute(dashboardImport.loader, makeRequest(path(STAGING, "dashboards/import"), { cookie: c }), STAGING)).status],
+    ["another tenant's dashboard import action", async (c) => (await callRoute(dashboardImport.action, makeRequest(path(STAGING, "dashboards/import"), { cookie: c, method: "POST" }), STAGING)).status],
     ["an export id that is not an id", async (c) => (await callRoute(exportDetail.loader, makeRequest(path(PROD, "exports/x'--"), { cookie: c }), { ...PROD, id: "x'--" })).status],
   ];
   for (const [what, status] of cases) {

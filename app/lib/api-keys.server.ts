@@ -20,7 +20,13 @@ export const API_KEY_PERMISSIONS = [
 ] as const satisfies readonly Permission[];
 
 const createInput = z.object({
-  name: z.string().trim().min(1, "Give the key a name.").max(100, "Keep the name under 100 characters."),
+  name: z
+    .string()
+    .trim()
+    .min(1, "Give the key a name.")
+    .max(100, "Keep the name under 100 characters.")
+    // Control characters have no place in a name, and PostgreSQL refuses U+0000 outright.
+    .refine((name) => !/[\u0000-\u001f\u007f]/.test(name), "Use letters, digits, spaces and punctuation only."),
   permissions: z.array(z.enum(API_KEY_PERMISSIONS, { error: "Unknown permission." })).min(1, "Choose at least one permission."),
   expiresAt: z
     .string()

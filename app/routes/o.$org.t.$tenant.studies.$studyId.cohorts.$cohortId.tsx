@@ -19,7 +19,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const requested = Number(url.searchParams.get("page"));
   const page = Number.isInteger(requested) && requested > 0 ? requested : 1;
-  const q = url.searchParams.get("q")?.trim().slice(0, 64) ?? "";
+  // PostgreSQL text cannot hold U+0000, and no participant id has one.
+  const q = url.searchParams.get("q")?.replaceAll("\0", "").trim().slice(0, 64) ?? "";
   // Everyone who may see data sees external ids and enrolment; names, emails and the
   // like only those who may also export them in full.
   const identifying = can(ctx.ability, "studies.export.full");

@@ -68,6 +68,9 @@ describe("API keys", () => {
     const past = await create(admin, { name: "Old", permissions: "data.exports.read", expiresAt: "2001-01-01" });
     expect(past.data.fieldErrors).toEqual({ expiresAt: "Choose an expiry date in the future." });
     expect(past.data.name).toBe("Old");
+    const control = await create(admin, { name: "Old\u0000key", permissions: "data.exports.read" });
+    expect(control.status).toBe(400);
+    expect(control.data.fieldErrors).toEqual({ name: "Use letters, digits, spaces and punctuation only." });
   });
 
   it("never grants a key a permission its creator lacks", async () => {

@@ -89,6 +89,10 @@ describe("a cohort with its participants", () => {
     expect(evenInA.data.total).toBe(0);
     const wildcard = await cohort(viewer, "?q=%25");
     expect(wildcard.data.participants).toEqual([]);
+    // U+0000, which PostgreSQL refuses, is dropped rather than answered with a 500.
+    const nul = await cohort(viewer, "?q=P-004%001");
+    expect(nul.status).toBe(200);
+    expect(nul.data.participants.map((p: any) => p.externalId)).toEqual(["P-0041"]);
   });
 
   it("shows identifying fields only to those allowed full data", async () => {

@@ -116,3 +116,34 @@ export async function pushCustomMetric(db: DB, tenantId: string, apiKeyId: strin
     .executeTakeFirstOrThrow();
   return toPoint(row);
 }
+
+export interface MetricSummary {
+  metricId: string;
+  name: string;
+  unit: string;
+  service: string;
+  points: number;
+  firstAt: Date;
+  lastAt: Date;
+}
+
+/** The tenant's metrics, one row per metric id, by service and name. */
+export async function listMetrics(db: DB, tenantId: string): Promise<MetricSummary[]> {
+  const rows = await db
+    .selectFrom("metric_point")
+    .where("tenant_id", "=", tenantId)
+    .select([
+      "metric_id",
+      sql<string>`min(metric_name)`.as("name"),
+      sql<string>`min(unit)`.as("unit"),
+      sql<string>`min(service)`.as("service"),
+      sql<string>`count(*)`.as("points"),
+      sql<Date>`min(recorded_at)`.as("first_at"),
+      sql<Date>`max(recorded_at)`.as("last_at"),
+    ])
+    .groupBy("metric_id")
+    .orderBy(sql`min(service)`)
+    .orderBy("metric_id")
+    .execute();
+  return rows.map((r) => ({ metricId: r.metric_id, name: r.name, unit: r.unit, service: r.service, points: Number(r.points), firstAt: new Date(r.first_at), lastAt: new Date(r.last_at) }));
+}

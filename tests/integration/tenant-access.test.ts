@@ -13,6 +13,10 @@ import * as studies from "../../app/routes/o.$org.t.$tenant.studies._index";
 import * as settings from "../../app/routes/o.$org.t.$tenant.settings";
 import * as apiDocs from "../../app/routes/o.$org.t.$tenant.api";
 import * as switcher from "../../app/routes/switch";
+import * as integrationsPage from "../../app/routes/o.$org.t.$tenant.integrations";
+import * as metricsPage from "../../app/routes/o.$org.t.$tenant.metrics";
+import * as dashboardsPage from "../../app/routes/o.$org.t.$tenant.dashboards._index";
+import * as dashboardPage from "../../app/routes/o.$org.t.$tenant.dashboards.$id";
 import * as dashboardFile from "../../app/routes/o.$org.t.$tenant.dashboards.$id.export";
 import * as dashboardImport from "../../app/routes/o.$org.t.$tenant.dashboards.import";
 import { createExport } from "../../app/lib/exports.server";
@@ -204,6 +208,10 @@ describe("cross-tenant access answers 404, as for what does not exist", () => {
     ["another tenant's export by id, asked in its own tenant", async (c) => (await callRoute(exportDetail.loader, makeRequest(path(STAGING, `exports/${stagingExportId}`), { cookie: c }), { ...STAGING, id: stagingExportId })).status],
     ["another tenant's export by id, asked in my tenant", async (c) => (await callRoute(exportDetail.loader, makeRequest(path(PROD, `exports/${stagingExportId}`), { cookie: c }), { ...PROD, id: stagingExportId })).status],
     ["another tenant's download, asked in my tenant", async (c) => (await callRoute(download.loader, makeRequest(path(PROD, `exports/${stagingExportId}/download`), { cookie: c }), { ...PROD, id: stagingExportId })).status],
+    ["another tenant's integrations", async (c) => (await callRoute(integrationsPage.loader, makeRequest(path(STAGING, "integrations"), { cookie: c }), STAGING)).status],
+    ["another tenant's metrics", async (c) => (await callRoute(metricsPage.loader, makeRequest(path(STAGING, "metrics"), { cookie: c }), STAGING)).status],
+    ["another tenant's dashboards", async (c) => (await callRoute(dashboardsPage.loader, makeRequest(path(STAGING, "dashboards"), { cookie: c }), STAGING)).status],
+    ["another tenant's dashboard, asked in my tenant", async (c) => (await callRoute(dashboardPage.loader, makeRequest(path(PROD, `dashboards/${stagingDashboardId}`), { cookie: c }), { ...PROD, id: stagingDashboardId })).status],
     ["another tenant's dashboard file, asked in my tenant", async (c) => (await callRoute(dashboardFile.loader, makeRequest(path(PROD, `dashboards/${stagingDashboardId}/export`), { cookie: c }), { ...PROD, id: stagingDashboardId })).status],
     ["another tenant's dashboard file, asked in its own tenant", async (c) => (await callRoute(dashboardFile.loader, makeRequest(path(STAGING, `dashboards/${stagingDashboardId}/export`), { cookie: c }), { ...STAGING, id: stagingDashboardId })).status],
     ["another tenant's dashboard import page", async (c) => (await callRoute(dashboardImport.loader, makeRequest(path(STAGING, "dashboards/import"), { cookie: c }), STAGING)).status],

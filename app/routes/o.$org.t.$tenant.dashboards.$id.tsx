@@ -1,0 +1,131 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { LineChart } from "~/components/LineChart";
+import { notFound, requireTenant } from "~/lib/access.server";
+import { formatValue } from "~/lib/chart";
+import { widgetContent, type WidgetContent } from "~/lib/dashboard-widgets.server";
+import { getDashboard } from "~/lib/dashboards.server";
+import { getDb } from "~/lib/db.server";
+import { listMetrics } from "~/lib/metric-points.server";
+import { can } from "~/lib/permissions";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.dashboard.name ?? "Dashboard"} · Exportal` }];
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const ctx = await requireTenant(request, params, "dashboards.read");
+  const dashboard = await getDashboard(getDb(), ctx.tenant.id, params.id ?? "");
+  if (!dashboard) throw notFound();
+  const metrics = new Map((await listMetrics(getDb(), ctx.tenant.id)).map((m) => [m.metricId, m]));
+  const widgets = await Promise.all(dashboard.widgets.map(async (w) => ({ ...w, content: await widgetContent(getDb(), ctx.tenant.id, w, metrics) })));
+  return {
+    dashboard: { ...dashboard, widgets: widgets.filter((w) => w.content.kind !== "hidden") },
+    hiddenCount: widgets.filter((w) => w.content.kind === "hidden").length,
+    base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/dashboards`,
+    canImport: can(ctx.ability, "dashboards.import"),
+  };
+}
+
+function WidgetBody({ content, title }: { content: WidgetContent; title: string }) {
+  switch (content.kind) {
+    case "hidden":
+      return null;
+    case "problem":
+      return <p className="widget-problem">{content.message}</p>;
+    case "metric":
+      return (
+        <p className="widget-value">
+          {content.value === null ? "—" : formatValue(content.value)} <span className="muted small">{content.unit}</span>
+          <span className="block muted small">{content.caption}</span>
+        </p>
+      );
+    case "chart":
+      return content.points.length === 0 ? (
+        <p className="muted">No points in this range.</p>
+      ) : (
+        <LineChart points={content.points} title={title} unit={content.unit} from={content.from} to={content.to} height={200} compact />
+      );
+    case "table":
+      return content.rows.length === 0 ? (
+        <p className="muted">No points yet.</p>
+      ) : (
+        <div className="widget-table">
+          <table>
+            <caption className="visually-hidden">{title}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Value{content.unit ? ` (${content.unit})` : ""}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {content.rows.map((r, i) => (
+                <tr key={i}>
+                  <td>{r.at.slice(0, 16).replace("T", " ")}</td>
+                  <td>{formatValue(r.value)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      );
+  }
+}
+
+export default function Dashboard() {
+  const { dashboard, hiddenCount, base, canImport } = useLoaderData<typeof loader>();
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="muted">
+        <Link to={base}>Dashboards</Link> / {dashboard.name}
+      </nav>
+      <div className="page-header">
+        <div>
+          <h1>
+            {dashboard.name} {dashboard.isDefault && <span className="badge badge-done">Default</span>}
+          </h1>
+          {dashboard.description && <p className="muted">{dashboard.description}</p>}
+        </div>
+        <div className="actions">
+          {/* A plain link: the browser downloads the attachment instead of the router fetching it. */}
+          <a href={`${base}/${dashboard.id}/export`} className="button secondary" download>
+            Export dashboard
+          </a>
+          {canImport && (
+            <Link to={`${base}/import`} className="button secondary">
+              Import dashboard
+            </Link>
+          )}
+        </div>
+      </div>
+      {dashboard.widgets.length === 0 ? (
+        <div className="empty-state">
+          <p>This dashboard has no visible widgets.</p>
+        </div>
+      ) : (
+        <div className="dashboard-grid">
+          {dashboard.widgets.map((w) => (
+            <section
+              key={w.id}
+              className={`widget widget-${w.type}${w.warning ? " widget-flagged" : ""}`}
+              style={{ gridColumn: `${w.position.x + 1} / span ${w.position.w}`, gridRow: `${w.position.y + 1} / span ${w.position.h}` }}
+              aria-labelledby={`widget-${w.id}`}
+            >
+              <h2 id={`widget-${w.id}`}>{w.title}</h2>
+              {w.warning && (
+                <p className="widget-problem" role="note">
+                  Imported: {w.warning}
+                </p>
+              )}
+              <WidgetBody content={w.content} title={w.title} />
+            </section>
+          ))}
+        </div>
+      )}
+      {hiddenCount > 0 && (
+        <p className="muted small">
+          {hiddenCount} hidden {hiddenCount === 1 ? "widget is" : "widgets are"} not shown.
+        </p>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,212 @@
+import { data, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, useLoaderData, useNavigation } from "@remix-run/react";
+import { LineChart } from "~/components/LineChart";
+import { requireTenant } from "~/lib/access.server";
+import { formatValue } from "~/lib/chart";
+import { getDb } from "~/lib/db.server";
+import { AppError } from "~/lib/errors";
+import { listMetrics, metricTimeseries } from "~/lib/metric-points.server";
+
+export const meta: MetaFunction = () => [{ title: "Metrics · Exportal" }];
+
+const DAY = 86_400_000;
+const RANGES = { "7d": ["Last 7 days", 7], "30d": ["Last 30 days", 30], "90d": ["Last 90 days", 90], "12m": ["Last 12 months", 365], custom: ["Custom dates", 0] } as const;
+type Range = keyof typeof RANGES;
+const INTERVALS = { auto: "Automatic", day: "Day", week: "Week", month: "Month" } as const;
+type Interval = keyof typeof INTERVALS;
+const AGGREGATES = { avg: "Average", sum: "Sum", min: "Minimum", max: "Maximum" } as const;
+type Aggregate = keyof typeof AGGREGATES;
+const MAX_DAYS = 3660;
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const validDate = (s: string) => DATE.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s);
+const isOneOf = <T extends object>(value: string, options: T): value is Extract<keyof T, string> => Object.hasOwn(options, value);
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const ctx = await requireTenant(request, params, "metrics.read");
+  const metrics = await listMetrics(getDb(), ctx.tenant.id);
+  const url = new URL(request.url);
+  const get = (name: string) => url.searchParams.get(name)?.trim() ?? "";
+  // What the reader asked for, kept as typed so a refused choice is shown back.
+  const values = { metric: get("metric") || (metrics[0]?.metricId ?? ""), range: get("range") || "90d", from: get("from"), to: get("to"), interval: get("interval") || "auto", aggregate: get("aggregate") };
+  const errors: Record<string, string> = {};
+
+  const metric = metrics.find((m) => m.metricId === values.metric);
+  if (metrics.length > 0 && !metric) errors.metric = "Choose a metric from the list.";
+  if (!isOneOf(values.range, RANGES)) errors.range = "Choose a range from the list.";
+  if (!isOneOf(values.interval, INTERVALS)) errors.interval = "Choose day, week, month or automatic.";
+  if (values.aggregate && !isOneOf(values.aggregate, AGGREGATES)) errors.aggregate = "Choose average, sum, minimum or maximum.";
+
+  // Days are whole UTC days; To is included, so the range ends at the next midnight.
+  const tomorrow = Math.ceil((Date.now() + 1) / DAY) * DAY;
+  let start = 0;
+  let end = tomorrow;
+  if (values.range === "custom") {
+    if (!validDate(values.from)) errors.from = "Enter From as a date (YYYY-MM-DD).";
+    if (!validDate(values.to)) errors.to = "Enter To as a date (YYYY-MM-DD).";
+    if (!errors.from && !errors.to) {
+      start = Date.parse(`${values.from}T00:00:00Z`);
+      end = Date.parse(`${values.to}T00:00:00Z`) + DAY;
+      if (end <= start) errors.to = "To must be on or after From.";
+      else if (end - start > MAX_DAYS * DAY) errors.to = "Choose at most 10 years.";
+    }
+  } else if (isOneOf(values.range, RANGES)) {
+    start = end - RANGES[values.range][1] * DAY;
+  }
+
+  const spanDays = (end - start) / DAY;
+  const chosen = values.interval as Interval;
+  const interval: Exclude<Interval, "auto"> = chosen === "day" || chosen === "week" || chosen === "month" ? chosen : spanDays <= 92 ? "day" : spanDays <= 400 ? "week" : "month";
+  const aggregate: Aggregate = isOneOf(values.aggregate, AGGREGATES) ? values.aggregate : metric?.unit === "count" ? "sum" : "avg";
+  const base = { tenant: ctx.tenant, metrics: metrics.map((m) => ({ ...m, firstAt: m.firstAt.toISOString(), lastAt: m.lastAt.toISOString() })), values, aggregate };
+  const listed = (id: string) => base.metrics.find((m) => m.metricId === id)!;
+
+  if (Object.keys(errors).length > 0 || !metric) return data({ ...base, errors, chart: null }, { status: Object.keys(errors).length > 0 ? 400 : 200 });
+  try {
+    const series = await metricTimeseries(getDb(), ctx.tenant.id, metric.metricId, { startDate: new Date(start).toISOString(), endDate: new Date(end).toISOString(), interval });
+    const points = series.points.map((p) => ({ at: p.bucket, value: p[aggregate], count: p.count }));
+    return { ...base, errors, chart: { metric: listed(metric.metricId), interval, from: new Date(start).toISOString(), to: new Date(end).toISOString(), points } };
+  } catch (error) {
+    if (!(error instanceof AppError) || error.status >= 500) throw error;
+    const refused: Record<string, string> = { interval: error.message.replace(/^Invalid query parameter interval: /, "") };
+    return data({ ...base, errors: refused, chart: null }, { status: 400 });
+  }
+}
+
+function FieldError({ id, message }: { id: string; message?: string }) {
+  return message ? (
+    <p className="field-error" id={id} role="alert">
+      {message}
+    </p>
+  ) : null;
+}
+
+export default function Metrics() {
+  const { tenant, metrics, values, aggregate, errors, chart } = useLoaderData<typeof loader>();
+  const loading = useNavigation().state === "loading";
+  const described = (name: string) => (errors[name] ? { "aria-invalid": true, "aria-describedby": `metrics-${name}-error` } : {});
+  if (metrics.length === 0) {
+    return (
+      <>
+        <h1>Metrics</h1>
+        <div className="empty-state">
+          <h2>No metrics yet</h2>
+          <p className="muted">Metrics appear here once an integration syncs or a program pushes custom metrics to {tenant.name} through the API.</p>
+        </div>
+      </>
+    );
+  }
+  const values_ = chart?.points.map((p) => p.value) ?? [];
+  return (
+    <>
+      <h1>Metrics</h1>
+      <p className="muted">Metrics of {tenant.name} from its integrations and custom pushes, aggregated per period in the database.</p>
+
+      <Form method="get" className="card metrics-form" aria-label="Chart options">
+        <div className="field">
+          <label htmlFor="metrics-metric">Metric</label>
+          <select id="metrics-metric" name="metric" defaultValue={values.metric} {...described("metric")}>
+            {metrics.map((m) => (
+              <option key={m.metricId} value={m.metricId}>
+                {m.name} ({m.service}{m.unit ? `, ${m.unit}` : ""})
+              </option>
+            ))}
+          </select>
+          <FieldError id="metrics-metric-error" message={errors.metric} />
+        </div>
+        <div className="field">
+          <label htmlFor="metrics-range">Range</label>
+          <select id="metrics-range" name="range" defaultValue={values.range} {...described("range")}>
+            {Object.entries(RANGES).map(([value, [label]]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+          <FieldError id="metrics-range-error" message={errors.range} />
+        </div>
+        <div className="field">
+          <label htmlFor="metrics-from">From</label>
+          <input id="metrics-from" name="from" type="date" defaultValue={values.from} {...described("from")} />
+          <FieldError id="metrics-from-error" message={errors.from} />
+        </div>
+        <div className="field">
+          <label htmlFor="metrics-to">To (included)</label>
+          <input id="metrics-to" name="to" type="date" defaultValue={values.to} {...described("to")} />
+          <FieldError id="metrics-to-error" message={errors.to} />
+        </div>
+        <div className="field">
+          <label htmlFor="metrics-interval">Per</label>
+          <select id="metrics-interval" name="interval" defaultValue={values.interval} {...described("interval")}>
+            {Object.entries(INTERVALS).map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+          <FieldError id="metrics-interval-error" message={errors.interval} />
+        </div>
+        <div className="field">
+          <label htmlFor="metrics-aggregate">Value</label>
+          <select id="metrics-aggregate" name="aggregate" defaultValue={aggregate} {...described("aggregate")}>
+            {Object.entries(AGGREGATES).map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+          <FieldError id="metrics-aggregate-error" message={errors.aggregate} />
+        </div>
+        <div className="field">
+          <span aria-hidden="true">&nbsp;</span>
+          <button type="submit" className="button primary" disabled={loading}>
+            {loading ? "Loading…" : "Show"}
+          </button>
+        </div>
+        <p className="muted small metrics-hint">From and To apply when the range is “Custom dates”.</p>
+      </Form>
+
+      {chart && (
+        <section aria-labelledby="chart-title" className="card metric-chart" aria-busy={loading}>
+          <h2 id="chart-title">
+            {chart.metric.name} <span className="muted small">{chart.metric.metricId}</span>
+          </h2>
+          {chart.points.length === 0 ? (
+            <div className="empty-state">
+              <p>No points of {chart.metric.name} in this range.</p>
+              <p className="muted">It has points from {chart.metric.firstAt.slice(0, 10)} to {chart.metric.lastAt.slice(0, 10)}.</p>
+            </div>
+          ) : (
+            <>
+              <dl className="stats">
+                <div>
+                  <dt>Latest {chart.interval}</dt>
+                  <dd>{formatValue(values_.at(-1)!)} {chart.metric.unit}</dd>
+                </div>
+                <div>
+                  <dt>Lowest</dt>
+                  <dd>{formatValue(Math.min(...values_))} {chart.metric.unit}</dd>
+                </div>
+                <div>
+                  <dt>Highest</dt>
+                  <dd>{formatValue(Math.max(...values_))} {chart.metric.unit}</dd>
+                </div>
+                <div>
+                  <dt>Points</dt>
+                  <dd>{chart.points.reduce((n, p) => n + p.count, 0).toLocaleString("en-US")}</dd>
+                </div>
+              </dl>
+              <LineChart
+                points={chart.points}
+                title={`${chart.metric.name}, ${AGGREGATES[aggregate].toLowerCase()} per ${chart.interval}`}
+                unit={chart.metric.unit}
+                from={chart.from}
+                to={chart.to}
+              />
+            </>
+          )}
+        </section>
+      )}
+    </>
+  );
+}

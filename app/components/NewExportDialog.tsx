@@ -2,6 +2,7 @@ import { Form, Link, useNavigation } from "@remix-run/react";
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { dataTypeLabel } from "~/lib/export-labels";
 import { dataTypesFor } from "~/lib/export-request";
+import { FieldError } from "~/components/FieldError";
 import { DEFAULT_PROFILE, DEIDENTIFICATION_PROFILES, PROFILE_LABELS, PROFILE_PERMISSION, type DeidentificationProfile } from "~/lib/deidentification";
 
 export interface DialogProject {
@@ -48,14 +49,6 @@ function errorFor(errors: Record<string, string>, ...keys: string[]): string | u
   for (const [key, message] of Object.entries(errors)) {
     if (keys.some((k) => key === k || key.startsWith(`${k}.`))) return message;
   }
-}
-
-function FieldError({ id, message }: { id: string; message?: string }) {
-  return message ? (
-    <p className="field-error" id={id} role="alert">
-      {message}
-    </p>
-  ) : null;
 }
 
 function Fieldset({ legend, children, error, errorId }: { legend: string; children: ReactNode; error?: string; errorId: string }) {

@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, useLoaderData } from "@remix-run/react";
+import { useLoaderData } from "@remix-run/react";
+import { ProjectFilter } from "~/components/ProjectFilter";
 import { Time } from "~/components/Time";
 import { requireTenant } from "~/lib/access.server";
 import { getDb } from "~/lib/db.server";
@@ -31,20 +32,7 @@ export default function Integrations() {
           <h1>Integrations</h1>
           <p className="muted">Services connected to {tenant.name}'s projects, feeding their metrics. Credentials are stored encrypted and never shown.</p>
         </div>
-        <Form method="get" className="actions">
-          <label htmlFor="integrations-project">Project</label>
-          <select id="integrations-project" name="project" defaultValue={projectId ?? ""}>
-            <option value="">All projects</option>
-            {projects.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
-          </select>
-          <button type="submit" className="button secondary">
-            Show
-          </button>
-        </Form>
+        <ProjectFilter id="integrations-project" projects={projects} projectId={projectId} />
       </div>
       {groups.length === 0 ? (
         <div className="empty-state">

@@ -1,5 +1,6 @@
 import { data, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useLoaderData, useNavigation } from "@remix-run/react";
+import { FieldError } from "~/components/FieldError";
 import { LineChart } from "~/components/LineChart";
 import { requireTenant } from "~/lib/access.server";
 import { formatValue } from "~/lib/chart";
@@ -71,14 +72,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     const refused: Record<string, string> = { interval: error.message.replace(/^Invalid query parameter interval: /, "") };
     return data({ ...base, errors: refused, chart: null }, { status: 400 });
   }
-}
-
-function FieldError({ id, message }: { id: string; message?: string }) {
-  return message ? (
-    <p className="field-error" id={id} role="alert">
-      {message}
-    </p>
-  ) : null;
 }
 
 export default function Metrics() {

@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { useState } from "react";
+import { CohortTable, type ExportTarget } from "~/components/CohortTable";
 import { NewExportDialog } from "~/components/NewExportDialog";
 import { notFound, requireTenant } from "~/lib/access.server";
 import { getDb } from "~/lib/db.server";
@@ -27,7 +28,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export default function Study() {
   const { study, base, exportsPath, canExport, allowedProfiles, projects } = useLoaderData<typeof loader>();
-  const [exporting, setExporting] = useState<{ studyId: string; cohortId: string; label: string } | null>(null);
+  const [exporting, setExporting] = useState<ExportTarget | null>(null);
   return (
     <>
       <nav aria-label="Breadcrumb" className="muted small">
@@ -39,38 +40,7 @@ export default function Study() {
           <p>This study has no cohorts yet.</p>
         </div>
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Cohort</th>
-                <th scope="col">Participants</th>
-                <th scope="col"><span className="visually-hidden">Actions</span></th>
-              </tr>
-            </thead>
-            <tbody>
-              {study.cohorts.map((cohort) => (
-                <tr key={cohort.id}>
-                  <td>
-                    <Link to={`${base}/${study.id}/cohorts/${cohort.id}`}>{cohort.name}</Link>
-                  </td>
-                  <td>{cohort.participants.toLocaleString()}</td>
-                  <td>
-                    {canExport && (
-                      <button
-                        type="button"
-                        className="button secondary"
-                        onClick={() => setExporting({ studyId: study.id, cohortId: cohort.id, label: `Study ${study.name}, ${cohort.name}` })}
-                      >
-                        Export
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <CohortTable study={study} base={base} onExport={canExport ? setExporting : undefined} />
       )}
       {canExport && exporting && (
         <NewExportDialog

@@ -1,7 +1,9 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData } from "@remix-run/react";
 import { useState } from "react";
+import { CohortTable, type ExportTarget } from "~/components/CohortTable";
 import { NewExportDialog } from "~/components/NewExportDialog";
+import { ProjectFilter } from "~/components/ProjectFilter";
 import { requireTenant } from "~/lib/access.server";
 import { getDb } from "~/lib/db.server";
 import { allowedProfiles } from "~/lib/deidentification";
@@ -30,7 +32,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export default function Studies() {
   const { tenant, base, exportsPath, canExport, allowedProfiles, projectId, studies, projects } = useLoaderData<typeof loader>();
-  const [exporting, setExporting] = useState<{ studyId: string; cohortId: string; label: string } | null>(null);
+  const [exporting, setExporting] = useState<ExportTarget | null>(null);
   const byProject = projects
     .map((p) => ({ project: p, studies: studies.filter((s) => s.projectId === p.id) }))
     .filter((g) => g.studies.length > 0);
@@ -41,20 +43,7 @@ export default function Studies() {
           <h1>Studies</h1>
           <p className="muted">Research studies in {tenant.name}'s projects and their cohorts.</p>
         </div>
-        <Form method="get" className="actions">
-          <label htmlFor="studies-project">Project</label>
-          <select id="studies-project" name="project" defaultValue={projectId ?? ""}>
-            <option value="">All projects</option>
-            {projects.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
-          </select>
-          <button type="submit" className="button secondary">
-            Show
-          </button>
-        </Form>
+        <ProjectFilter id="studies-project" projects={projects} projectId={projectId} />
       </div>
       {byProject.length === 0 ? (
         <div className="empty-state">
@@ -69,38 +58,7 @@ export default function Studies() {
                 <h3>
                   <Link to={`${base}/${study.id}`}>{study.name}</Link>
                 </h3>
-                <div className="table-wrap">
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Cohort</th>
-                        <th scope="col">Participants</th>
-                        <th scope="col"><span className="visually-hidden">Actions</span></th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {study.cohorts.map((cohort) => (
-                        <tr key={cohort.id}>
-                          <td>
-                            <Link to={`${base}/${study.id}/cohorts/${cohort.id}`}>{cohort.name}</Link>
-                          </td>
-                          <td>{cohort.participants.toLocaleString()}</td>
-                          <td>
-                            {canExport && (
-                              <button
-                                type="button"
-                                className="button secondary"
-                                onClick={() => setExporting({ studyId: study.id, cohortId: cohort.id, label: `Study ${study.name}, ${cohort.name}` })}
-                              >
-                                Export
-                              </button>
-                            )}
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <CohortTable study={study} base={base} onExport={canExport ? setExporting : undefined} />
               </section>
             ))}
           </div>

@@ -278,3 +278,17 @@ export function NewExportDialog(props: {
     </dialog>
   );
 }
+
+/** The dialog locked to one study cohort or participant, as the study pages open it; nothing while `target` is null. */
+export function StudyExportDialog({ target, onClose, projects, exportsPath, allowedProfiles }: {
+  target: { studyId: string; cohortId: string; participantId?: string; label: string } | null;
+  onClose: () => void;
+  projects: DialogProject[];
+  exportsPath: string;
+  allowedProfiles: DeidentificationProfile[];
+}) {
+  if (!target) return null;
+  return (
+    <NewExportDialog open onClose={onClose} projects={projects} canExportOrganization={false} exportsPath={exportsPath} locked={target} allowedProfiles={allowedProfiles} />
+  );
+}

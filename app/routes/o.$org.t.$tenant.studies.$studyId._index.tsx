@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { useState } from "react";
 import { CohortTable, type ExportTarget } from "~/components/CohortTable";
-import { NewExportDialog } from "~/components/NewExportDialog";
+import { StudyExportDialog } from "~/components/NewExportDialog";
 import { notFound, requireTenant } from "~/lib/access.server";
 import { getDb } from "~/lib/db.server";
 import { allowedProfiles } from "~/lib/deidentification";
@@ -42,16 +42,8 @@ export default function Study() {
       ) : (
         <CohortTable study={study} base={base} onExport={canExport ? setExporting : undefined} />
       )}
-      {canExport && exporting && (
-        <NewExportDialog
-          open
-          onClose={() => setExporting(null)}
-          projects={projects}
-          canExportOrganization={false}
-          exportsPath={exportsPath}
-          locked={exporting}
-          allowedProfiles={allowedProfiles}
-        />
+      {canExport && (
+        <StudyExportDialog target={exporting} onClose={() => setExporting(null)} projects={projects} exportsPath={exportsPath} allowedProfiles={allowedProfiles} />
       )}
     </>
   );

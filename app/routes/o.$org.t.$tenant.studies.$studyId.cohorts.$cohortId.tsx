@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
 import { useState } from "react";
-import { NewExportDialog } from "~/components/NewExportDialog";
+import { StudyExportDialog } from "~/components/NewExportDialog";
 import { Time } from "~/components/Time";
 import { notFound, requireTenant } from "~/lib/access.server";
 import { getDb } from "~/lib/db.server";
@@ -141,16 +141,8 @@ export default function Cohort() {
           {page < pages ? <Link to={pageLink(page + 1)}>Next →</Link> : <span />}
         </nav>
       )}
-      {canExport && exporting && (
-        <NewExportDialog
-          open
-          onClose={() => setExporting(null)}
-          projects={projects}
-          canExportOrganization={false}
-          exportsPath={exportsPath}
-          locked={exporting}
-          allowedProfiles={allowedProfiles}
-        />
+      {canExport && (
+        <StudyExportDialog target={exporting} onClose={() => setExporting(null)} projects={projects} exportsPath={exportsPath} allowedProfiles={allowedProfiles} />
       )}
     </>
   );

@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { useState } from "react";
 import { CohortTable, type ExportTarget } from "~/components/CohortTable";
-import { NewExportDialog } from "~/components/NewExportDialog";
+import { StudyExportDialog } from "~/components/NewExportDialog";
 import { ProjectFilter } from "~/components/ProjectFilter";
 import { requireTenant } from "~/lib/access.server";
 import { getDb } from "~/lib/db.server";
@@ -64,16 +64,8 @@ export default function Studies() {
           </div>
         ))
       )}
-      {canExport && exporting && (
-        <NewExportDialog
-          open
-          onClose={() => setExporting(null)}
-          projects={projects}
-          canExportOrganization={false}
-          exportsPath={exportsPath}
-          locked={exporting}
-          allowedProfiles={allowedProfiles}
-        />
+      {canExport && (
+        <StudyExportDialog target={exporting} onClose={() => setExporting(null)} projects={projects} exportsPath={exportsPath} allowedProfiles={allowedProfiles} />
       )}
     </>
   );

@@ -159,7 +159,10 @@ const dashboardFileWidget = z.object({
   id: z.string().optional().describe("Ignored on import: widgets get new ids."),
   type: z.enum(["metric", "chart", "table"], { error: "must be metric, chart or table" }),
   title: z.string({ error: "must be text" }).trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
-  position: z.object({ x: whole(0, 11), y: whole(0, 1000), w: whole(1, 12), h: whole(1, 12) }, { error: "must be an object with x, y, w and h" }),
+  position: z
+    .object({ x: whole(0, 11), y: whole(0, 1000), w: whole(1, 12), h: whole(1, 12) }, { error: "must be an object with x, y, w and h" })
+    // Only when x and w are each in range, so one mistake is reported once.
+    .refine((p) => p.x > 11 || p.w > 12 || p.x + p.w <= 12, { error: "must fit the 12 columns: x + w at most 12", path: ["w"] }),
   visible: z.boolean({ error: "must be true or false" }).default(true),
   config: z.record(z.string(), z.unknown(), { error: "must be an object" }).default({}).describe("`metricId` names the metric the widget shows."),
 });

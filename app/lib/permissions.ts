@@ -25,6 +25,7 @@ export const PERMISSIONS = [
   "tenants.manage",
   "audit.read",
   "dashboards.import",
+  "dashboards.export",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -49,6 +50,7 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   "tenants.manage": "Manage tenants",
   "audit.read": "Read the audit trail",
   "dashboards.import": "Import dashboards",
+  "dashboards.export": "Download dashboard files",
 };
 
 export type OrgRole = "owner" | "admin" | "member";
@@ -64,6 +66,8 @@ const EDITOR: Permission[] = [
   "studies.export",
   "metrics.write",
   "dashboards.import",
+  // Viewers look; a dashboard file leaves the portal, so it is an export.
+  "dashboards.export",
 ];
 const TENANT_ADMIN: Permission[] = [...EDITOR, "studies.export.full", "data.exports.schedule", "api_keys.manage", "members.manage", "audit.read"];
 const ORG_ADMIN: Permission[] = [...TENANT_ADMIN, "org.exports.create", "tenants.manage"];

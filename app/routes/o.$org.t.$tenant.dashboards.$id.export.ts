@@ -5,7 +5,7 @@ import { getDb } from "~/lib/db.server";
 
 /** "Export dashboard": the dashboard, its widgets and the format version, as an attachment. */
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  const ctx = await requireTenant(request, params, "dashboards.read");
+  const ctx = await requireTenant(request, params, "dashboards.export");
   const file = await exportDashboardFile(getDb(), ctx.tenant.id, params.id ?? "");
   if (!file) throw notFound();
   return new Response(JSON.stringify(file, null, 2) + "\n", {

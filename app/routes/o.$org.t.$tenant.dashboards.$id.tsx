@@ -22,6 +22,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     hiddenCount: widgets.filter((w) => w.content.kind === "hidden").length,
     base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/dashboards`,
     canImport: can(ctx.ability, "dashboards.import"),
+    canExport: can(ctx.ability, "dashboards.export"),
   };
 }
 
@@ -72,7 +73,7 @@ function WidgetBody({ content, title }: { content: WidgetContent; title: string 
 }
 
 export default function Dashboard() {
-  const { dashboard, hiddenCount, base, canImport } = useLoaderData<typeof loader>();
+  const { dashboard, hiddenCount, base, canImport, canExport } = useLoaderData<typeof loader>();
   return (
     <>
       <nav aria-label="Breadcrumb" className="muted">
@@ -87,9 +88,11 @@ export default function Dashboard() {
         </div>
         <div className="actions">
           {/* A plain link: the browser downloads the attachment instead of the router fetching it. */}
-          <a href={`${base}/${dashboard.id}/export`} className="button secondary" download>
-            Export dashboard
-          </a>
+          {canExport && (
+            <a href={`${base}/${dashboard.id}/export`} className="button secondary" download>
+              Export dashboard
+            </a>
+          )}
           {canImport && (
             <Link to={`${base}/import`} className="button secondary">
               Import dashboard

@@ -118,6 +118,10 @@ describe("dashboards", () => {
     expect(byTitle.Stars.points.length).toBeGreaterThan(40);
     expect(byTitle["Recent new customers"]).toMatchObject({ kind: "table", unit: "count" });
     expect(byTitle["Recent new customers"].rows).toHaveLength(14);
+    // Viewers look; only editors and up may take the dashboard file away.
+    expect(page.data.canExport).toBe(false);
+    const asEditor = await callRoute(dashboard.loader, makeRequest(path(`dashboards/${id}`), { cookie: editor }), { ...PROD, id });
+    expect(asEditor.data.canExport).toBe(true);
   });
 
   it("answers another tenant's dashboard exactly like an unknown one", async () => {

@@ -11,11 +11,13 @@ const ORG = "acme-health";
 const db = () => getDb();
 
 let viewerCookie: string;
+let prodEditorCookie: string;
 let editorCookie: string;
 let stagingKey: string;
 
 beforeAll(async () => {
   viewerCookie = await signIn("production-viewer@acme.test");
+  prodEditorCookie = await signIn("production-editor@acme.test");
   editorCookie = await signIn("staging-editor@acme.test");
   stagingKey = await createKey("staging", ALL_KEY_PERMISSIONS, { name: "dashboard import" });
 });
@@ -58,7 +60,7 @@ function withoutIdsAndTimes(file: any) {
 describe("dashboard export and import", () => {
   it("round-trips: export, import into another tenant, export again gives the same file but for ids and timestamps", async () => {
     const sourceId = await dashboardId("production", "growth");
-    const first = await exportFile("production", sourceId, viewerCookie);
+    const first = await exportFile("production", sourceId, prodEditorCookie);
     expect(first.status).toBe(200);
     expect(first.headers.get("content-disposition")).toBe(`attachment; filename="dashboard-${sourceId}.json"`);
     expect(first.headers.get("content-type")).toMatch(/^application\/json/);
@@ -82,7 +84,7 @@ describe("dashboard export and import", () => {
   });
 
   it("imports from the portal: a taken slug gets a number, the tenant keeps its default, missing metrics are flagged", async () => {
-    const source = (await exportFile("production", await dashboardId("production", "overview"), viewerCookie)).data;
+    const source = (await exportFile("production", await dashboardId("production", "overview"), prodEditorCookie)).data;
     source.dashboard.widgets[0].config.metricId = "nowhere.not_a_metric";
     const result = await uploadFile("staging", JSON.stringify(source), editorCookie, "overview.json");
     expect(result.status).toBe(201);
@@ -107,7 +109,7 @@ describe("dashboard export and import", () => {
     const staging = await tenantBySlug("staging");
     const count = async () => (await db().selectFrom("dashboard").where("tenant_id", "=", staging.id).select("id").execute()).length;
     const before = await count();
-    const valid = (await exportFile("production", await dashboardId("production", "growth"), viewerCookie)).data;
+    const valid = (await exportFile("production", await dashboardId("production", "growth"), prodEditorCookie)).data;
 
     const notJson = await uploadFile("staging", "{ not json", editorCookie, "broken.json");
     expect(notJson.status).toBe(400);
@@ -125,13 +127,15 @@ describe("dashboard export and import", () => {
     const badWidget = structuredClone(valid);
     badWidget.dashboard.widgets[1].position.w = 13;
     badWidget.dashboard.widgets[2].type = "pie";
+    badWidget.dashboard.widgets[3].position = { x: 9, y: 0, w: 6, h: 2 };
     const invalid = await apiImportFile(JSON.stringify(badWidget));
     expect(invalid.status).toBe(400);
     expect(invalid.data.error.details.problems).toEqual([
       { path: "dashboard.widgets.1.position.w", message: "must be at most 12" },
       { path: "dashboard.widgets.2.type", message: "must be metric, chart or table" },
+      { path: "dashboard.widgets.3.position.w", message: "must fit the 12 columns: x + w at most 12" },
     ]);
-    expect(invalid.data.error.message).toBe("The dashboard file is not valid: dashboard.widgets.1.position.w must be at most 12; dashboard.widgets.2.type must be metric, chart or table.");
+    expect(invalid.data.error.message).toBe("The dashboard file is not valid: dashboard.widgets.1.position.w must be at most 12; dashboard.widgets.2.type must be metric, chart or table; dashboard.widgets.3.position.w must fit the 12 columns: x + w at most 12.");
 
     // PostgreSQL text cannot hold U+0000: a 400 naming it, not a database error.
     const nul = structuredClone(valid);
@@ -144,17 +148,19 @@ describe("dashboard export and import", () => {
     expect(await count()).toBe(before);
   });
 
-  it("needs dashboards.import to import, and answers another tenant's dashboard like an unknown one", async () => {
+  it("needs dashboards.export and dashboards.import, which viewers lack, and answers another tenant's dashboard like an unknown one", async () => {
     const viewerUpload = await uploadFile("production", "{}", viewerCookie);
     expect(viewerUpload.status).toBe(403);
+    const viewerDownload = await exportFile("production", await dashboardId("production", "growth"), viewerCookie);
+    expect(viewerDownload.status).toBe(403);
     const readOnlyKey = await createKey("staging", ["dashboards.read"]);
     const denied = await apiImportFile("{}", readOnlyKey);
     expect(denied.status).toBe(403);
     expect(denied.data.error.details.permission).toBe("dashboards.import");
 
     const stagingDashboard = await dashboardId("staging", "overview");
-    const foreign = await exportFile("production", stagingDashboard, viewerCookie);
-    const unknown = await exportFile("production", "00000000-0000-4000-8000-000000000000", viewerCookie);
+    const foreign = await exportFile("production", stagingDashboard, prodEditorCookie);
+    const unknown = await exportFile("production", "00000000-0000-4000-8000-000000000000", prodEditorCookie);
     expect(foreign.status).toBe(404);
     expect(unknown.status).toBe(404);
     expect(foreign.data).toEqual(unknown.data);

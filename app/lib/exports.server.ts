@@ -255,8 +255,16 @@ export async function cancelExport(db: DB, requester: Omit<Requester, "ability">
   return cancelled;
 }
 
-/** A person's name, or "API key <name>" for a program. */
-const requestedBy = sql<string | null>`coalesce(u.name, 'API key ' || k.name)`.as("requestedBy");
+/** The tenant's exports, each with who asked: a person's name, or "API key <name>" for a program. */
+function withRequester(db: DB, tenantId: string) {
+  return db
+    .selectFrom("export as e")
+    .leftJoin("user as u", "u.id", "e.requested_by_user_id")
+    .leftJoin("api_key as k", "k.id", "e.requested_by_api_key_id")
+    .where("e.tenant_id", "=", tenantId)
+    .selectAll("e")
+    .select(sql<string | null>`coalesce(u.name, 'API key ' || k.name)`.as("requestedBy"));
+}
 
 export interface ExportListItem extends Export {
   requestedBy: string | null;
@@ -267,13 +275,7 @@ export const PAGE_SIZE = 25;
 /** One page of the tenant's exports, newest first, and how many there are in all. */
 export async function listExports(db: DB, tenantId: string, page = 1): Promise<{ exports: ExportListItem[]; total: number }> {
   const [exports, count] = await Promise.all([
-    db
-      .selectFrom("export as e")
-      .leftJoin("user as u", "u.id", "e.requested_by_user_id")
-      .leftJoin("api_key as k", "k.id", "e.requested_by_api_key_id")
-      .where("e.tenant_id", "=", tenantId)
-      .selectAll("e")
-      .select(requestedBy)
+    withRequester(db, tenantId)
       .orderBy("e.created_at", "desc")
       .orderBy("e.id", "desc")
       .limit(PAGE_SIZE)
@@ -287,15 +289,7 @@ export async function listExports(db: DB, tenantId: string, page = 1): Promise<{
 /** One export of the tenant; undefined for an unknown id or another tenant's export alike. */
 export async function getExport(db: DB, tenantId: string, id: string): Promise<ExportListItem | undefined> {
   if (!isUuid(id)) return undefined;
-  return db
-    .selectFrom("export as e")
-    .leftJoin("user as u", "u.id", "e.requested_by_user_id")
-    .leftJoin("api_key as k", "k.id", "e.requested_by_api_key_id")
-    .where("e.tenant_id", "=", tenantId)
-    .where("e.id", "=", id)
-    .selectAll("e")
-    .select(requestedBy)
-    .executeTakeFirst();
+  return withRequester(db, tenantId).where("e.id", "=", id).executeTakeFirst();
 }
 
 const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f-]{36})$/;
@@ -306,13 +300,7 @@ const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f-]{36})$
  * id, so pages neither skip nor repeat rows while exports are being added.
  */
 export async function listExportsAfter(db: DB, tenantId: string, options: { limit: number; cursor?: string; status?: string }) {
-  let query = db
-    .selectFrom("export as e")
-    .leftJoin("user as u", "u.id", "e.requested_by_user_id")
-    .leftJoin("api_key as k", "k.id", "e.requested_by_api_key_id")
-    .where("e.tenant_id", "=", tenantId)
-    .selectAll("e")
-    .select(requestedBy)
+  let query = withRequester(db, tenantId)
     .select(sql<string>`to_char(e.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as("cursor_at"))
     .orderBy("e.created_at", "desc")
     .orderBy("e.id", "desc")

@@ -1,79 +1,26 @@
 import type { z } from "zod";
 import type { DB } from "../../db/client";
-import type { WidgetType } from "../../db/schema";
 import { DASHBOARD_FORMAT, DASHBOARD_FORMAT_VERSION, dashboardFile as fileInput } from "./api-schemas";
 import { storableText } from "./api-body.server";
+import { getDashboard } from "./dashboards.server";
 import { AppError } from "./errors";
-import { isUuid } from "./ids";
+import { listMetrics } from "./metric-points.server";
 
 // Dashboard files: "Export dashboard" writes one, "Import dashboard" (portal
 // and API) reads one back into any tenant with new ids. The format version
 // rises whenever a reader of the old version would misread the new one.
 
-export interface DashboardRow {
-  id: string;
-  name: string;
-  slug: string;
-  type: "custom" | "category";
-  is_default: boolean;
-  description: string;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export interface WidgetRow {
-  id: string;
-  type: WidgetType;
-  title: string;
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-  visible: boolean;
-  config: Record<string, unknown>;
-}
-
-/** A dashboard as files hold it, its widgets in reading order; the same in `dashboards.json` of an export. */
-export function dashboardDocument(d: DashboardRow, widgets: WidgetRow[]) {
-  return {
-    id: d.id,
-    name: d.name,
-    slug: d.slug,
-    type: d.type,
-    isDefault: d.is_default,
-    description: d.description,
-    createdAt: d.created_at.toISOString(),
-    updatedAt: d.updated_at.toISOString(),
-    widgets: widgets.map((w) => ({ id: w.id, type: w.type, title: w.title, position: { x: w.x, y: w.y, w: w.w, h: w.h }, visible: w.visible, config: w.config })),
-  };
-}
-
-/** Widgets in reading order: rows top to bottom, each left to right. */
-export const WIDGET_ORDER = "y, x, id";
-
 /** The file "Export dashboard" downloads; undefined for an unknown id or another tenant's. */
 export async function exportDashboardFile(db: DB, tenantId: string, id: string) {
-  if (!isUuid(id)) return undefined;
-  const dashboard = await db
-    .selectFrom("dashboard")
-    .where("tenant_id", "=", tenantId)
-    .where("id", "=", id)
-    .select(["id", "name", "slug", "type", "is_default", "description", "created_at", "updated_at"])
-    .executeTakeFirst();
+  const dashboard = await getDashboard(db, tenantId, id);
   if (!dashboard) return undefined;
-  const widgets = await db
-    .selectFrom("dashboard_widget")
-    .where("dashboard_id", "=", dashboard.id)
-    .select(["id", "type", "title", "x", "y", "w", "h", "visible", "config"])
-    .orderBy("y")
-    .orderBy("x")
-    .orderBy("id")
-    .execute();
+  // What the portal shows beside the dashboard, not part of it: the count, and warnings from an earlier import.
+  const { widgetCount: _count, widgets, ...fields } = dashboard;
   return {
     format: DASHBOARD_FORMAT,
     formatVersion: DASHBOARD_FORMAT_VERSION,
     exportedAt: new Date().toISOString(),
-    dashboard: dashboardDocument(dashboard, widgets),
+    dashboard: { ...fields, widgets: widgets.map(({ warning: _warning, ...widget }) => widget) },
   };
 }
 
@@ -151,11 +98,7 @@ export async function importDashboard(db: DB, tenantId: string, userId: string |
     const isDefault = file.isDefault && !hasDefault;
 
     const metricIds = [...new Set(file.widgets.map((w) => w.config.metricId).filter((m): m is string => typeof m === "string"))];
-    const known = new Set(
-      metricIds.length
-        ? (await trx.selectFrom("metric_point").where("tenant_id", "=", tenantId).where("metric_id", "in", metricIds).select("metric_id").distinct().execute()).map((r) => r.metric_id)
-        : [],
-    );
+    const known = new Set((await listMetrics(trx, tenantId, metricIds)).map((m) => m.metricId));
 
     const dashboard = await trx
       .insertInto("dashboard")

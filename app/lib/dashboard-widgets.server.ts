@@ -31,12 +31,13 @@ const whole = (value: unknown, fallback: number, max: number) =>
  * `rangeDays`, `interval`, `limit`). Config comes from imported files too, so
  * every field is checked and falls back to a default.
  */
-export async function widgetContent(db: DB, tenantId: string, widget: Widget, metrics: Map<string, MetricSummary>, now = new Date()): Promise<WidgetContent> {
+export async function widgetContent(db: DB, tenantId: string, widget: Widget, metrics: Map<string, MetricSummary>): Promise<WidgetContent> {
   if (!widget.visible) return { kind: "hidden" };
   const metricId = widget.config.metricId;
   if (typeof metricId !== "string" || metricId === "") return { kind: "problem", message: "This widget names no metric." };
   const metric = metrics.get(metricId);
   if (!metric) return { kind: "problem", message: `Metric ${metricId} not found in this tenant.` };
+  const now = new Date();
   const days = whole(widget.config.rangeDays, 30, 3660);
   const from = new Date(now.getTime() - days * DAY);
 

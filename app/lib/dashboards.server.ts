@@ -1,24 +1,46 @@
+import { sql, type Selectable } from "kysely";
 import type { z } from "zod";
 import type { DB } from "../../db/client";
+import type { DashboardTable, DashboardWidgetTable } from "../../db/schema";
 import type { dashboardSummary, widget } from "./api-schemas";
 import { isUuid } from "./ids";
 
 type DashboardSummary = z.infer<typeof dashboardSummary>;
+type DashboardRow = Pick<Selectable<DashboardTable>, "id" | "name" | "slug" | "type" | "is_default" | "description" | "created_at" | "updated_at">;
+type WidgetRow = Pick<Selectable<DashboardWidgetTable>, "id" | "type" | "title" | "x" | "y" | "w" | "h" | "visible" | "config">;
 
 const SUMMARY_COLUMNS = ["d.id", "d.name", "d.slug", "d.type", "d.is_default", "d.description", "d.created_at", "d.updated_at"] as const;
 
-function toSummary(row: { id: string; name: string; slug: string; type: "custom" | "category"; is_default: boolean; description: string; created_at: Date; updated_at: Date; widgetCount: string | number }): DashboardSummary {
+function dashboardFields(d: DashboardRow) {
   return {
-    id: row.id,
-    name: row.name,
-    slug: row.slug,
-    type: row.type,
-    isDefault: row.is_default,
-    description: row.description,
-    widgetCount: Number(row.widgetCount),
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
+    id: d.id,
+    name: d.name,
+    slug: d.slug,
+    type: d.type,
+    isDefault: d.is_default,
+    description: d.description,
+    createdAt: d.created_at.toISOString(),
+    updatedAt: d.updated_at.toISOString(),
   };
+}
+
+function widgetFields(w: WidgetRow) {
+  return { id: w.id, type: w.type, title: w.title, position: { x: w.x, y: w.y, w: w.w, h: w.h }, visible: w.visible, config: w.config };
+}
+
+/**
+ * A dashboard with its widgets as files hold it: what "Export dashboard"
+ * writes, and each entry of an export's `dashboards.json`.
+ */
+export function dashboardDocument(d: DashboardRow, widgets: WidgetRow[]) {
+  return { ...dashboardFields(d), widgets: widgets.map(widgetFields) };
+}
+
+/** Widgets in reading order: rows top to bottom, each left to right. */
+export const WIDGET_ORDER = "y, x, id";
+
+function toSummary(row: DashboardRow & { widgetCount: string | number }): DashboardSummary {
+  return { ...dashboardFields(row), widgetCount: Number(row.widgetCount) };
 }
 
 /** The tenant's dashboards, the default first, then by name. */
@@ -53,12 +75,10 @@ export async function getDashboard(db: DB, tenantId: string, id: string) {
     .selectFrom("dashboard_widget")
     .where("dashboard_id", "=", row.id)
     .select(["id", "type", "title", "x", "y", "w", "h", "visible", "config", "import_warning"])
-    .orderBy("y")
-    .orderBy("x")
-    .orderBy("id")
+    .orderBy(sql.raw(WIDGET_ORDER))
     .execute();
   return {
     ...toSummary(row),
-    widgets: widgets.map((w): z.infer<typeof widget> => ({ id: w.id, type: w.type, title: w.title, position: { x: w.x, y: w.y, w: w.w, h: w.h }, visible: w.visible, config: w.config, warning: w.import_warning })),
+    widgets: widgets.map((w): z.infer<typeof widget> => ({ ...widgetFields(w), warning: w.import_warning })),
   };
 }

@@ -8,7 +8,7 @@ import type { Export, ExportManifest, ManifestFile } from "../../db/schema";
 import { recordExportEvent, SYSTEM } from "./audit.server";
 import { FileStats } from "./export-archive.server";
 import { DASHBOARD_FORMAT_VERSION } from "./api-schemas";
-import { dashboardDocument, WIDGET_ORDER } from "./dashboard-file.server";
+import { dashboardDocument, WIDGET_ORDER } from "./dashboards.server";
 import { copyStatement, countStatement, DATA_TYPE_SPECS, PSEUDONYM_KEY_SETTING, removedFields, whereClause, type DataType, type ExportTarget } from "./export-columns.server";
 import { getSecret } from "./secrets.server";
 import { retentionConfig } from "./config.server";

@@ -127,11 +127,12 @@ export interface MetricSummary {
   lastAt: Date;
 }
 
-/** The tenant's metrics, one row per metric id, by service and name. */
-export async function listMetrics(db: DB, tenantId: string): Promise<MetricSummary[]> {
-  const rows = await db
-    .selectFrom("metric_point")
-    .where("tenant_id", "=", tenantId)
+/** The tenant's metrics (all, or those of `metricIds`), one row per metric id, by service and name. */
+export async function listMetrics(db: DB, tenantId: string, metricIds?: string[]): Promise<MetricSummary[]> {
+  if (metricIds?.length === 0) return [];
+  let query = db.selectFrom("metric_point").where("tenant_id", "=", tenantId);
+  if (metricIds) query = query.where("metric_id", "in", metricIds);
+  const rows = await query
     .select([
       "metric_id",
       sql<string>`min(metric_name)`.as("name"),

@@ -15,7 +15,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "dashboards.read");
   const dashboard = await getDashboard(getDb(), ctx.tenant.id, params.id ?? "");
   if (!dashboard) throw notFound();
-  const metrics = new Map((await listMetrics(getDb(), ctx.tenant.id)).map((m) => [m.metricId, m]));
+  // Only the metrics the widgets name, not the tenant's whole catalogue.
+  const named = [...new Set(dashboard.widgets.map((w) => w.config.metricId).filter((m): m is string => typeof m === "string"))];
+  const metrics = new Map((await listMetrics(getDb(), ctx.tenant.id, named)).map((m) => [m.metricId, m]));
   const widgets = await Promise.all(dashboard.widgets.map(async (w) => ({ ...w, content: await widgetContent(getDb(), ctx.tenant.id, w, metrics) })));
   return {
     dashboard: { ...dashboard, widgets: widgets.filter((w) => w.content.kind !== "hidden") },

@@ -3,6 +3,7 @@ import { Link, useActionData, useFetcher, useLoaderData, useRevalidator } from "
 import { useEffect, useState } from "react";
 import { NewExportDialog, type SubmittedValues } from "~/components/NewExportDialog";
 import { ExportProgress, StatusBadge } from "~/components/ExportStatus";
+import { Pagination, pageParam } from "~/components/Pagination";
 import { Time } from "~/components/Time";
 import { notFound, requesterOf, requirePermission, requireTenant } from "~/lib/access.server";
 import { getDb } from "~/lib/db.server";
@@ -19,8 +20,7 @@ export const meta: MetaFunction = () => [{ title: "Exports · Exportal" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.exports.read");
-  const requested = Number(new URL(request.url).searchParams.get("page"));
-  const page = Number.isInteger(requested) && requested > 0 ? requested : 1;
+  const page = pageParam(new URL(request.url));
   const { exports, total } = await listExports(getDb(), ctx.tenant.id, page);
   const now = Date.now();
   return {
@@ -222,15 +222,7 @@ export default function Exports() {
           </table>
         </div>
       )}
-      {pages > 1 && (
-        <nav className="pagination" aria-label="Pages of exports">
-          {page > 1 ? <Link to={`?page=${page - 1}`}>← Newer</Link> : <span />}
-          <span className="muted">
-            Page {page} of {pages} · {total.toLocaleString()} exports
-          </span>
-          {page < pages ? <Link to={`?page=${page + 1}`}>Older →</Link> : <span />}
-        </nav>
-      )}
+      <Pagination page={page} pages={pages} total={total} noun="exports" href={(n) => `?page=${n}`} labels={["← Newer", "Older →"]} />
     </>
   );
 }

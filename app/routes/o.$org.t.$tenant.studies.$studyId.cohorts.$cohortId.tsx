@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
 import { useState } from "react";
 import { StudyExportDialog } from "~/components/NewExportDialog";
+import { Pagination, pageParam } from "~/components/Pagination";
 import { Time } from "~/components/Time";
 import { notFound, requireTenant } from "~/lib/access.server";
 import { getDb } from "~/lib/db.server";
@@ -17,8 +18,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const cohort = await getCohort(getDb(), ctx.tenant.id, params.studyId ?? "", params.cohortId ?? "");
   if (!cohort) throw notFound();
   const url = new URL(request.url);
-  const requested = Number(url.searchParams.get("page"));
-  const page = Number.isInteger(requested) && requested > 0 ? requested : 1;
+  const page = pageParam(url);
   // PostgreSQL text cannot hold U+0000, and no participant id has one.
   const q = url.searchParams.get("q")?.replaceAll("\0", "").trim().slice(0, 64) ?? "";
   // Everyone who may see data sees external ids and enrolment; names, emails and the
@@ -132,15 +132,7 @@ export default function Cohort() {
           </table>
         </div>
       )}
-      {pages > 1 && (
-        <nav className="pagination" aria-label="Pages of participants">
-          {page > 1 ? <Link to={pageLink(page - 1)}>← Previous</Link> : <span />}
-          <span className="muted">
-            Page {page} of {pages} · {total.toLocaleString()} participants
-          </span>
-          {page < pages ? <Link to={pageLink(page + 1)}>Next →</Link> : <span />}
-        </nav>
-      )}
+      <Pagination page={page} pages={pages} total={total} noun="participants" href={pageLink} />
       {canExport && (
         <StudyExportDialog target={exporting} onClose={() => setExporting(null)} projects={projects} exportsPath={exportsPath} allowedProfiles={allowedProfiles} />
       )}

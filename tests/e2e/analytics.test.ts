@@ -1,29 +1,16 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser } from "../setup/browser";
-import { startApp, type RunningApp } from "../setup/app-server";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { ARTIFACTS, portalAndBrowser } from "../setup/browser";
 
-const ARTIFACTS = path.resolve("test-results");
 const TENANT = "/o/acme-health/t/production";
-let app: RunningApp;
-let browser: Browser;
-
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-}, 90_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+const portal = portalAndBrowser();
 
 async function signedIn(email: string): Promise<Page> {
-  const context = await browser.newContext({ acceptDownloads: true });
+  const context = await portal.browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
-  await page.goto(`${app.url}/sign-in`);
+  await page.goto(`${portal.app.url}/sign-in`);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("exportal-demo");
   await page.getByRole("button", { name: "Sign in" }).click();
@@ -34,7 +21,7 @@ async function signedIn(email: string): Promise<Page> {
 describe("integrations, metrics and dashboards in a real browser", () => {
   it("a viewer sees the connected services and charts a metric over a chosen range", async () => {
     const page = await signedIn("production-viewer@acme.test");
-    await page.goto(`${app.url}${TENANT}/exports`);
+    await page.goto(`${portal.app.url}${TENANT}/exports`);
     await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Integrations" }).click();
     await page.getByRole("heading", { name: "Integrations", level: 1 }).waitFor();
     const cardio = page.getByRole("table", { name: "Integrations of Cardio Study" });
@@ -66,7 +53,7 @@ describe("integrations, metrics and dashboards in a real browser", () => {
 
   it("an editor opens a dashboard, exports it, imports the file again and opens the copy", async () => {
     const page = await signedIn("production-editor@acme.test");
-    await page.goto(`${app.url}${TENANT}/dashboards`);
+    await page.goto(`${portal.app.url}${TENANT}/dashboards`);
     await page.getByRole("link", { name: "Overview" }).click();
     await page.getByRole("heading", { name: "Sessions per week" }).waitFor();
     await page.getByRole("img", { name: /^Sessions per week: / }).waitFor();
@@ -91,13 +78,13 @@ describe("integrations, metrics and dashboards in a real browser", () => {
     expect(page.url()).not.toContain(exported.dashboard.id);
 
     // A file that is not a dashboard: the error names what is wrong, beside the file field.
-    await page.goto(`${app.url}${TENANT}/dashboards/import`);
+    await page.goto(`${portal.app.url}${TENANT}/dashboards/import`);
     await page.getByLabel("File (dashboard-….json)").setInputFiles({ name: "notes.json", mimeType: "application/json", buffer: Buffer.from('{"hello": 1}') });
     await page.getByRole("button", { name: "Import" }).click();
     await expect.poll(() => page.locator("#dashboard-file-error").textContent()).toContain('notes.json: This is not an Exportal dashboard file: its "format" is null');
 
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`${app.url}${TENANT}/dashboards`);
+    await page.goto(`${portal.app.url}${TENANT}/dashboards`);
     await page.getByRole("link", { name: "Growth" }).click();
     await page.getByRole("heading", { name: "Stars" }).waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-phone.png"), fullPage: true });

@@ -1,27 +1,14 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser } from "../setup/browser";
-import { startApp, type RunningApp } from "../setup/app-server";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { ARTIFACTS, portalAndBrowser } from "../setup/browser";
 import { readZip } from "../setup/zip";
 
-const ARTIFACTS = path.resolve("test-results");
-let app: RunningApp;
-let browser: Browser;
-
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
-}, 90_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+const portal = portalAndBrowser();
 
 async function signIn(page: Page, email: string) {
-  await page.goto(`${app.url}/`);
+  await page.goto(`${portal.app.url}/`);
   await page.waitForURL(/\/sign-in\?redirectTo=/);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("exportal-demo");
@@ -30,7 +17,7 @@ async function signIn(page: Page, email: string) {
 
 describe("in a real browser", () => {
   it("an editor signs in, picks the tenant, exports, watches it finish and downloads the archive", async () => {
-    const context = await browser.newContext({ acceptDownloads: true });
+    const context = await portal.browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
 
     await signIn(page, "wrong@acme.test");
@@ -40,11 +27,11 @@ describe("in a real browser", () => {
     await page.getByLabel("Email").fill("production-editor@acme.test");
     await page.getByLabel("Password").fill("exportal-demo");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(`${app.url}/exports`);
+    await page.waitForURL(`${portal.app.url}/exports`);
     await page.getByText("Select an organization and tenant to view and create exports.").waitFor();
 
     await page.getByLabel("Organization", { exact: true }).selectOption("acme-health");
-    await page.waitForURL(`${app.url}/o/acme-health/t/production/exports`);
+    await page.waitForURL(`${portal.app.url}/o/acme-health/t/production/exports`);
     await page.getByRole("heading", { name: "Exports" }).waitFor();
 
     await page.getByRole("button", { name: "New export" }).click();
@@ -90,20 +77,20 @@ describe("in a real browser", () => {
 
     // A study cohort exports from the Studies page through the same dialog, locked to the cohort.
     await page.getByRole("link", { name: "Studies" }).click();
-    await page.waitForURL(`${app.url}/o/acme-health/t/production/studies`);
+    await page.waitForURL(`${portal.app.url}/o/acme-health/t/production/studies`);
     const sleepStudy = page.locator("section", { has: page.getByRole("heading", { name: "Sleep-2025" }) });
     await sleepStudy.getByRole("row", { name: /Cohort B/ }).getByRole("button", { name: "Export" }).click();
     const locked = page.getByRole("dialog", { name: "New export" });
     await locked.getByText("Study Sleep-2025, Cohort B").waitFor();
     expect(await locked.getByLabel("A project").count()).toBe(0);
     await locked.getByRole("button", { name: "Start export" }).click();
-    await page.waitForURL(`${app.url}/o/acme-health/t/production/exports`);
+    await page.waitForURL(`${portal.app.url}/o/acme-health/t/production/exports`);
     const cohortRow = page.locator("tr[data-export-id]").first();
     await cohortRow.getByText("Study Sleep-2025, Cohort B").waitFor();
     await page.locator('tr[data-export-id][data-status="done"]', { hasText: "Study Sleep-2025, Cohort B" }).waitFor({ timeout: 20_000 });
 
     // A cohort's page: search for one participant and export just them, with a profile an editor may use.
-    await page.goto(`${app.url}/o/acme-health/t/production/studies`);
+    await page.goto(`${portal.app.url}/o/acme-health/t/production/studies`);
     await sleepStudy.getByRole("link", { name: "Cohort B" }).click();
     await page.getByRole("heading", { name: "Cohort B" }).waitFor();
     await page.getByLabel("Participant id").fill("P-0042");
@@ -119,12 +106,12 @@ describe("in a real browser", () => {
     await single.getByLabel(/Identifiers removed/).check();
     await page.screenshot({ path: path.join(ARTIFACTS, "participant-export-dialog.png"), fullPage: true });
     await single.getByRole("button", { name: "Start export" }).click();
-    await page.waitForURL(`${app.url}/o/acme-health/t/production/exports`);
+    await page.waitForURL(`${portal.app.url}/o/acme-health/t/production/exports`);
     await page.locator('tr[data-export-id][data-status="done"]', { hasText: "participant P-0042" }).waitFor({ timeout: 20_000 });
-    await page.goto(`${app.url}/o/acme-health/t/production/exports/${exportId}`);
+    await page.goto(`${portal.app.url}/o/acme-health/t/production/exports/${exportId}`);
 
     // The detail page lists the manifest's files with their checksums.
-    await page.waitForURL(`${app.url}/o/acme-health/t/production/exports/${exportId}`);
+    await page.waitForURL(`${portal.app.url}/o/acme-health/t/production/exports/${exportId}`);
     await page.getByText(manifest.files[0].sha256).waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, "export-detail.png"), fullPage: true });
 
@@ -149,11 +136,11 @@ describe("in a real browser", () => {
     }).returning("id").executeTakeFirstOrThrow();
     await db.insertInto("export_project_lock").values({ project_id: sleep.id, export_id: busy.id }).execute();
 
-    const context = await browser.newContext();
+    const context = await portal.browser.newContext();
     const page = await context.newPage();
     await signIn(page, "production-editor@acme.test");
     await page.waitForURL(/\/o\/acme-health\/t\/production\/exports|\/exports/);
-    await page.goto(`${app.url}/o/acme-health/t/production/exports`);
+    await page.goto(`${portal.app.url}/o/acme-health/t/production/exports`);
     const running = page.locator(`tr[data-export-id="${busy.id}"]`);
     expect(await running.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("24");
     await running.getByText("24% · 1,234 of 5,000 rows").waitFor();
@@ -181,10 +168,10 @@ describe("in a real browser", () => {
     await dialog.getByRole("button", { name: "Start export" }).click();
     await dialog.getByText(`Another export is in progress for project Sleep Lab (export ${busy.id})`).waitFor();
     await dialog.getByRole("link", { name: "View that export" }).click();
-    await page.waitForURL(`${app.url}/o/acme-health/t/production/exports/${busy.id}`);
+    await page.waitForURL(`${portal.app.url}/o/acme-health/t/production/exports/${busy.id}`);
 
     // Escape closes the dialog.
-    await page.goto(`${app.url}/o/acme-health/t/production/exports`);
+    await page.goto(`${portal.app.url}/o/acme-health/t/production/exports`);
     await page.getByRole("button", { name: "New export" }).click();
     await dialog.waitFor();
     await page.keyboard.press("Escape");
@@ -193,11 +180,11 @@ describe("in a real browser", () => {
   });
 
   it("a tenant admin creates an API key, sees it once, and then only its prefix and last four characters", async () => {
-    const context = await browser.newContext();
+    const context = await portal.browser.newContext();
     const page = await context.newPage();
     await signIn(page, "production-admin@acme.test");
     await page.waitForURL(/\/exports$/);
-    await page.goto(`${app.url}/o/acme-health/t/production/exports`);
+    await page.goto(`${portal.app.url}/o/acme-health/t/production/exports`);
     await page.getByRole("link", { name: "API keys" }).click();
     await page.getByLabel("Name").fill("Warehouse loader");
     await page.getByLabel("Start exports").check();
@@ -213,35 +200,35 @@ describe("in a real browser", () => {
     expect(await page.content()).not.toContain(key);
 
     // The key works on the API, for what it was given and nothing more.
-    const created = await fetch(`${app.url}/api/v1/exports`, { method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, body: JSON.stringify({ dataTypes: ["lab_results"], dateRange: { from: "2000-01-01", to: "2000-01-02" } }) });
+    const created = await fetch(`${portal.app.url}/api/v1/exports`, { method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, body: JSON.stringify({ dataTypes: ["lab_results"], dateRange: { from: "2000-01-01", to: "2000-01-02" } }) });
     // 409 when the earlier tests' exports still run: past the key and permission checks either way.
     expect([202, 409]).toContain(created.status);
-    expect((await fetch(`${app.url}/api/v1/exports`, { headers: { Authorization: `Bearer ${key}` } })).status).toBe(200);
-    const metrics = await fetch(`${app.url}/api/v1/metrics`, { headers: { Authorization: `Bearer ${key}` } });
+    expect((await fetch(`${portal.app.url}/api/v1/exports`, { headers: { Authorization: `Bearer ${key}` } })).status).toBe(200);
+    const metrics = await fetch(`${portal.app.url}/api/v1/metrics`, { headers: { Authorization: `Bearer ${key}` } });
     expect(metrics.status).toBe(403);
     expect((await metrics.json()).error.details.permission).toBe("metrics.read");
 
     await page.getByRole("link", { name: "API", exact: true }).click();
     await page.getByRole("heading", { name: "API", exact: true }).waitFor();
     const example = page.locator("#post--api-v-exports pre").last();
-    expect(await example.textContent()).toContain(`curl -sS -X POST "${app.url}/api/v1/exports"`);
+    expect(await example.textContent()).toContain(`curl -sS -X POST "${portal.app.url}/api/v1/exports"`);
     await page.screenshot({ path: path.join(ARTIFACTS, "api-docs.png"), fullPage: true });
     await context.close();
   });
 
   it("a viewer sees the list and the permission message, and no New export button", async () => {
-    const context = await browser.newContext();
+    const context = await portal.browser.newContext();
     const page = await context.newPage();
     await signIn(page, "production-viewer@acme.test");
-    await page.waitForURL(`${app.url}/exports`);
-    await page.goto(`${app.url}/o/acme-health/t/production/exports`);
+    await page.waitForURL(`${portal.app.url}/exports`);
+    await page.goto(`${portal.app.url}/o/acme-health/t/production/exports`);
     await page.getByText("You don't have permission to create exports. Ask an organization or tenant admin.").waitFor();
     expect(await page.getByRole("button", { name: "New export" }).count()).toBe(0);
     await page.screenshot({ path: path.join(ARTIFACTS, "exports-viewer.png"), fullPage: true });
     await page.getByRole("link", { name: "Settings" }).click();
     await page.getByText("Viewer of Production").waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, "settings-viewer.png"), fullPage: true });
-    await page.goto(`${app.url}/o/acme-health/t/production/exports`);
+    await page.goto(`${portal.app.url}/o/acme-health/t/production/exports`);
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: path.join(ARTIFACTS, "exports-phone.png"), fullPage: true });
     await context.close();

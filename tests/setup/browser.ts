@@ -1,5 +1,8 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
+import { startApp, type RunningApp } from "./app-server";
 
 const FLAGS = [
   "--headless",
@@ -31,4 +34,24 @@ export async function launchBrowser(): Promise<Browser> {
         `binary, or run npm install so the @sparticuz/chromium fallback is there. (${(error as Error).message})`,
     );
   }
+}
+
+/** Where browser tests leave screenshots and downloads. */
+export const ARTIFACTS = path.resolve("test-results");
+
+/**
+ * The portal started as `npm start` starts it, and a Chromium, for one test
+ * file: started before its tests, stopped after them.
+ */
+export function portalAndBrowser(): { readonly app: RunningApp; readonly browser: Browser } {
+  const running = {} as { app: RunningApp; browser: Browser };
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    [running.app, running.browser] = await Promise.all([startApp(), launchBrowser()]);
+  }, 90_000);
+  afterAll(async () => {
+    await running.browser?.close();
+    await running.app?.stop();
+  });
+  return running;
 }

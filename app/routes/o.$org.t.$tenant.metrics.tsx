@@ -1,5 +1,6 @@
 import { data, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useLoaderData, useNavigation } from "@remix-run/react";
+import type { ReactNode } from "react";
 import { FieldError } from "~/components/FieldError";
 import { LineChart } from "~/components/LineChart";
 import { requireTenant } from "~/lib/access.server";
@@ -68,10 +69,28 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   return { ...base, chart: { metric, interval, from: new Date(start).toISOString(), to: new Date(end).toISOString(), points } };
 }
 
+const options = (entries: [value: string, label: string][]) =>
+  entries.map(([value, label]) => (
+    <option key={value} value={value}>
+      {label}
+    </option>
+  ));
+
+/** A labelled control of the chart form with its error beside it; `children` draws the control with the props given. */
+function Field({ name, label, error, children }: { name: string; label: string; error?: string; children: (control: Record<string, string | boolean>) => ReactNode }) {
+  const id = `metrics-${name}`;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children({ id, name, ...(error ? { "aria-invalid": true, "aria-describedby": `${id}-error` } : {}) })}
+      <FieldError id={`${id}-error`} message={error} />
+    </div>
+  );
+}
+
 export default function Metrics() {
   const { tenant, metrics, values, aggregate, errors, chart } = useLoaderData<typeof loader>();
   const loading = useNavigation().state === "loading";
-  const described = (name: string) => (errors[name] ? { "aria-invalid": true, "aria-describedby": `metrics-${name}-error` } : {});
   if (metrics.length === 0) {
     return (
       <>
@@ -90,60 +109,28 @@ export default function Metrics() {
       <p className="muted">Metrics of {tenant.name} from its integrations and custom pushes, aggregated per period in the database.</p>
 
       <Form method="get" className="card metrics-form" aria-label="Chart options">
-        <div className="field">
-          <label htmlFor="metrics-metric">Metric</label>
-          <select id="metrics-metric" name="metric" defaultValue={values.metric} {...described("metric")}>
-            {metrics.map((m) => (
-              <option key={m.metricId} value={m.metricId}>
-                {m.name} ({m.service}{m.unit ? `, ${m.unit}` : ""})
-              </option>
-            ))}
-          </select>
-          <FieldError id="metrics-metric-error" message={errors.metric} />
-        </div>
-        <div className="field">
-          <label htmlFor="metrics-range">Range</label>
-          <select id="metrics-range" name="range" defaultValue={values.range} {...described("range")}>
-            {Object.entries(RANGES).map(([value, [label]]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-          <FieldError id="metrics-range-error" message={errors.range} />
-        </div>
-        <div className="field">
-          <label htmlFor="metrics-from">From</label>
-          <input id="metrics-from" name="from" type="date" defaultValue={values.from} {...described("from")} />
-          <FieldError id="metrics-from-error" message={errors.from} />
-        </div>
-        <div className="field">
-          <label htmlFor="metrics-to">To (included)</label>
-          <input id="metrics-to" name="to" type="date" defaultValue={values.to} {...described("to")} />
-          <FieldError id="metrics-to-error" message={errors.to} />
-        </div>
-        <div className="field">
-          <label htmlFor="metrics-interval">Per</label>
-          <select id="metrics-interval" name="interval" defaultValue={values.interval} {...described("interval")}>
-            {Object.entries(INTERVALS).map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-          <FieldError id="metrics-interval-error" message={errors.interval} />
-        </div>
-        <div className="field">
-          <label htmlFor="metrics-aggregate">Value</label>
-          <select id="metrics-aggregate" name="aggregate" defaultValue={aggregate} {...described("aggregate")}>
-            {Object.entries(AGGREGATES).map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-          <FieldError id="metrics-aggregate-error" message={errors.aggregate} />
-        </div>
+        <Field name="metric" label="Metric" error={errors.metric}>
+          {(control) => (
+            <select {...control} defaultValue={values.metric}>
+              {options(metrics.map((m) => [m.metricId, `${m.name} (${m.service}${m.unit ? `, ${m.unit}` : ""})`]))}
+            </select>
+          )}
+        </Field>
+        <Field name="range" label="Range" error={errors.range}>
+          {(control) => <select {...control} defaultValue={values.range}>{options(Object.entries(RANGES).map(([value, [label]]) => [value, label]))}</select>}
+        </Field>
+        <Field name="from" label="From" error={errors.from}>
+          {(control) => <input {...control} type="date" defaultValue={values.from} />}
+        </Field>
+        <Field name="to" label="To (included)" error={errors.to}>
+          {(control) => <input {...control} type="date" defaultValue={values.to} />}
+        </Field>
+        <Field name="interval" label="Per" error={errors.interval}>
+          {(control) => <select {...control} defaultValue={values.interval}>{options(Object.entries(INTERVALS))}</select>}
+        </Field>
+        <Field name="aggregate" label="Value" error={errors.aggregate}>
+          {(control) => <select {...control} defaultValue={aggregate}>{options(Object.entries(AGGREGATES))}</select>}
+        </Field>
         <div className="field">
           <span aria-hidden="true">&nbsp;</span>
           <button type="submit" className="button primary" disabled={loading}>

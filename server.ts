@@ -4,7 +4,9 @@ import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import exitHook from "async-exit-hook";
 import express from "express";
-import { dataDir, openDatabase } from "./db/bootstrap";
+import { sealCredential } from "./app/analytics/credential-crypto.server";
+import { dataDir } from "./app/lib/config.server";
+import { openDatabase } from "./db/bootstrap";
 import { closeDb, getDb } from "./db/client";
 import { migrateToLatest } from "./db/migrate";
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, isSeeded, seedDemo } from "./db/seed";
@@ -23,14 +25,14 @@ if (!existsSync(buildPath)) {
   process.exit(1);
 }
 
-const database = await openDatabase();
+const database = await openDatabase(dataDir());
 console.log(database.embedded ? `Embedded PostgreSQL running, data in ${dataDir()}/postgres` : "Using DATABASE_URL.");
 const db = getDb();
 await migrateToLatest(db, database.url);
 if (!(await isSeeded(db))) {
   const hsiRows = Number(process.env.SEED_HSI_ROWS ?? 100_000);
   console.log(`Seeding the demo organization with ${hsiRows} HSI records (first start only)...`);
-  await seedDemo(db, { hsiRows, labRows: Math.round(hsiRows / 10) });
+  await seedDemo(db, { hsiRows, labRows: Math.round(hsiRows / 10), seal: sealCredential });
 }
 const worker = await startWorker(database.url, Number(process.env.WORKER_CONCURRENCY ?? 2));
 

@@ -9,8 +9,9 @@ import { closeDb, getDb } from "../db/client";
 import { freePort, startEmbeddedPostgres } from "../db/embedded";
 import { migrateToLatest } from "../db/migrate";
 import { seedDemo } from "../db/seed";
-import { createApiKey } from "../app/lib/api-keys.server";
-import { buildAbility, PERMISSIONS } from "../app/lib/permissions";
+import { sealCredential } from "../app/analytics/credential-crypto.server";
+import { createApiKey } from "../app/api/keys.server";
+import { buildAbility, PERMISSIONS } from "../app/auth/permissions";
 
 // `npm run bench:api -- --duration 10 --connections 50`: GET /api/v1/exports/:id
 // with a real key against the portal as `npm start` runs it, and a bare Node
@@ -49,7 +50,7 @@ async function load(url: string, headers: Record<string, string>, duration: numb
 try {
   const db = getDb();
   await migrateToLatest(db, pg.url);
-  await seedDemo(db, { hsiRows: 1000, labRows: 100 });
+  await seedDemo(db, { hsiRows: 1000, labRows: 100, seal: sealCredential });
   const tenant = await db.selectFrom("tenant").select(["id", "organization_id"]).where("slug", "=", "production").executeTakeFirstOrThrow();
   // The default 1,000 requests an hour would stop the load after a second.
   await db.updateTable("tenant").set({ api_requests_per_hour: 2_000_000_000 }).where("id", "=", tenant.id).execute();

@@ -7,10 +7,11 @@ import { closeDb, getDb } from "../db/client";
 import { startEmbeddedPostgres } from "../db/embedded";
 import { migrateToLatest } from "../db/migrate";
 import { addHsiRecords, bulkInsert, seedDemo } from "../db/seed";
-import { copyStatement } from "../app/lib/export-columns.server";
-import { createExport } from "../app/lib/exports.server";
-import { requesterOf, requireTenant } from "../app/lib/access.server";
-import { getAuth } from "../app/lib/auth.server";
+import { sealCredential } from "../app/analytics/credential-crypto.server";
+import { copyStatement } from "../app/exports/engine/columns.server";
+import { createExport } from "../app/exports/exports.server";
+import { requesterOf, requireTenant } from "../app/auth/access.server";
+import { getAuth } from "../app/auth/auth.server";
 
 // `npm run bench:export -- --rows 1000000 --runs 3`: a tenant-scope export of
 // N HSI rows against two raw baselines (COPY piped into gzip -6), each run in
@@ -40,7 +41,7 @@ try {
   const db = getDb();
   await migrateToLatest(db, pg.url);
   console.log(`Filling the database with ${rows.toLocaleString()} HSI rows...`);
-  await seedDemo(db, { hsiRows: 0, labRows: 0 });
+  await seedDemo(db, { hsiRows: 0, labRows: 0, seal: sealCredential });
   const tenant = await db.selectFrom("tenant").select("id").where("slug", "=", "production").executeTakeFirstOrThrow();
   await bulkInsert(db, (trx) => addHsiRecords(trx, tenant.id, rows));
 

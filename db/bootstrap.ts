@@ -7,21 +7,16 @@ export interface DatabaseHandle {
   stop(): Promise<void>;
 }
 
-/** The data directory: archives, secrets and the embedded database live under it. */
-export function dataDir(): string {
-  return path.resolve(process.env.EXPORTAL_DATA_DIR ?? ".data");
-}
-
 /**
  * The database to use: `DATABASE_URL` when set, else an embedded PostgreSQL
- * with its files under the data directory. Sets `DATABASE_URL` for the rest
+ * with its files under `dataDir`. Sets `DATABASE_URL` for the rest
  * of the process either way.
  */
-export async function openDatabase(): Promise<DatabaseHandle> {
+export async function openDatabase(dataDir: string): Promise<DatabaseHandle> {
   if (process.env.DATABASE_URL) {
     return { url: process.env.DATABASE_URL, embedded: false, stop: async () => {} };
   }
-  const pg = await startEmbeddedPostgres(path.join(dataDir(), "postgres"));
+  const pg = await startEmbeddedPostgres(path.join(dataDir, "postgres"));
   process.env.DATABASE_URL = pg.url;
   return { url: pg.url, embedded: true, stop: pg.stop };
 }

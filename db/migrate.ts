@@ -18,10 +18,10 @@ export async function migrateToLatest(db: DB, connectionString: string): Promise
     if (r.status === "Error") console.error(`migration ${r.migrationName} failed`);
   }
   if (error) throw error;
-  await runWorkerMigrations({ connectionString, logger: quietLogger });
+  await runWorkerMigrations({ connectionString, logger: migrationLogger });
 }
 
-/** graphile-worker logs every poll at debug level; keep warnings and errors. */
-export const quietLogger = new Logger(() => (level, message) => {
-  if (String(level) === "error" || String(level) === "warning") console.error(`[worker] ${message}`);
+// graphile-worker's migrations log each step; keep only what went wrong.
+const migrationLogger = new Logger(() => (level, message) => {
+  if (String(level) === "error" || String(level) === "warning") console.error(`[migrate] ${message}`);
 });

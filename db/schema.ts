@@ -32,7 +32,8 @@ export interface OrganizationTable {
   createdAt: Timestamp;
   metadata: string | null;
 }
-export type OrgRole = "owner" | "admin" | "member";
+export const ORG_ROLES = ["owner", "admin", "member"] as const;
+export type OrgRole = (typeof ORG_ROLES)[number];
 export interface MemberTable {
   id: string;
   organizationId: string;
@@ -42,7 +43,8 @@ export interface MemberTable {
 }
 
 // Ours.
-export type TenantRole = "admin" | "editor" | "viewer";
+export const TENANT_ROLES = ["admin", "editor", "viewer"] as const;
+export type TenantRole = (typeof TENANT_ROLES)[number];
 export interface TenantTable {
   id: Generated<string>;
   organization_id: string;
@@ -143,7 +145,10 @@ export interface LabResultTable {
   payload: unknown;
 }
 
-export type ExportStatus = "pending" | "running" | "done" | "failed" | "cancelled" | "expired";
+export const EXPORT_STATUSES = ["pending", "running", "done", "failed", "cancelled", "expired"] as const;
+export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+/** An export in these statuses holds its projects' locks and may still change. */
+export const ACTIVE_EXPORT_STATUSES = ["pending", "running"] as const satisfies readonly ExportStatus[];
 export type ExportFormat = "ndjson" | "csv" | "both";
 export interface ExportTable {
   id: Generated<string>;

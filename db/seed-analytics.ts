@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
-import { sealCredential } from "../app/lib/credential-crypto.server";
 import type { DB } from "./client";
 import type { CredentialKind } from "./schema";
 
@@ -50,7 +49,10 @@ const PROJECT_SERVICES = [["stripe", "github"], ["github", "google-analytics"], 
  * Integration connections for each project, their encrypted credentials and a
  * year of daily metric points per connected metric, plus a few custom points.
  */
-export async function createIntegrations(db: DB, tenantId: string, projectIds: string[]) {
+/** Encrypts a credential for storage; the app's own sealing, passed in since db/ imports nothing from app/. */
+export type SealCredential = (plaintext: string) => { ciphertext: Buffer; nonce: Buffer; auth_tag: Buffer };
+
+export async function createIntegrations(db: DB, tenantId: string, projectIds: string[], seal: SealCredential) {
   for (const [i, projectId] of projectIds.entries()) {
     for (const [j, service] of (PROJECT_SERVICES[i % PROJECT_SERVICES.length]).entries()) {
       const spec = SERVICES[service];
@@ -71,7 +73,7 @@ export async function createIntegrations(db: DB, tenantId: string, projectIds: s
         .executeTakeFirstOrThrow();
       await db
         .insertInto("integration_credential")
-        .values(spec.credentials.map((kind) => ({ tenant_id: tenantId, connection_id: connection.id, kind, ...sealCredential(`${kind}_${randomBytes(18).toString("base64url")}`) })))
+        .values(spec.credentials.map((kind) => ({ tenant_id: tenantId, connection_id: connection.id, kind, ...seal(`${kind}_${randomBytes(18).toString("base64url")}`) })))
         .execute();
       for (const metric of spec.metrics) {
         await sql`

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { hashPassword } from "better-auth/crypto";
 import { sql } from "kysely";
 import type { DB } from "./client";
-import { createDashboards, createIntegrations } from "./seed-analytics";
-import type { OrgRole, TenantRole } from "./schema";
+import { createDashboards, createIntegrations, type SealCredential } from "./seed-analytics";
+import { TENANT_ROLES, type OrgRole } from "./schema";
 
 export const DEMO_PASSWORD = "exportal-demo";
 export const DEMO_ORG_SLUG = "acme-health";
@@ -71,7 +71,7 @@ async function createTenant(db: DB, organizationId: string, name: string, slug: 
   return row.id;
 }
 
-async function createProjects(db: DB, tenantId: string, participantsPerProject: number) {
+async function createProjects(db: DB, tenantId: string, participantsPerProject: number, seal: SealCredential) {
   const projectIds: string[] = [];
   for (const project of PROJECTS) {
     const { id: projectId } = await db
@@ -87,7 +87,7 @@ async function createProjects(db: DB, tenantId: string, participantsPerProject: 
     await addParticipants(db, tenantId, projectId, participantsPerProject);
     await createStudy(db, tenantId, projectId, `${project.name.split(" ")[0]}-2025`);
   }
-  await createIntegrations(db, tenantId, projectIds);
+  await createIntegrations(db, tenantId, projectIds, seal);
 }
 
 const FIRST_NAMES = ["Ada", "Bruno", "Chiara", "Dmitri", "Elif", "Farid", "Greta", "Hiro", "Ines", "Jonas", "Keziah", "Luis"];
@@ -221,7 +221,7 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
   { email: "owner@acme.test", name: "Olivia Owner", role: "Acme Health owner" },
   { email: "admin@acme.test", name: "Adam Admin", role: "Acme Health admin" },
   ...["Production", "Staging"].flatMap((tenant) =>
-    ["admin", "editor", "viewer"].map((role) => ({
+    TENANT_ROLES.map((role) => ({
       email: `${tenant.toLowerCase()}-${role}@acme.test`,
       name: `${tenant} ${role[0].toUpperCase()}${role.slice(1)}`,
       role: `${tenant} ${role}`,
@@ -231,7 +231,7 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
 ];
 
 /** The demo organizations, tenants, projects, users (DEMO_ACCOUNTS) and data. */
-export async function seedDemo(db: DB, options: SeedOptions): Promise<void> {
+export async function seedDemo(db: DB, options: SeedOptions & { seal: SealCredential }): Promise<void> {
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   const userIds = new Map<string, string>();
   for (const account of DEMO_ACCOUNTS) userIds.set(account.email, await createUser(db, account.email, account.name, passwordHash));
@@ -242,8 +242,8 @@ export async function seedDemo(db: DB, options: SeedOptions): Promise<void> {
   await addOrgMember(db, acme, user("admin@acme.test"), "admin");
   for (const [name, slug] of [["Production", "production"], ["Staging", "staging"]] as const) {
     const tenantId = await createTenant(db, acme, name, slug);
-    await createProjects(db, tenantId, slug === "production" ? 60 : 20);
-    for (const role of ["admin", "editor", "viewer"] as TenantRole[]) {
+    await createProjects(db, tenantId, slug === "production" ? 60 : 20, options.seal);
+    for (const role of TENANT_ROLES) {
       const userId = user(`${slug}-${role}@acme.test`);
       await addOrgMember(db, acme, userId, "member");
       await db.insertInto("tenant_member").values({ tenant_id: tenantId, user_id: userId, role }).execute();
@@ -255,7 +255,7 @@ export async function seedDemo(db: DB, options: SeedOptions): Promise<void> {
   const globex = await createOrg(db, "Globex Research", "globex");
   await addOrgMember(db, globex, user("owner@globex.test"), "owner");
   const globexMain = await createTenant(db, globex, "Main", "main");
-  await createProjects(db, globexMain, 10);
+  await createProjects(db, globexMain, 10, options.seal);
   await createDashboards(db, globexMain, user("owner@globex.test"));
 
   await addDemoData(db, options);

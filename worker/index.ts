@@ -1,6 +1,6 @@
 import { run, type Runner } from "graphile-worker";
 import pg from "pg";
-import { quietLogger } from "../db/migrate";
+import { quietLogger } from "./logger";
 import { export_recover } from "./tasks/export_recover";
 import { export_retention } from "./tasks/export_retention";
 import { export_run } from "./tasks/export_run";

@@ -1,5 +1,6 @@
 import { Form, NavLink, useNavigate } from "@remix-run/react";
 import type { ReactNode } from "react";
+import { SECTIONS } from "./sections";
 
 export interface ShellData {
   user: { name: string; email: string };
@@ -9,18 +10,6 @@ export interface ShellData {
   canManageKeys?: boolean;
 }
 
-const SECTIONS = [
-  { to: "exports", label: "Exports" },
-  { to: "projects", label: "Projects" },
-  { to: "studies", label: "Studies" },
-  { to: "integrations", label: "Integrations" },
-  { to: "metrics", label: "Metrics" },
-  { to: "dashboards", label: "Dashboards" },
-  { to: "members", label: "Members" },
-  { to: "api", label: "API" },
-  { to: "api-keys", label: "API keys", adminOnly: true },
-  { to: "settings", label: "Settings" },
-];
 
 function Switcher({ choices, current, section }: Pick<ShellData, "choices" | "current"> & { section: string }) {
   const navigate = useNavigate();
@@ -82,7 +71,7 @@ export function AppShell({ shell, section, children }: { shell: ShellData; secti
         </details>
       </header>
       <nav className="sidenav" aria-label="Sections">
-        {SECTIONS.filter((s) => !s.adminOnly || shell.canManageKeys).map((s) =>
+        {SECTIONS.filter((s) => !("adminOnly" in s) || shell.canManageKeys).map((s) =>
           base ? (
             <NavLink key={s.to} to={`${base}/${s.to}`}>
               {s.label}

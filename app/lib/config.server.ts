@@ -1,3 +1,11 @@
+import path from "node:path";
+import { DAY_MS, HOUR_MS } from "./dates";
+
+/** The data directory: archives, secrets and the embedded database live under it. */
+export function dataDir(): string {
+  return path.resolve(process.env.EXPORTAL_DATA_DIR ?? ".data");
+}
+
 function positiveNumber(name: string, fallback: number): number {
   const value = Number(process.env[name]);
   return Number.isFinite(value) && value > 0 ? value : fallback;
@@ -7,8 +15,8 @@ function positiveNumber(name: string, fallback: number): number {
 export function retentionConfig() {
   return {
     /** Download links work this long after an export finishes; then the archive is deleted. */
-    linkTtlMs: positiveNumber("EXPORTAL_LINK_TTL_HOURS", 24) * 3_600_000,
+    linkTtlMs: positiveNumber("EXPORTAL_LINK_TTL_HOURS", 24) * HOUR_MS,
     /** Exports older than this leave the history (their audit events stay). */
-    historyMs: positiveNumber("EXPORTAL_HISTORY_DAYS", 30) * 86_400_000,
+    historyMs: positiveNumber("EXPORTAL_HISTORY_DAYS", 30) * DAY_MS,
   };
 }

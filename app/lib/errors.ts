@@ -1,18 +1,5 @@
-export type ErrorCode =
-  | "INVALID_REQUEST"
-  | "UNAUTHORIZED"
-  | "FORBIDDEN"
-  | "NOT_FOUND"
-  | "METHOD_NOT_ALLOWED"
-  | "CONFLICT"
-  | "GONE"
-  | "PAYLOAD_TOO_LARGE"
-  | "UNSUPPORTED_MEDIA_TYPE"
-  | "IDEMPOTENCY_KEY_REUSED"
-  | "RATE_LIMITED"
-  | "INTERNAL";
-
-export const STATUS_OF: Record<ErrorCode, number> = {
+/** Every error code, with the HTTP status it answers. */
+export const STATUS_OF = {
   INVALID_REQUEST: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
@@ -25,7 +12,10 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   IDEMPOTENCY_KEY_REUSED: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,
-};
+} as const;
+
+export type ErrorCode = keyof typeof STATUS_OF;
+export const ERROR_CODES = Object.keys(STATUS_OF) as [ErrorCode, ...ErrorCode[]];
 
 /**
  * An error a person can act on. `fieldErrors` names the request fields at

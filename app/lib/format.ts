@@ -31,7 +31,8 @@ export function formatDateTime(date: Date | string | null | undefined): string {
   return date ? new Date(date).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" }) : "—";
 }
 
-export function percent(done: number | string, expected: number | string | null): number {
+/** Whole percent of `expected` that `done` is, at most 100; null while the total is not known. */
+export function percent(done: number | string, expected: number | string | null): number | null {
   const total = Number(expected ?? 0);
-  return total > 0 ? Math.min(100, Math.floor((Number(done) / total) * 100)) : 0;
+  return total > 0 ? Math.min(100, Math.floor((Number(done) / total) * 100)) : null;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { dataDir } from "../../db/bootstrap";
+import { dataDir } from "./config.server";
 
 type SecretName = "auth" | "signing" | "encryption" | "pseudonym";
 const ENV: Record<SecretName, string> = {

@@ -1,5 +1,5 @@
 import { redirect, type LoaderFunctionArgs } from "@remix-run/node";
-import { lastTenantPath, requireUser } from "~/lib/access.server";
+import { lastTenantPath, requireUser } from "~/auth/access.server";
 
 /** Home: the tenant the user last opened, else the page that asks them to choose one. */
 export async function loader({ request }: LoaderFunctionArgs) {

@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { getAuth } from "~/lib/auth.server";
+import { getAuth } from "~/auth/auth.server";
 
 // better-auth's own endpoints (sessions, sign-in, organizations).
 export const loader = ({ request }: LoaderFunctionArgs) => getAuth().handler(request);

@@ -1,5 +1,5 @@
-import { apiRoute } from "~/lib/api.server";
-import { getDashboard } from "~/lib/dashboards.server";
+import { apiRoute } from "~/api/api-route.server";
+import { getDashboard } from "~/analytics/dashboards.server";
 import { AppError } from "~/lib/errors";
 
 export const loader = apiRoute({

@@ -1,6 +1,6 @@
-import { apiRoute } from "~/lib/api.server";
-import { importDashboard } from "~/lib/dashboard-file.server";
-import { getDashboard } from "~/lib/dashboards.server";
+import { apiRoute } from "~/api/api-route.server";
+import { importDashboard } from "~/analytics/dashboard-file.server";
+import { getDashboard } from "~/analytics/dashboards.server";
 
 export const loader = apiRoute({
   async POST(ctx) {

@@ -1,5 +1,5 @@
-import { apiRoute } from "~/lib/api.server";
-import { listDashboards } from "~/lib/dashboards.server";
+import { apiRoute } from "~/api/api-route.server";
+import { listDashboards } from "~/analytics/dashboards.server";
 
 export const loader = apiRoute({
   async GET(ctx) {

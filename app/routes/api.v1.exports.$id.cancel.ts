@@ -1,6 +1,6 @@
-import { apiRoute } from "~/lib/api.server";
-import { publicOrigin, toApiExport } from "~/lib/api-exports.server";
-import { cancelExport, getExport } from "~/lib/exports.server";
+import { apiRoute } from "~/api/api-route.server";
+import { publicOrigin, toApiExport } from "~/api/export-json.server";
+import { cancelExport, getExport } from "~/exports/exports.server";
 
 export const loader = apiRoute({
   async POST(ctx) {

@@ -1,8 +1,9 @@
-import { apiRoute } from "~/lib/api.server";
-import { publicOrigin } from "~/lib/api-exports.server";
+import { apiRoute } from "~/api/api-route.server";
+import { publicOrigin } from "~/api/export-json.server";
 import { AppError } from "~/lib/errors";
-import { getExport } from "~/lib/exports.server";
-import { signedDownloadPath } from "~/lib/signed-links.server";
+import { getExport } from "~/exports/exports.server";
+import { linkExpired } from "~/exports/download.server";
+import { signedDownloadPath } from "~/exports/signed-links.server";
 
 /** A 302 to the export's signed link, or the link as JSON when asked with Accept: application/json. */
 export const loader = apiRoute({
@@ -10,7 +11,7 @@ export const loader = apiRoute({
     ctx.require("data.exports.download");
     const exp = await getExport(ctx.db, ctx.tenant.id, ctx.params.id ?? "");
     if (!exp) throw new AppError("NOT_FOUND", "No export with this id in this tenant.", { id: ctx.params.id });
-    if (exp.status === "expired" || (exp.status === "done" && exp.expires_at && exp.expires_at.getTime() <= Date.now())) {
+    if (linkExpired(exp)) {
       throw new AppError("GONE", "This export's download link has expired and its archive was deleted. Create a new export.", { status: "expired" });
     }
     if (exp.status !== "done") {

@@ -1,7 +1,7 @@
-import { apiRoute } from "~/lib/api.server";
-import { publicOrigin, toApiExport } from "~/lib/api-exports.server";
+import { apiRoute } from "~/api/api-route.server";
+import { publicOrigin, toApiExport } from "~/api/export-json.server";
 import { AppError } from "~/lib/errors";
-import { getExport } from "~/lib/exports.server";
+import { getExport } from "~/exports/exports.server";
 
 export const loader = apiRoute({
   async GET(ctx) {

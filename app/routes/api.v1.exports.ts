@@ -1,7 +1,7 @@
-import { apiRoute, parseQuery } from "~/lib/api.server";
-import { publicOrigin, toApiExport } from "~/lib/api-exports.server";
-import { listExportsQuery } from "~/lib/api-schemas";
-import { createExport, getExport, listExportsAfter } from "~/lib/exports.server";
+import { apiRoute, parseQuery } from "~/api/api-route.server";
+import { publicOrigin, toApiExport } from "~/api/export-json.server";
+import { listExportsQuery } from "~/api/schemas";
+import { createExport, getExport, listExportsAfter } from "~/exports/exports.server";
 
 export const loader = apiRoute(
   {

@@ -1,7 +1,7 @@
-import { apiRoute, parseQuery } from "~/lib/api.server";
-import { METRIC_ID, timeseriesQuery } from "~/lib/api-schemas";
+import { apiRoute, parseQuery } from "~/api/api-route.server";
+import { METRIC_ID, timeseriesQuery } from "~/api/schemas";
 import { AppError } from "~/lib/errors";
-import { metricTimeseries } from "~/lib/metric-points.server";
+import { metricTimeseries } from "~/analytics/metric-points.server";
 
 export const loader = apiRoute({
   async GET(ctx) {

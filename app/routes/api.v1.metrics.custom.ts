@@ -1,6 +1,6 @@
-import { apiRoute, parseBody } from "~/lib/api.server";
-import { customMetricBody } from "~/lib/api-schemas";
-import { pushCustomMetric } from "~/lib/metric-points.server";
+import { apiRoute, parseBody } from "~/api/api-route.server";
+import { customMetricBody } from "~/api/schemas";
+import { pushCustomMetric } from "~/analytics/metric-points.server";
 
 export const loader = apiRoute({
   async POST(ctx) {

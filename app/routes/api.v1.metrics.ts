@@ -1,6 +1,6 @@
-import { apiRoute, parseQuery } from "~/lib/api.server";
-import { listMetricsQuery } from "~/lib/api-schemas";
-import { listMetricPoints } from "~/lib/metric-points.server";
+import { apiRoute, parseQuery } from "~/api/api-route.server";
+import { listMetricsQuery } from "~/api/schemas";
+import { listMetricPoints } from "~/analytics/metric-points.server";
 
 export const loader = apiRoute({
   async GET(ctx) {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { publicOrigin } from "~/lib/api-exports.server";
-import { openApiDocument } from "~/lib/openapi.server";
+import { publicOrigin } from "~/api/export-json.server";
+import { openApiDocument } from "~/api/openapi.server";
 
 /** The OpenAPI document is public: it describes the API, it holds no data. */
 export async function loader({ request }: LoaderFunctionArgs) {

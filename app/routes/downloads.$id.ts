@@ -1,9 +1,9 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { archiveResponse, startsDownload, textResponse } from "~/lib/archive-response.server";
-import { recordExportEvent } from "~/lib/audit.server";
+import { archiveResponse, startsDownload, textResponse } from "~/exports/download.server";
+import { recordExportEvent } from "~/audit/audit.server";
 import { getDb } from "~/lib/db.server";
-import { getExport } from "~/lib/exports.server";
-import { verifySignedLink } from "~/lib/signed-links.server";
+import { getExport } from "~/exports/exports.server";
+import { verifySignedLink } from "~/exports/signed-links.server";
 
 /** Downloads by signed link, without a session: the signature is the permission, until it expires. */
 export async function loader({ request, params }: LoaderFunctionArgs) {

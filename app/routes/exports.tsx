@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { AppShell } from "~/components/AppShell";
-import { listTenantChoices, requireUser } from "~/lib/access.server";
+import { listTenantChoices, requireUser } from "~/auth/access.server";
 
 export const meta: MetaFunction = () => [{ title: "Exports · Exportal" }];
 

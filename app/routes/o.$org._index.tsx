@@ -1,5 +1,5 @@
 import { redirect, type LoaderFunctionArgs } from "@remix-run/node";
-import { listTenantChoices, notFound, requireUser } from "~/lib/access.server";
+import { listTenantChoices, notFound, requireUser } from "~/auth/access.server";
 
 /** An organization's address opens its first tenant the user may see. */
 export async function loader({ request, params }: LoaderFunctionArgs) {

@@ -2,11 +2,11 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { CopyButton } from "~/components/CopyButton";
 import { Time } from "~/components/Time";
-import { notFound, requirePermission, requireTenant } from "~/lib/access.server";
-import { API_KEY_PERMISSIONS, createApiKey, listApiKeys, revokeApiKey } from "~/lib/api-keys.server";
+import { requirePermission, requireTenant } from "~/auth/access.server";
+import { API_KEY_PERMISSIONS, createApiKey, listApiKeys, revokeApiKey } from "~/api/keys.server";
 import { getDb } from "~/lib/db.server";
-import { AppError } from "~/lib/errors";
-import { can, PERMISSION_LABELS, type Permission } from "~/lib/permissions";
+import { refused } from "~/lib/action-result.server";
+import { can, PERMISSION_LABELS, type Permission } from "~/auth/permissions";
 
 export const meta: MetaFunction = () => [{ title: "API keys · Exportal" }];
 
@@ -35,9 +35,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
     });
     return data({ created }, { status: 201 });
   } catch (error) {
-    if (!(error instanceof AppError)) throw error;
-    if (error.code === "NOT_FOUND") throw notFound();
-    return data({ error: error.message, fieldErrors: error.details.fieldErrors ?? {}, name: String(form.get("name") ?? "") }, { status: error.status });
+    return refused(error, { name: String(form.get("name") ?? "") });
   }
 }
 

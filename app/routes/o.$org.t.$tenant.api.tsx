@@ -1,12 +1,12 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { CopyButton } from "~/components/CopyButton";
-import { requireTenant } from "~/lib/access.server";
-import { publicOrigin } from "~/lib/api-exports.server";
+import { requireTenant } from "~/auth/access.server";
+import { publicOrigin } from "~/api/export-json.server";
 import { getDb } from "~/lib/db.server";
-import { openApiDocument, OPERATIONS } from "~/lib/openapi.server";
-import { can, PERMISSION_LABELS } from "~/lib/permissions";
-import { DEFAULT_EXPORT_BURST, DEFAULT_EXPORTS_PER_HOUR, DEFAULT_REQUESTS_PER_HOUR } from "~/lib/rate-limit.server";
+import { openApiDocument, OPERATIONS } from "~/api/openapi.server";
+import { can, PERMISSION_LABELS } from "~/auth/permissions";
+import { DEFAULT_EXPORT_BURST, DEFAULT_EXPORTS_PER_HOUR, DEFAULT_REQUESTS_PER_HOUR } from "~/api/rate-limit.server";
 
 export const meta: MetaFunction = () => [{ title: "API · Exportal" }];
 

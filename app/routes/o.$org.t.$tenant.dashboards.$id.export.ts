@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { notFound, requireTenant } from "~/lib/access.server";
-import { exportDashboardFile } from "~/lib/dashboard-file.server";
+import { notFound, requireTenant } from "~/auth/access.server";
+import { exportDashboardFile } from "~/analytics/dashboard-file.server";
 import { getDb } from "~/lib/db.server";
 
 /** "Export dashboard": the dashboard, its widgets and the format version, as an attachment. */

@@ -1,13 +1,13 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
-import { LineChart } from "~/components/LineChart";
-import { notFound, requireTenant } from "~/lib/access.server";
-import { formatValue } from "~/lib/chart";
-import { widgetContent, type WidgetContent } from "~/lib/dashboard-widgets.server";
-import { getDashboard } from "~/lib/dashboards.server";
+import { LineChart } from "~/analytics/LineChart";
+import { notFound, requireTenant } from "~/auth/access.server";
+import { formatValue } from "~/analytics/chart";
+import { widgetContent, type WidgetContent } from "~/analytics/dashboard-widgets.server";
+import { getDashboard } from "~/analytics/dashboards.server";
 import { getDb } from "~/lib/db.server";
-import { listMetrics } from "~/lib/metric-points.server";
-import { can } from "~/lib/permissions";
+import { listMetrics } from "~/analytics/metric-points.server";
+import { can } from "~/auth/permissions";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.dashboard.name ?? "Dashboard"} · Exportal` }];
 

@@ -1,10 +1,10 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { Time } from "~/components/Time";
-import { requireTenant } from "~/lib/access.server";
-import { listDashboards } from "~/lib/dashboards.server";
+import { requireTenant } from "~/auth/access.server";
+import { listDashboards } from "~/analytics/dashboards.server";
 import { getDb } from "~/lib/db.server";
-import { can } from "~/lib/permissions";
+import { can } from "~/auth/permissions";
 
 export const meta: MetaFunction = () => [{ title: "Dashboards · Exportal" }];
 

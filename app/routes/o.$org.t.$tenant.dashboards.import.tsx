@@ -8,8 +8,8 @@ import {
   type MetaFunction,
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { requirePermission, requireTenant } from "~/lib/access.server";
-import { importDashboard, parseDashboardFileText } from "~/lib/dashboard-file.server";
+import { requirePermission, requireTenant } from "~/auth/access.server";
+import { importDashboard, parseDashboardFileText } from "~/analytics/dashboard-file.server";
 import { getDb } from "~/lib/db.server";
 import { AppError } from "~/lib/errors";
 

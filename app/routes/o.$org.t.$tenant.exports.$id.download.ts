@@ -1,9 +1,9 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { notFound, requireTenant } from "~/lib/access.server";
-import { archiveResponse, startsDownload } from "~/lib/archive-response.server";
-import { recordExportEvent } from "~/lib/audit.server";
+import { notFound, requireTenant } from "~/auth/access.server";
+import { archiveResponse, startsDownload } from "~/exports/download.server";
+import { recordExportEvent } from "~/audit/audit.server";
 import { getDb } from "~/lib/db.server";
-import { getExport } from "~/lib/exports.server";
+import { getExport } from "~/exports/exports.server";
 
 /** A finished export's archive; session and permission are checked on every download. */
 export async function loader({ request, params }: LoaderFunctionArgs) {

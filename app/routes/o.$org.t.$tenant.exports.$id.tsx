@@ -1,17 +1,18 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
-import { ExportProgress, StatusBadge } from "~/components/ExportStatus";
+import { ExportProgress, StatusBadge } from "~/exports/ExportStatus";
 import { Time } from "~/components/Time";
-import { notFound, requireTenant } from "~/lib/access.server";
+import { notFound, requireTenant } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
-import { listExportEvents } from "~/lib/audit.server";
-import { dataTypeLabel, formatLabel, scopeLabel } from "~/lib/export-labels";
-import { PROFILE_LABELS } from "~/lib/deidentification";
-import { getExport } from "~/lib/exports.server";
-import { listProjects, studyScopeNames } from "~/lib/tenant-data.server";
-import { signedDownloadPath } from "~/lib/signed-links.server";
+import { listExportEvents } from "~/audit/audit.server";
+import { dataTypeLabel, formatLabel, scopeLabel } from "~/exports/export-labels";
+import { PROFILE_LABELS } from "~/studies/deidentification";
+import { getExport } from "~/exports/exports.server";
+import { linkIsLive } from "~/exports/download.server";
+import { listProjects, studyScopeNames } from "~/tenants/tenant-data.server";
+import { signedDownloadPath } from "~/exports/signed-links.server";
 import { formatBytes, formatCount } from "~/lib/format";
-import { can } from "~/lib/permissions";
+import { can } from "~/auth/permissions";
 
 export const meta: MetaFunction = () => [{ title: "Export · Exportal" }];
 
@@ -20,13 +21,12 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const exp = await getExport(getDb(), ctx.tenant.id, params.id ?? "");
   if (!exp) throw notFound();
   const canDownload = can(ctx.ability, "data.exports.download");
-  const linkLive = exp.status === "done" && exp.expires_at && exp.expires_at > new Date();
   return {
     base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
     tenant: ctx.tenant,
     exp,
     canDownload,
-    signedLink: canDownload && linkLive ? new URL(signedDownloadPath(exp.id, exp.tenant_id, exp.expires_at!), request.url).href : null,
+    signedLink: canDownload && linkIsLive(exp) ? new URL(signedDownloadPath(exp.id, exp.tenant_id, exp.expires_at!), request.url).href : null,
     events: await listExportEvents(getDb(), ctx.tenant.id, exp.id),
     scope: scopeLabel(exp.scope, ctx.tenant.name, await listProjects(getDb(), ctx.tenant.id), await studyScopeNames(getDb(), ctx.tenant.id, [exp.scope])),
   };

@@ -1,20 +1,22 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Link, useActionData, useFetcher, useLoaderData, useRevalidator } from "@remix-run/react";
 import { useEffect, useState } from "react";
-import { NewExportDialog, type SubmittedValues } from "~/components/NewExportDialog";
-import { ExportProgress, StatusBadge } from "~/components/ExportStatus";
+import { NewExportDialog, type SubmittedValues } from "~/exports/NewExportDialog";
+import { ExportProgress, StatusBadge } from "~/exports/ExportStatus";
 import { Pagination, pageParam } from "~/components/Pagination";
 import { Time } from "~/components/Time";
-import { notFound, requesterOf, requirePermission, requireTenant } from "~/lib/access.server";
+import { requesterOf, requirePermission, requireTenant } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
 import { AppError } from "~/lib/errors";
-import { exportRequestFromForm } from "~/lib/export-request";
-import { cancelExport, createExport, listExports, PAGE_SIZE } from "~/lib/exports.server";
-import { formatLabel, scopeLabel } from "~/lib/export-labels";
+import { refused } from "~/lib/action-result.server";
+import { linkIsLive } from "~/exports/download.server";
+import { exportRequestFromForm } from "~/exports/export-request";
+import { cancelExport, createExport, listExports, PAGE_SIZE } from "~/exports/exports.server";
+import { formatLabel, scopeLabel } from "~/exports/export-labels";
 import { formatBytes, formatCount } from "~/lib/format";
-import { listProjects, studyScopeNames } from "~/lib/tenant-data.server";
-import { can } from "~/lib/permissions";
-import { allowedProfiles } from "~/lib/deidentification";
+import { listProjects, studyScopeNames } from "~/tenants/tenant-data.server";
+import { can } from "~/auth/permissions";
+import { allowedProfiles } from "~/studies/deidentification";
 
 export const meta: MetaFunction = () => [{ title: "Exports · Exportal" }];
 
@@ -22,13 +24,13 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.exports.read");
   const page = pageParam(new URL(request.url));
   const { exports, total } = await listExports(getDb(), ctx.tenant.id, page);
-  const now = Date.now();
+  const now = new Date();
   return {
     page,
     pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
     total,
     // Links are live until they expire; decided here so server and browser render the same.
-    liveLinks: exports.filter((e) => e.status === "done" && e.expires_at && e.expires_at.getTime() > now).map((e) => e.id),
+    liveLinks: exports.filter((e) => linkIsLive(e, now)).map((e) => e.id),
     base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
     tenant: ctx.tenant,
     canCreate: can(ctx.ability, "data.exports.create"),
@@ -56,18 +58,8 @@ export async function action({ request, params }: ActionFunctionArgs) {
     const created = await createExport(getDb(), requesterOf(ctx), exportRequestFromForm(form));
     return data({ ok: true as const, exportId: created.id }, { status: 201 });
   } catch (error) {
-    if (!(error instanceof AppError)) throw error;
-    if (error.code === "NOT_FOUND") throw notFound();
-    return data(
-      {
-        ok: false as const,
-        error: error.message,
-        fieldErrors: error.details.fieldErrors ?? {},
-        exportId: error.details.exportId as string | undefined,
-        values: submittedValues(form),
-      },
-      { status: error.status },
-    );
+    const exportId = error instanceof AppError ? (error.details.exportId as string | undefined) : undefined;
+    return refused(error, { exportId, values: submittedValues(form) });
   }
 }
 

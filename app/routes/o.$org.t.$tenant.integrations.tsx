@@ -2,10 +2,10 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { ProjectFilter } from "~/components/ProjectFilter";
 import { Time } from "~/components/Time";
-import { requireTenant } from "~/lib/access.server";
+import { requireTenant } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
-import { listConnections } from "~/lib/integrations.server";
-import { listProjects } from "~/lib/tenant-data.server";
+import { listConnections } from "~/analytics/integrations.server";
+import { listProjects } from "~/tenants/tenant-data.server";
 
 export const meta: MetaFunction = () => [{ title: "Integrations · Exportal" }];
 

@@ -2,25 +2,22 @@ import { data, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/nod
 import { Form, useLoaderData, useNavigation } from "@remix-run/react";
 import type { ReactNode } from "react";
 import { FieldError } from "~/components/FieldError";
-import { LineChart } from "~/components/LineChart";
-import { requireTenant } from "~/lib/access.server";
-import { formatValue } from "~/lib/chart";
+import { LineChart } from "~/analytics/LineChart";
+import { requireTenant } from "~/auth/access.server";
+import { formatValue } from "~/analytics/chart";
 import { getDb } from "~/lib/db.server";
-import { listMetrics, metricTimeseries } from "~/lib/metric-points.server";
+import { listMetrics, metricTimeseries } from "~/analytics/metric-points.server";
+import { DAY_MS as DAY, isCalendarDate, utcInstant } from "~/lib/dates";
 
 export const meta: MetaFunction = () => [{ title: "Metrics · Exportal" }];
 
-const DAY = 86_400_000;
 const RANGES = { "7d": ["Last 7 days", 7], "30d": ["Last 30 days", 30], "90d": ["Last 90 days", 90], "12m": ["Last 12 months", 365], custom: ["Custom dates", 0] } as const;
-type Range = keyof typeof RANGES;
 const INTERVALS = { auto: "Automatic", day: "Day", week: "Week", month: "Month" } as const;
 type Interval = keyof typeof INTERVALS;
 const AGGREGATES = { avg: "Average", sum: "Sum", min: "Minimum", max: "Maximum" } as const;
 type Aggregate = keyof typeof AGGREGATES;
 const MAX_DAYS = 3660;
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const validDate = (s: string) => DATE.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s);
 const isOneOf = <T extends object>(value: string, options: T): value is Extract<keyof T, string> => Object.hasOwn(options, value);
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
@@ -43,11 +40,11 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   let start = 0;
   let end = tomorrow;
   if (values.range === "custom") {
-    if (!validDate(values.from)) errors.from = "Enter From as a date (YYYY-MM-DD).";
-    if (!validDate(values.to)) errors.to = "Enter To as a date (YYYY-MM-DD).";
+    if (!isCalendarDate(values.from)) errors.from = "Enter From as a date (YYYY-MM-DD).";
+    if (!isCalendarDate(values.to)) errors.to = "Enter To as a date (YYYY-MM-DD).";
     if (!errors.from && !errors.to) {
-      start = Date.parse(`${values.from}T00:00:00Z`);
-      end = Date.parse(`${values.to}T00:00:00Z`) + DAY;
+      start = utcInstant(values.from).getTime();
+      end = utcInstant(values.to).getTime() + DAY;
       if (end <= start) errors.to = "To must be on or after From.";
       else if (end - start > MAX_DAYS * DAY) errors.to = "Choose at most 10 years.";
     }

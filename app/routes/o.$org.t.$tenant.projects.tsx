@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { getDb } from "~/lib/db.server";
-import { requireTenant } from "~/lib/access.server";
-import { listProjects } from "~/lib/tenant-data.server";
+import { requireTenant } from "~/auth/access.server";
+import { listProjects } from "~/tenants/tenant-data.server";
 
 export const meta: MetaFunction = () => [{ title: "Projects · Exportal" }];
 

@@ -1,11 +1,12 @@
-import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { requirePermission, requireTenant } from "~/lib/access.server";
-import { getApiLimits, LIMIT_DEFAULTS, setApiLimits } from "~/lib/api-limits.server";
+import { requirePermission, requireTenant } from "~/auth/access.server";
+import { getApiLimits, LIMIT_DEFAULTS, setApiLimits } from "~/api/limits.server";
 import { getDb } from "~/lib/db.server";
-import { AppError } from "~/lib/errors";
+import { refused } from "~/lib/action-result.server";
 import { retentionConfig } from "~/lib/config.server";
-import { can, PERMISSION_LABELS, PERMISSIONS } from "~/lib/permissions";
+import { DAY_MS, HOUR_MS } from "~/lib/dates";
+import { can, PERMISSION_LABELS, PERMISSIONS } from "~/auth/permissions";
 
 export const meta: MetaFunction = () => [{ title: "Settings · Exportal" }];
 
@@ -18,8 +19,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     orgRole: ctx.orgRole,
     tenantRole: ctx.tenantRole,
     granted: PERMISSIONS.filter((p) => ctx.permissions.includes(p)).map((p) => PERMISSION_LABELS[p]),
-    linkHours: linkTtlMs / 3_600_000,
-    historyDays: historyMs / 86_400_000,
+    linkHours: linkTtlMs / HOUR_MS,
+    historyDays: historyMs / DAY_MS,
     apiLimits: await getApiLimits(getDb(), ctx.tenant.id),
     limitDefaults: LIMIT_DEFAULTS,
     canSetLimits: can(ctx.ability, "tenants.manage"),
@@ -35,8 +36,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
     await setApiLimits(getDb(), ctx.tenant.id, form);
     return { saved: true as const };
   } catch (error) {
-    if (!(error instanceof AppError)) throw error;
-    return data({ error: error.message, fieldErrors: error.details.fieldErrors ?? {}, values: form as Record<string, string> }, { status: error.status });
+    return refused(error, { values: form as Record<string, string> });
   }
 }
 

@@ -1,15 +1,15 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
 import { useState } from "react";
-import { StudyExportDialog } from "~/components/NewExportDialog";
+import { StudyExportDialog } from "~/exports/NewExportDialog";
 import { Pagination, pageParam } from "~/components/Pagination";
 import { Time } from "~/components/Time";
-import { notFound, requireTenant } from "~/lib/access.server";
+import { notFound, requireTenant } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
-import { allowedProfiles } from "~/lib/deidentification";
-import { can } from "~/lib/permissions";
-import { getCohort, listCohortParticipants, PARTICIPANTS_PAGE_SIZE } from "~/lib/studies.server";
-import { listProjects } from "~/lib/tenant-data.server";
+import { allowedProfiles } from "~/studies/deidentification";
+import { can } from "~/auth/permissions";
+import { getCohort, listCohortParticipants, PARTICIPANTS_PAGE_SIZE } from "~/studies/studies.server";
+import { listProjects } from "~/tenants/tenant-data.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.cohort.name ?? "Cohort"} · Exportal` }];
 

@@ -1,14 +1,14 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { useState } from "react";
-import { CohortTable, type ExportTarget } from "~/components/CohortTable";
-import { StudyExportDialog } from "~/components/NewExportDialog";
+import { CohortTable, type ExportTarget } from "~/studies/CohortTable";
+import { StudyExportDialog } from "~/exports/NewExportDialog";
 import { ProjectFilter } from "~/components/ProjectFilter";
-import { requireTenant } from "~/lib/access.server";
+import { requireTenant } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
-import { allowedProfiles } from "~/lib/deidentification";
-import { can } from "~/lib/permissions";
-import { listProjects, listStudies } from "~/lib/tenant-data.server";
+import { allowedProfiles } from "~/studies/deidentification";
+import { can } from "~/auth/permissions";
+import { listProjects, listStudies } from "~/tenants/tenant-data.server";
 
 export const meta: MetaFunction = () => [{ title: "Studies · Exportal" }];
 

@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { Outlet, useLoaderData, useLocation, useRouteLoaderData } from "@remix-run/react";
+import { Outlet, useLoaderData, useLocation } from "@remix-run/react";
 import { AppShell } from "~/components/AppShell";
-import { listTenantChoices, rememberTenant, requireTenant } from "~/lib/access.server";
-import { can } from "~/lib/permissions";
+import { listTenantChoices, rememberTenant, requireTenant } from "~/auth/access.server";
+import { can } from "~/auth/permissions";
 
 /** The tenant's frame. Each page below checks its own permission as well. */
 export async function loader({ request, params }: LoaderFunctionArgs) {
@@ -19,11 +19,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     tenant: ctx.tenant,
     permissions: ctx.permissions,
   };
-}
-
-/** The layout's data, for pages that need the tenant or the user's permissions. */
-export function useTenant() {
-  return useRouteLoaderData<typeof loader>("routes/o.$org.t.$tenant")!;
 }
 
 export default function TenantLayout() {

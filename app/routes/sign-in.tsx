@@ -1,6 +1,6 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
-import { cookiesOf, getAuth, getSessionUser } from "~/lib/auth.server";
+import { cookiesOf, getAuth, getSessionUser } from "~/auth/auth.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Exportal" }];
 

@@ -1,5 +1,5 @@
 import { redirect, type ActionFunctionArgs } from "@remix-run/node";
-import { cookiesOf, getAuth } from "~/lib/auth.server";
+import { cookiesOf, getAuth } from "~/auth/auth.server";
 
 export async function action({ request }: ActionFunctionArgs) {
   const response = await getAuth().api.signOut({ headers: request.headers, asResponse: true });

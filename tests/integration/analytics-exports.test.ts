@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
 import { AppError } from "../../app/lib/errors";
-import { createExport } from "../../app/lib/exports.server";
-import { buildAbility } from "../../app/lib/permissions";
+import { createExport } from "../../app/exports/exports.server";
+import { buildAbility } from "../../app/auth/permissions";
 import { parseCsv } from "../setup/csv";
 import { exportRow, openArchive, runQueuedJobs } from "../setup/exports";
 import { requesterFor } from "../setup/routes";

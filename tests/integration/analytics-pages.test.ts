@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
-import { sealCredential } from "../../app/lib/credential-crypto.server";
+import { sealCredential } from "../../app/analytics/credential-crypto.server";
 import * as integrations from "../../app/routes/o.$org.t.$tenant.integrations";
 import * as metrics from "../../app/routes/o.$org.t.$tenant.metrics";
 import * as dashboards from "../../app/routes/o.$org.t.$tenant.dashboards._index";

@@ -4,9 +4,9 @@ import { getDb } from "../../db/client";
 import * as page from "../../app/routes/o.$org.t.$tenant.api-keys";
 import * as layout from "../../app/routes/o.$org.t.$tenant";
 import * as exportsPage from "../../app/routes/o.$org.t.$tenant.exports._index";
-import { createExport } from "../../app/lib/exports.server";
-import { authenticateApiKey, createApiKey } from "../../app/lib/api-keys.server";
-import { buildAbility, permissionsFor } from "../../app/lib/permissions";
+import { createExport } from "../../app/exports/exports.server";
+import { authenticateApiKey, createApiKey } from "../../app/api/keys.server";
+import { buildAbility, permissionsFor } from "../../app/auth/permissions";
 import { callRoute, makeRequest, signIn } from "../setup/routes";
 
 const PROD = { org: "acme-health", tenant: "production" };

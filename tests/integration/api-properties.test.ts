@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
-import { apiError } from "../../app/lib/api-schemas";
-import { OPERATIONS } from "../../app/lib/openapi.server";
+import { apiError } from "../../app/api/schemas";
+import { OPERATIONS } from "../../app/api/openapi.server";
 import { startApp, type RunningApp } from "../setup/app-server";
 import { apiClient, createKey } from "../setup/api";
 

@@ -1,9 +1,9 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
-import { apiError, apiExport, dashboardList, dashboardWithWidgets, exportList, metricList, metricPoint, timeseries } from "../../app/lib/api-schemas";
+import { apiError, apiExport, dashboardList, dashboardWithWidgets, exportList, metricList, metricPoint, timeseries } from "../../app/api/schemas";
 import { startApp, type RunningApp } from "../setup/app-server";
-import { OPERATIONS } from "../../app/lib/openapi.server";
+import { OPERATIONS } from "../../app/api/openapi.server";
 import { ALL_KEY_PERMISSIONS, apiClient, createKey, tenantBySlug } from "../setup/api";
 import { readZip } from "../setup/zip";
 

@@ -5,10 +5,10 @@ import { getDb } from "../../db/client";
 import * as signedDownload from "../../app/routes/downloads.$id";
 import * as portalDownload from "../../app/routes/o.$org.t.$tenant.exports.$id.download";
 import * as detail from "../../app/routes/o.$org.t.$tenant.exports.$id";
-import { listExportEvents } from "../../app/lib/audit.server";
-import { createExport } from "../../app/lib/exports.server";
-import { applyRetention } from "../../app/lib/retention.server";
-import { signedDownloadPath } from "../../app/lib/signed-links.server";
+import { listExportEvents } from "../../app/audit/audit.server";
+import { createExport } from "../../app/exports/exports.server";
+import { applyRetention } from "../../app/exports/engine/retention.server";
+import { signedDownloadPath } from "../../app/exports/signed-links.server";
 import { exportRow, runQueuedJobs } from "../setup/exports";
 import { makeRequest, requesterFor, signIn } from "../setup/routes";
 

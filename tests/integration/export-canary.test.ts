@@ -1,8 +1,8 @@
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
-import { sealCredential } from "../../app/lib/credential-crypto.server";
-import { createExport } from "../../app/lib/exports.server";
+import { sealCredential } from "../../app/analytics/credential-crypto.server";
+import { createExport } from "../../app/exports/exports.server";
 import { exportRow, openArchive, runQueuedJobs } from "../setup/exports";
 import { requesterFor } from "../setup/routes";
 

@@ -6,8 +6,8 @@ import { describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
 import { addHsiRecords, bulkInsert } from "../../db/seed";
 import * as download from "../../app/routes/o.$org.t.$tenant.exports.$id.download";
-import { recoverStalledExports } from "../../app/lib/export-recovery.server";
-import { createExport } from "../../app/lib/exports.server";
+import { recoverStalledExports } from "../../app/exports/engine/recovery.server";
+import { createExport } from "../../app/exports/exports.server";
 import { exportRow, openArchive, runQueuedJobs } from "../setup/exports";
 import { makeRequest, requesterFor, signIn } from "../setup/routes";
 

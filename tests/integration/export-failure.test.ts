@@ -9,8 +9,8 @@ writeFileSync(blocker, "");
 process.env.EXPORTAL_ARCHIVE_DIR = path.join(blocker, "archives");
 
 const { getDb } = await import("../../db/client");
-const { listExportEvents } = await import("../../app/lib/audit.server");
-const { createExport } = await import("../../app/lib/exports.server");
+const { listExportEvents } = await import("../../app/audit/audit.server");
+const { createExport } = await import("../../app/exports/exports.server");
 const { exportRow, runQueuedJobs } = await import("../setup/exports");
 const { requesterFor } = await import("../setup/routes");
 

@@ -2,8 +2,9 @@ import { sql } from "kysely";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
 import { addHsiRecords, bulkInsert } from "../../db/seed";
-import { runExport } from "../../app/lib/export-run.server";
-import { createExport } from "../../app/lib/exports.server";
+import { runExport } from "../../app/exports/engine/run.server";
+import { createExport } from "../../app/exports/exports.server";
+import { exportJob } from "../../app/exports/engine/queue.server";
 import { exportRow, openArchive, runQueuedJobs } from "../setup/exports";
 import { requesterFor } from "../setup/routes";
 
@@ -19,11 +20,6 @@ async function dropExportConnection(exportId: string) {
   expect(rows[0].n).toBeGreaterThan(0);
 }
 
-async function jobOf(exportId: string) {
-  const { rows } = await sql<{ attempts: number; last_error: string | null; run_at: Date }>`
-    select attempts, last_error, run_at from graphile_worker._private_jobs where payload->>'exportId' = ${exportId}`.execute(getDb());
-  return rows[0];
-}
 
 beforeAll(async () => {
   requester = await requesterFor("staging-editor@acme.test", "staging");
@@ -41,7 +37,7 @@ describe("transient database errors", () => {
     expect(between.status).toBe("running");
     expect(between.error).toBeNull();
     expect(between.archive_key).toBeNull();
-    const job = await jobOf(exp.id);
+    const job = await exportJob(getDb(), exp.id);
     expect(job.attempts).toBe(1);
     expect(job.last_error).toMatch(/terminat/);
 

@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { sql } from "kysely";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
-import { createExport } from "../../app/lib/exports.server";
+import { createExport } from "../../app/exports/exports.server";
 import { getSecret } from "../../app/lib/secrets.server";
 import * as exportsPage from "../../app/routes/o.$org.t.$tenant.exports._index";
 import { parseCsv } from "../setup/csv";

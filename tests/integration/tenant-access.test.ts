@@ -19,7 +19,7 @@ import * as dashboardsPage from "../../app/routes/o.$org.t.$tenant.dashboards._i
 import * as dashboardPage from "../../app/routes/o.$org.t.$tenant.dashboards.$id";
 import * as dashboardFile from "../../app/routes/o.$org.t.$tenant.dashboards.$id.export";
 import * as dashboardImport from "../../app/routes/o.$org.t.$tenant.dashboards.import";
-import { createExport } from "../../app/lib/exports.server";
+import { createExport } from "../../app/exports/exports.server";
 import { callRoute, makeRequest, requesterFor, signIn } from "../setup/routes";
 
 const PROD = { org: "acme-health", tenant: "production" };

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
 import * as exportsPage from "../../app/routes/o.$org.t.$tenant.exports._index";
 import * as download from "../../app/routes/o.$org.t.$tenant.exports.$id.download";
+import { exportJob } from "../../app/exports/engine/queue.server";
 import { callRoute, makeRequest, signIn } from "../setup/routes";
 import { exportRow, runQueuedJobs } from "../setup/exports";
 import { readZip } from "../setup/zip";
@@ -23,8 +24,8 @@ describe("the default export: tenant scope, HSI records and lab results, NDJSON"
     const id: string = created.data.exportId;
     expect((await exportRow(id)).status).toBe("pending");
     // The job was enqueued in the same transaction as the export.
-    const jobs = await sql<{ n: number }>`select count(*)::int as n from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id where t.identifier = 'export_run' and j.payload->>'exportId' = ${id}`.execute(getDb());
-    expect(jobs.rows[0].n).toBe(1);
+    const job = await exportJob(getDb(), id);
+    expect(job).toMatchObject({ task_identifier: "export_run", attempts: 0 });
 
     await runQueuedJobs();
 

@@ -1,6 +1,6 @@
 import { getDb } from "../../db/client";
-import { API_KEY_PERMISSIONS, createApiKey } from "../../app/lib/api-keys.server";
-import { buildAbility, PERMISSIONS, type Permission } from "../../app/lib/permissions";
+import { API_KEY_PERMISSIONS, createApiKey } from "../../app/api/keys.server";
+import { buildAbility, PERMISSIONS, type Permission } from "../../app/auth/permissions";
 
 export const ALL_KEY_PERMISSIONS: Permission[] = [...API_KEY_PERMISSIONS];
 

@@ -1,6 +1,6 @@
 import { runOnce } from "graphile-worker";
 import { databaseUrl, getDb } from "../../db/client";
-import { getStorage } from "../../app/lib/storage.server";
+import { getStorage } from "../../app/exports/engine/storage.server";
 import { taskList } from "../../worker/index";
 import { readZip } from "./zip";
 

@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { getAuth } from "../../app/lib/auth.server";
+import { getAuth } from "../../app/auth/auth.server";
 import { DEMO_PASSWORD } from "../../db/seed";
 
 const ORIGIN = "http://localhost:3000";
@@ -57,7 +57,7 @@ export async function callRoute(fn: RouteFn, request: Request, params: Record<st
 
 /** The requester a signed-in user is in one tenant, resolved by the same helper the routes use. */
 export async function requesterFor(email: string, tenant: string, org = "acme-health") {
-  const { requesterOf, requireTenant } = await import("../../app/lib/access.server");
+  const { requesterOf, requireTenant } = await import("../../app/auth/access.server");
   const cookie = await signIn(email);
   return requesterOf(await requireTenant(makeRequest(`/o/${org}/t/${tenant}/exports`, { cookie }), { org, tenant }));
 }

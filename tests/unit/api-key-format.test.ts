@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { generateApiKey, hashApiKey, isWellFormedApiKey } from "../../app/lib/api-key-format";
+import { generateApiKey, hashApiKey, isWellFormedApiKey } from "../../app/api/key-format";
 
 describe("API key format", () => {
   it("generates distinct, recognisable, self-checking keys", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDay, formatValue, linearScale, niceStep, niceTicks, timeTicks } from "../../app/lib/chart";
+import { formatDay, formatValue, linearScale, niceStep, niceTicks, timeTicks } from "../../app/analytics/chart";
 
 describe("chart arithmetic", () => {
   it("steps on 1, 2, 2.5 and 5 times a power of ten", () => {

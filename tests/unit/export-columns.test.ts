@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { copyStatement, DATA_TYPE_SPECS, removedFields, type DataType } from "../../app/lib/export-columns.server";
+import { copyStatement, DATA_TYPE_SPECS, removedFields, type DataType } from "../../app/exports/engine/columns.server";
 
 const study = {
   tenantId: "11111111-1111-4111-8111-111111111111",

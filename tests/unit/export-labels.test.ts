@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { scopeLabel } from "../../app/lib/export-labels";
+import { scopeLabel } from "../../app/exports/export-labels";
 
 const projects = [
   { id: "p1", name: "Cardio Study", apps: [{ id: "a1", name: "Watch" }, { id: "a2", name: "Ring" }] },

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
-import { FileStats } from "../../app/lib/export-archive.server";
+import { FileStats } from "../../app/exports/engine/file-stats.server";
 
 describe("FileStats", () => {
   it("passes bytes through unchanged while counting lines and bytes and hashing them", async () => {

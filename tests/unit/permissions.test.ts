@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildAbility, can, PERMISSIONS, permissionsFor, type OrgRole, type Permission, type TenantRole } from "../../app/lib/permissions";
+import { buildAbility, can, PERMISSIONS, permissionsFor, type OrgRole, type Permission, type TenantRole } from "../../app/auth/permissions";
 
 // The whole role × permission matrix, written out by hand so a change to the
 // roles shows up here as a failing row. Y = granted.

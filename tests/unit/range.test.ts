@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRange } from "../../app/lib/archive-response.server";
+import { parseRange } from "../../app/exports/download.server";
 
 describe("HTTP Range", () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { signedDownloadPath, verifySignedLink } from "../../app/lib/signed-links.server";
+import { signedDownloadPath, verifySignedLink } from "../../app/exports/signed-links.server";
 
 process.env.EXPORTAL_SIGNING_SECRET = "unit-test-signing-secret";
 const EXPORT = "6f1c1a2e-8d1e-4a53-9d7e-0f4b4a0e9c11";

@@ -1,6 +1,6 @@
 import type { Task } from "graphile-worker";
 import { getDb } from "../../db/client";
-import { recoverStalledExports } from "../../app/lib/export-recovery.server";
+import { recoverStalledExports } from "../../app/exports/engine/recovery.server";
 
 /** Periodic: give exports whose worker died back to the queue. */
 export const export_recover: Task = async (_payload, helpers) => {

@@ -1,6 +1,6 @@
 import type { Task } from "graphile-worker";
 import { z } from "zod";
-import { runExport } from "../../app/lib/export-run.server";
+import { runExport } from "../../app/exports/engine/run.server";
 
 const payload = z.object({ exportId: z.uuid() });
 

@@ -1,0 +1,45 @@
+import type { z } from "zod";
+import type { apiExport } from "./schemas";
+import type { ExportListItem } from "../exports/exports.server";
+import { percent } from "../lib/format";
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** An export as the API shows it; links are absolute and the manifest appears once done. */
+type ApiExport = z.infer<typeof apiExport>;
+
+export function toApiExport(exp: ExportListItem, origin: string): ApiExport {
+  const done = Number(exp.rows_done);
+  const expected = exp.rows_expected === null ? null : Number(exp.rows_expected);
+  const self = `${origin}/api/v1/exports/${exp.id}`;
+  const { preset, from, to } = exp.filters;
+  return {
+    id: exp.id,
+    status: exp.status,
+    scope: exp.scope,
+    dateRange: { ...(preset && { preset }), ...(from && { from }), ...(to && { to }) },
+    dataTypes: exp.data_types,
+    format: exp.format,
+    deidentification: exp.deidentification,
+    progress: {
+      rowsDone: done,
+      rowsExpected: expected,
+      percent: exp.status === "done" ? 100 : percent(done, expected),
+    },
+    rows: exp.status === "done" ? done : null,
+    bytes: exp.archive_bytes === null ? null : Number(exp.archive_bytes),
+    error: exp.error,
+    requestedBy: exp.requestedBy,
+    createdAt: exp.created_at.toISOString(),
+    startedAt: iso(exp.started_at),
+    finishedAt: iso(exp.finished_at),
+    expiresAt: iso(exp.expires_at),
+    manifest: exp.status === "done" ? (exp.manifest as ApiExport["manifest"]) : null,
+    links: { self, download: exp.status === "done" ? `${self}/download` : null },
+  };
+}
+
+/** The public origin links are built on: PUBLIC_URL when set, else the request's own. */
+export function publicOrigin(request: Request): string {
+  return (process.env.PUBLIC_URL ?? new URL(request.url).origin).replace(/\/+$/, "");
+}

@@ -1,0 +1,37 @@
+import { z } from "zod";
+import type { DB } from "../../db/client";
+import { AppError } from "../lib/errors";
+import { fieldErrors } from "../lib/validation";
+import { DEFAULT_EXPORT_BURST, DEFAULT_EXPORTS_PER_HOUR, DEFAULT_REQUESTS_PER_HOUR } from "./rate-limit.server";
+
+// An empty field means "use the default".
+const limit = (max: number) =>
+  z.preprocess(
+    (v) => (v === "" || v === undefined ? null : Number(v)),
+    z.number({ error: "Enter a whole number." }).int("Enter a whole number.").min(1, "Enter at least 1.").max(max, `Enter at most ${max.toLocaleString("en")}.`).nullable(),
+  );
+
+const limitsInput = z.object({
+  api_requests_per_hour: limit(1_000_000),
+  api_exports_per_hour: limit(100_000),
+  api_export_burst: limit(1_000),
+});
+
+export const LIMIT_DEFAULTS = {
+  api_requests_per_hour: DEFAULT_REQUESTS_PER_HOUR,
+  api_exports_per_hour: DEFAULT_EXPORTS_PER_HOUR,
+  api_export_burst: DEFAULT_EXPORT_BURST,
+};
+
+export function getApiLimits(db: DB, tenantId: string) {
+  return db.selectFrom("tenant").select(["api_requests_per_hour", "api_exports_per_hour", "api_export_burst"]).where("id", "=", tenantId).executeTakeFirstOrThrow();
+}
+
+/** Sets the tenant's API limits; each field names its own error. */
+export async function setApiLimits(db: DB, tenantId: string, input: Record<string, unknown>): Promise<void> {
+  const parsed = limitsInput.safeParse(input);
+  if (!parsed.success) {
+    throw new AppError("INVALID_REQUEST", "Check the limits.", { fieldErrors: fieldErrors(parsed.error, { topLevel: true }) });
+  }
+  await db.updateTable("tenant").set(parsed.data).where("id", "=", tenantId).execute();
+}

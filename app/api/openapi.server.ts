@@ -1,0 +1,247 @@
+import { z } from "zod";
+import {
+  apiError,
+  apiExport,
+  customMetricBody,
+  dashboardFile,
+  dashboardList,
+  dashboardWithWidgets,
+  downloadLink,
+  importedDashboard,
+  exportList,
+  listExportsQuery,
+  listMetricsQuery,
+  metricList,
+  metricPoint,
+  timeseries,
+  timeseriesQuery,
+} from "./schemas";
+import { exportRequestSchema } from "../exports/export-request";
+import type { Permission } from "../auth/permissions";
+
+type Schema = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodType, io: "input" | "output"): Schema {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Schema;
+  return rest;
+}
+
+/** Query parameters from a zod object schema (its input side: what callers send). */
+function queryParameters(schema: z.ZodType, required: string[] = []) {
+  const json = jsonSchema(schema, "input") as { properties?: Record<string, Schema>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, s]) => {
+    const { description, ...rest } = s;
+    return { name, in: "query", required: required.includes(name) || (json.required ?? []).includes(name), ...(description ? { description } : {}), schema: rest };
+  });
+}
+
+const pathId = (name: string, description: string) => ({ name, in: "path", required: true, description, schema: { type: "string" } });
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonContent = (schema: Schema) => ({ "application/json": { schema } });
+const errorResponse = (description: string) => ({ description, content: jsonContent(ref("Error")) });
+
+const COMMON_ERRORS = {
+  "400": errorResponse("A parameter or field is invalid; `details` names it and the rule."),
+  "401": errorResponse("The API key is missing, malformed, unknown, revoked or expired."),
+  "403": errorResponse("The API key lacks the permission named in `details.permission`."),
+  "429": errorResponse("The tenant's rate limit is reached; see `Retry-After`."),
+};
+
+export interface Operation {
+  method: "get" | "post";
+  path: string;
+  summary: string;
+  description?: string;
+  permission: Permission;
+  query?: z.ZodType;
+  requiredQuery?: string[];
+  pathParams?: ReturnType<typeof pathId>[];
+  body?: { schema: string; example: unknown };
+  responses: Record<string, { description: string; schema?: string }>;
+  idempotent?: boolean;
+}
+
+/** Every endpoint, in the order the API page lists them. */
+export const OPERATIONS: Operation[] = [
+  {
+    method: "post",
+    path: "/api/v1/exports",
+    summary: "Create an export",
+    description: "Same request and rules as the portal's New export dialog. The export runs in the background; poll it until `status` is `done`. Export creation is also limited to bursts of 10 (300 per hour) per tenant.",
+    permission: "data.exports.create",
+    body: { schema: "ExportRequest", example: { scope: { type: "tenant" }, dateRange: { preset: "last_30_days" }, dataTypes: ["hsi_records", "lab_results"], format: "ndjson" } },
+    responses: { "202": { description: "The export, pending.", schema: "Export" }, "409": { description: "Another export is in progress for a project it covers, or the Idempotency-Key is in use." }, "422": { description: "The Idempotency-Key was used with a different body." } },
+    idempotent: true,
+  },
+  {
+    method: "get",
+    path: "/api/v1/exports",
+    summary: "List exports",
+    description: "Newest first. Pass `nextCursor` as `cursor` while `hasMore` is true.",
+    permission: "data.exports.read",
+    query: listExportsQuery,
+    responses: { "200": { description: "A page of exports.", schema: "ExportList" } },
+  },
+  {
+    method: "get",
+    path: "/api/v1/exports/{id}",
+    summary: "Get an export",
+    description: "Status, progress, rows and size, and the manifest (files with row counts and SHA-256) once done.",
+    permission: "data.exports.read",
+    pathParams: [pathId("id", "Export id.")],
+    responses: { "200": { description: "The export.", schema: "Export" }, "404": { description: "No such export in this tenant." } },
+  },
+  {
+    method: "post",
+    path: "/api/v1/exports/{id}/cancel",
+    summary: "Cancel an export",
+    permission: "data.exports.cancel",
+    pathParams: [pathId("id", "Export id.")],
+    responses: { "200": { description: "The export, cancelled.", schema: "Export" }, "404": { description: "No such export in this tenant." }, "409": { description: "The export already finished." } },
+    idempotent: true,
+  },
+  {
+    method: "get",
+    path: "/api/v1/exports/{id}/download",
+    summary: "Download an export",
+    description: "Redirects (302) to a signed link that works without the key until `expiresAt`. With `Accept: application/json`, answers the link as JSON instead.",
+    permission: "data.exports.download",
+    pathParams: [pathId("id", "Export id.")],
+    responses: {
+      "200": { description: "The signed link (with Accept: application/json).", schema: "DownloadLink" },
+      "302": { description: "Redirect to the signed link." },
+      "404": { description: "No such export in this tenant." },
+      "409": { description: "The export is not done." },
+      "410": { description: "The export expired; its archive was deleted." },
+    },
+  },
+  {
+    method: "get",
+    path: "/api/v1/metrics",
+    summary: "List metric points",
+    description: "Newest first, paged by `offset` with `total` and `hasMore`. `startDate` is included, `endDate` is not.",
+    permission: "metrics.read",
+    query: listMetricsQuery,
+    responses: { "200": { description: "A page of points.", schema: "MetricList" } },
+  },
+  {
+    method: "get",
+    path: "/api/v1/metrics/{metricId}/timeseries",
+    summary: "A metric over time",
+    description: "Points aggregated per UTC hour, day, week or month between `startDate` (included) and `endDate` (not).",
+    permission: "metrics.read",
+    pathParams: [pathId("metricId", "Metric id, such as `stripe.mrr`.")],
+    query: timeseriesQuery,
+    requiredQuery: ["startDate", "endDate"],
+    responses: { "200": { description: "The buckets with count, sum, avg, min and max.", schema: "Timeseries" }, "404": { description: "No such metric in this tenant." } },
+  },
+  {
+    method: "post",
+    path: "/api/v1/metrics/custom",
+    summary: "Push a custom metric point",
+    description: "Points are immutable. Ids fed by an integration are refused with 409.",
+    permission: "metrics.write",
+    body: { schema: "CustomMetric", example: { metricId: "custom.deployments", value: 3, timestamp: 1767225600000, unit: "count", metadata: { pipeline: "release" } } },
+    responses: { "201": { description: "The stored point.", schema: "MetricPoint" }, "409": { description: "The id is fed by an integration." } },
+    idempotent: true,
+  },
+  {
+    method: "get",
+    path: "/api/v1/dashboards",
+    summary: "List dashboards",
+    permission: "dashboards.read",
+    responses: { "200": { description: "The tenant's dashboards, the default first.", schema: "DashboardList" } },
+  },
+  {
+    method: "get",
+    path: "/api/v1/dashboards/{id}",
+    summary: "Get a dashboard with its widgets",
+    permission: "dashboards.read",
+    pathParams: [pathId("id", "Dashboard id.")],
+    responses: { "200": { description: "The dashboard and its widgets.", schema: "DashboardWithWidgets" }, "404": { description: "No such dashboard in this tenant." } },
+  },
+  {
+    method: "post",
+    path: "/api/v1/dashboards/import",
+    summary: "Import a dashboard",
+    description:
+      'The body is a file written by "Export dashboard" (`dashboard-<id>.json`). The dashboard is recreated in this tenant with new ids; a taken slug gets a number; it becomes the default only if the tenant has none. Widgets whose metric does not exist here are imported and listed in `flaggedWidgets`. A file of a newer format version is refused with 400.',
+    permission: "dashboards.import",
+    body: {
+      schema: "DashboardFile",
+      example: {
+        format: "exportal.dashboard",
+        formatVersion: 1,
+        dashboard: { name: "Growth", slug: "growth", type: "custom", isDefault: false, description: "", widgets: [{ type: "chart", title: "Stars", position: { x: 0, y: 0, w: 6, h: 4 }, visible: true, config: { metricId: "github.stars", interval: "week" } }] },
+      },
+    },
+    responses: { "201": { description: "The new dashboard and the widgets flagged for a missing metric.", schema: "ImportedDashboard" } },
+    idempotent: true,
+  },
+];
+
+const COMPONENTS: Record<string, [z.ZodType, "input" | "output"]> = {
+  ExportRequest: [exportRequestSchema, "input"],
+  CustomMetric: [customMetricBody, "input"],
+  Export: [apiExport, "output"],
+  ExportList: [exportList, "output"],
+  DownloadLink: [downloadLink, "output"],
+  MetricPoint: [metricPoint, "output"],
+  MetricList: [metricList, "output"],
+  Timeseries: [timeseries, "output"],
+  DashboardList: [dashboardList, "output"],
+  DashboardWithWidgets: [dashboardWithWidgets, "output"],
+  DashboardFile: [dashboardFile, "input"],
+  ImportedDashboard: [importedDashboard, "output"],
+  Error: [apiError, "output"],
+};
+
+const RATE_HEADERS = {
+  "X-Request-Id": { description: "This request's id; quote it to support.", schema: { type: "string" } },
+  "X-RateLimit-Limit": { description: "Requests allowed per window.", schema: { type: "integer" } },
+  "X-RateLimit-Remaining": { description: "Requests left in this window.", schema: { type: "integer" } },
+  "X-RateLimit-Reset": { description: "Unix time (seconds) when the window resets.", schema: { type: "integer" } },
+  RateLimit: { description: 'IETF RateLimit field, e.g. `"hourly";r=998;t=1800`.', schema: { type: "string" } },
+  "RateLimit-Policy": { description: 'IETF RateLimit-Policy field, e.g. `"hourly";q=1000;w=3600`.', schema: { type: "string" } },
+};
+
+/** The OpenAPI 3.1 document, generated from the schemas that validate requests. */
+export function openApiDocument(serverUrl: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) {
+    const parameters = [...(op.pathParams ?? []), ...(op.query ? queryParameters(op.query, op.requiredQuery) : [])];
+    if (op.idempotent) {
+      parameters.push({ name: "Idempotency-Key", in: "header", required: false, description: "Replays the first response for 24 hours when the same key and body are sent again.", schema: { type: "string", maxLength: 255 } } as never);
+    }
+    const responses: Record<string, unknown> = { ...COMMON_ERRORS };
+    for (const [status, r] of Object.entries(op.responses)) {
+      responses[status] = r.schema ? { description: r.description, headers: RATE_HEADERS, content: jsonContent(ref(r.schema)) } : status.startsWith("2") || status === "302" ? { description: r.description, headers: RATE_HEADERS } : errorResponse(r.description);
+    }
+    (paths[op.path] ??= {})[op.method] = {
+      operationId: `${op.method}${op.path.replace(/\/api\/v1|[{}]/g, "").replace(/\/(\w)/g, (_, c: string) => c.toUpperCase())}`,
+      summary: op.summary,
+      ...(op.description ? { description: op.description } : {}),
+      "x-permission": op.permission,
+      ...(parameters.length ? { parameters } : {}),
+      ...(op.body ? { requestBody: { required: true, content: { "application/json": { schema: ref(op.body.schema), example: op.body.example } } } } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Exportal API",
+      version: "1.0.0",
+      description:
+        "Tenant-scoped access to exports, metrics and dashboards. Authenticate with `Authorization: Bearer <API key>`. Each tenant may make 1,000 requests per hour unless configured otherwise. Errors share one shape: `{\"error\": {\"code\", \"message\", \"details\", \"requestId\"}}`. Request bodies are limited to 1 MB.",
+    },
+    servers: [{ url: serverUrl }],
+    security: [{ apiKey: [] }],
+    paths,
+    components: {
+      securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "An API key created on the tenant's API keys page (`xpk_…`)." } },
+      schemas: Object.fromEntries(Object.entries(COMPONENTS).map(([name, [schema, io]]) => [name, jsonSchema(schema, io)])),
+    },
+  };
+}

@@ -1,0 +1,191 @@
+import { z } from "zod";
+import { EXPORT_STATUSES } from "../../db/schema";
+import { DAY_MS } from "../lib/dates";
+import { ERROR_CODES } from "../lib/errors";
+import { DEIDENTIFICATION_PROFILES } from "../studies/deidentification";
+import { dateOrTime } from "../exports/export-request";
+
+// The public API's parameters and bodies. The same schemas validate requests
+// and generate the OpenAPI document, so the two cannot disagree.
+
+const limit = (max: number, fallback: number) =>
+  z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").min(1, "must be at least 1").max(max, `must be at most ${max}`).default(fallback);
+
+
+export const listExportsQuery = z.strictObject({
+  limit: limit(100, 25).meta({ description: "Exports per page, 1–100." }),
+  cursor: z.string().max(200, "is not a cursor from this API").optional().meta({ description: "`nextCursor` of the previous page." }),
+  status: z.enum(EXPORT_STATUSES, { error: `must be one of ${EXPORT_STATUSES.join(", ")}` }).optional(),
+});
+
+const metricIdsParam = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean))
+  .pipe(z.array(z.string().max(100, "has an id longer than 100 characters")).max(50, "may name at most 50 metrics"));
+
+const isoDate = dateOrTime.meta({ description: "ISO 8601 date (`2026-01-31`) or date and time (`2026-01-31T12:00:00Z`)." });
+
+export const listMetricsQuery = z
+  .strictObject({
+    metricIds: metricIdsParam.optional().meta({ description: "Comma-separated metric ids (or the parameter repeated)." }),
+    startDate: isoDate.optional(),
+    endDate: isoDate.optional(),
+    limit: limit(1000, 100).meta({ description: "Points per page, 1–1000." }),
+    offset: z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").min(0, "must be 0 or more").max(10_000_000, "is too large").default(0),
+  })
+  .refine((q) => !q.startDate || !q.endDate || Date.parse(q.startDate) < Date.parse(q.endDate), { error: "must be after startDate", path: ["endDate"] });
+
+export const INTERVALS = ["hour", "day", "week", "month"] as const;
+
+export const timeseriesQuery = z
+  .strictObject({
+    startDate: z.string({ error: "is required" }).pipe(isoDate),
+    endDate: z.string({ error: "is required" }).pipe(isoDate),
+    interval: z.enum(INTERVALS, { error: `must be one of ${INTERVALS.join(", ")}` }).default("day"),
+  })
+  .refine((q) => Date.parse(q.startDate) < Date.parse(q.endDate), { error: "must be after startDate", path: ["endDate"] });
+
+export const METRIC_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
+
+export const customMetricBody = z.strictObject({
+  metricId: z.string({ error: "is required" }).regex(METRIC_ID, "must be 1–100 letters, digits, '_', '.', ':' or '-', starting with a letter or digit"),
+  value: z.number({ error: "must be a number" }).finite("must be a finite number"),
+  timestamp: z
+    .number({ error: "must be milliseconds since 1970 as a number" })
+    .int("must be whole milliseconds")
+    .min(0, "must not be before 1970")
+    .refine((ms) => ms <= Date.now() + DAY_MS, { error: "must not be more than a day in the future" })
+    .optional()
+    .meta({ description: "Milliseconds since the Unix epoch; defaults to now." }),
+  unit: z.string({ error: "must be a string" }).max(32, "must be at most 32 characters").optional(),
+  metadata: z
+    .record(z.string(), z.unknown(), { error: "must be a JSON object" })
+    .refine((m) => JSON.stringify(m).length <= 16_384, { error: "must be at most 16 KB as JSON" })
+    .optional(),
+});
+
+// Responses, for the document (and the tests that check responses against it).
+export const apiError = z.object({
+  error: z.object({
+    code: z.enum(ERROR_CODES),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()),
+    requestId: z.string(),
+  }),
+});
+
+const manifestFile = z.object({ name: z.string(), dataType: z.string(), format: z.enum(["ndjson", "csv", "json"]), rows: z.number(), bytes: z.number(), sha256: z.string() });
+
+export const apiExport = z.object({
+  id: z.string(),
+  status: z.enum(EXPORT_STATUSES),
+  scope: z.record(z.string(), z.unknown()),
+  dateRange: z.object({ preset: z.string().optional(), from: z.string().optional(), to: z.string().optional() }),
+  dataTypes: z.array(z.string()),
+  format: z.enum(["ndjson", "csv", "both"]),
+  deidentification: z.enum(DEIDENTIFICATION_PROFILES).nullable(),
+  progress: z.object({ rowsDone: z.number(), rowsExpected: z.number().nullable(), percent: z.number().nullable() }),
+  rows: z.number().nullable(),
+  bytes: z.number().nullable(),
+  error: z.string().nullable(),
+  requestedBy: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  manifest: z.object({ snapshotAt: z.string(), generator: z.string(), files: z.array(manifestFile) }).loose().nullable(),
+  links: z.object({ self: z.string(), download: z.string().nullable() }),
+});
+
+export const exportList = z.object({ data: z.array(apiExport), hasMore: z.boolean(), nextCursor: z.string().nullable() });
+
+export const downloadLink = z.object({ url: z.string(), expiresAt: z.string() });
+
+export const metricPoint = z.object({
+  id: z.string(),
+  metricId: z.string(),
+  metricName: z.string(),
+  value: z.number(),
+  unit: z.string(),
+  timestamp: z.string(),
+  service: z.string(),
+  projectId: z.string().nullable(),
+  connectionId: z.string().nullable(),
+  quality: z.enum(["good", "estimated", "suspect"]),
+  metadata: z.record(z.string(), z.unknown()),
+});
+
+export const metricList = z.object({ data: z.array(metricPoint), total: z.number(), limit: z.number(), offset: z.number(), hasMore: z.boolean() });
+
+export const timeseries = z.object({
+  metricId: z.string(),
+  interval: z.enum(INTERVALS),
+  startDate: z.string(),
+  endDate: z.string(),
+  points: z.array(z.object({ bucket: z.string(), count: z.number(), sum: z.number(), avg: z.number(), min: z.number(), max: z.number() })),
+});
+
+export const widget = z.object({
+  id: z.string(),
+  type: z.enum(["metric", "chart", "table"]),
+  title: z.string(),
+  position: z.object({ x: z.number(), y: z.number(), w: z.number(), h: z.number() }),
+  visible: z.boolean(),
+  config: z.record(z.string(), z.unknown()),
+  /** Set when the widget was imported and its metric does not exist in this tenant. */
+  warning: z.string().nullable(),
+});
+
+export const dashboardSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  slug: z.string(),
+  type: z.enum(["custom", "category"]),
+  isDefault: z.boolean(),
+  description: z.string(),
+  widgetCount: z.number(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const dashboardList = z.object({ data: z.array(dashboardSummary) });
+export const dashboardWithWidgets = dashboardSummary.extend({ widgets: z.array(widget) });
+
+export const DASHBOARD_FORMAT = "exportal.dashboard";
+export const DASHBOARD_FORMAT_VERSION = 1;
+
+const whole = (min: number, max: number) =>
+  z.number({ error: "must be a whole number" }).int("must be a whole number").min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+
+const dashboardFileWidget = z.object({
+  id: z.string().optional().describe("Ignored on import: widgets get new ids."),
+  type: z.enum(["metric", "chart", "table"], { error: "must be metric, chart or table" }),
+  title: z.string({ error: "must be text" }).trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+  position: z
+    .object({ x: whole(0, 11), y: whole(0, 1000), w: whole(1, 12), h: whole(1, 12) }, { error: "must be an object with x, y, w and h" })
+    // Only when x and w are each in range, so one mistake is reported once.
+    .refine((p) => p.x > 11 || p.w > 12 || p.x + p.w <= 12, { error: "must fit the 12 columns: x + w at most 12", path: ["w"] }),
+  visible: z.boolean({ error: "must be true or false" }).default(true),
+  config: z.record(z.string(), z.unknown(), { error: "must be an object" }).default({}).describe("`metricId` names the metric the widget shows."),
+});
+
+/** A file written by "Export dashboard", as import reads it (portal upload and API alike). */
+export const dashboardFile = z.object({
+  format: z.literal(DASHBOARD_FORMAT),
+  formatVersion: z.number().int().describe(`At most ${DASHBOARD_FORMAT_VERSION}; newer files are refused.`),
+  exportedAt: z.string().optional(),
+  dashboard: z.object({
+    id: z.string().optional().describe("Ignored on import: the dashboard gets a new id."),
+    name: z.string({ error: "must be text" }).trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+    slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,89}$/, "must be lower-case letters, digits and dashes").optional(),
+    type: z.enum(["custom", "category"], { error: "must be custom or category" }).default("custom"),
+    isDefault: z.boolean({ error: "must be true or false" }).default(false),
+    description: z.string({ error: "must be text" }).max(2000, "must be at most 2000 characters").default(""),
+    widgets: z.array(dashboardFileWidget, { error: "must be a list" }).max(100, "must hold at most 100 widgets"),
+  }),
+});
+
+export const importedDashboard = z.object({
+  dashboard: dashboardWithWidgets,
+  flaggedWidgets: z.array(z.object({ title: z.string(), metricId: z.string(), warning: z.string() })),
+});

@@ -1,0 +1,46 @@
+import { betterAuth } from "better-auth";
+import { organization } from "better-auth/plugins/organization";
+import { getDb } from "../../db/client";
+import { getSecret } from "../lib/secrets.server";
+
+function createAuth() {
+  return betterAuth({
+    appName: "Exportal",
+    baseURL: process.env.BETTER_AUTH_URL,
+    basePath: "/api/auth",
+    secret: getSecret("auth"),
+    database: { db: getDb(), type: "postgres" },
+    // People join through their organization; there is no public sign-up.
+    emailAndPassword: { enabled: true, disableSignUp: true },
+    plugins: [organization()],
+    telemetry: { enabled: false },
+  });
+}
+
+let auth: ReturnType<typeof createAuth> | undefined;
+
+/** better-auth, created on first use so it picks up the database the server opened. */
+export function getAuth() {
+  auth ??= createAuth();
+  return auth;
+}
+
+export interface SessionUser {
+  id: string;
+  name: string;
+  email: string;
+}
+
+export async function getSessionUser(request: Request): Promise<SessionUser | null> {
+  const session = await getAuth().api.getSession({ headers: request.headers });
+  if (!session) return null;
+  const { id, name, email } = session.user;
+  return { id, name, email };
+}
+
+/** The Set-Cookie headers of a better-auth response, to pass on with our redirect. */
+export function cookiesOf(response: Response): Headers {
+  const headers = new Headers();
+  for (const cookie of response.headers.getSetCookie()) headers.append("Set-Cookie", cookie);
+  return headers;
+}

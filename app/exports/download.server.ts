@@ -1,0 +1,72 @@
+import { Readable } from "node:stream";
+import type { Export } from "../../db/schema";
+import { getStorage } from "./engine/storage.server";
+
+/** One `bytes=` range of a file of `size` bytes; null when the header asks for none we serve. */
+export function parseRange(header: string | null, size: number): { start: number; end: number } | "unsatisfiable" | null {
+  const match = header?.match(/^bytes=(\d*)-(\d*)$/);
+  if (!match || (match[1] === "" && match[2] === "")) return null;
+  let start: number;
+  let end: number;
+  if (match[1] === "") {
+    start = Math.max(0, size - Number(match[2]));
+    end = size - 1;
+  } else {
+    start = Number(match[1]);
+    end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1);
+  }
+  return start > end || start >= size ? "unsatisfiable" : { start, end };
+}
+
+/** A plain-text answer for people who opened a download link in a browser. */
+export function textResponse(status: number, message: string): Response {
+  return new Response(message, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+}
+
+/** Whether an export's archive may be downloaded now: it is done and its link has not expired, whatever the cleanup task did yet. */
+export function linkIsLive(exp: Pick<Export, "status" | "expires_at">, now = new Date()): boolean {
+  return exp.status === "done" && !!exp.expires_at && exp.expires_at.getTime() > now.getTime();
+}
+
+/** Done once, and past its expiry (marked so or not yet). */
+export function linkExpired(exp: Pick<Export, "status" | "expires_at">, now = new Date()): boolean {
+  return exp.status === "expired" || (exp.status === "done" && !linkIsLive(exp, now));
+}
+
+/**
+ * The archive of a finished export as a download, honouring HTTP Range so an
+ * interrupted download can resume. Answers 410 once its link expired, checked
+ * at request time rather than left to the cleanup task.
+ */
+export async function archiveResponse(request: Request, exp: Export): Promise<Response> {
+  if (linkExpired(exp)) return textResponse(410, "This export has expired and its archive was deleted. Start a new export from the Exports page.");
+  const size = exp.status === "done" && exp.archive_key ? await getStorage().size(exp.archive_key) : null;
+  if (size === null) return textResponse(409, "This export has no archive to download yet.");
+  const headers = new Headers({
+    "Content-Type": "application/zip",
+    "Content-Disposition": `attachment; filename="export-${exp.id}.zip"`,
+    "Accept-Ranges": "bytes",
+    "Cache-Control": "private, no-store",
+    ETag: `"${exp.id}"`,
+  });
+  const ifRange = request.headers.get("If-Range");
+  const range = ifRange && ifRange !== headers.get("ETag") ? null : parseRange(request.headers.get("Range"), size);
+  if (range === "unsatisfiable") {
+    headers.set("Content-Range", `bytes */${size}`);
+    return new Response(null, { status: 416, headers });
+  }
+  const stream = getStorage().read(exp.archive_key!, range ?? undefined);
+  const body = Readable.toWeb(stream) as ReadableStream;
+  if (!range) {
+    headers.set("Content-Length", String(size));
+    return new Response(body, { status: 200, headers });
+  }
+  headers.set("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
+  headers.set("Content-Length", String(range.end - range.start + 1));
+  return new Response(body, { status: 206, headers });
+}
+
+/** A whole download, or the first part of a resumable one (not every resumed piece): what the audit trail records. */
+export function startsDownload(response: Response): boolean {
+  return response.status === 200 || (response.status === 206 && /^bytes 0-/.test(response.headers.get("Content-Range") ?? ""));
+}

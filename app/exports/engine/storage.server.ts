@@ -1,0 +1,76 @@
+import { randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream, type ReadStream } from "node:fs";
+import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import type { Writable } from "node:stream";
+import { finished } from "node:stream/promises";
+import { dataDir } from "../../lib/config.server";
+
+/**
+ * Where archives live. Writers get a temporary file that becomes visible under
+ * its key only once complete, so no reader ever sees a partial archive.
+ */
+export interface ArchiveStorage {
+  /** Runs `write` against a temporary file, then publishes it under `key`. Returns its size. */
+  put(key: string, write: (out: Writable) => Promise<void>): Promise<number>;
+  size(key: string): Promise<number | null>;
+  read(key: string, range?: { start: number; end: number }): ReadStream;
+  remove(key: string): Promise<void>;
+  /** Deletes unfinished writes (of a killed worker) whose key starts with `prefix`. */
+  discardPartials(prefix: string): Promise<number>;
+}
+
+function safeKey(key: string): string {
+  if (!/^[a-z0-9/_.-]+$/i.test(key) || key.includes("..")) throw new Error(`invalid storage key ${key}`);
+  return key;
+}
+
+export function localStorage(root: string): ArchiveStorage {
+  const file = (key: string) => path.join(root, safeKey(key));
+  return {
+    async put(key, write) {
+      const final = file(key);
+      const temp = `${final}.partial-${randomBytes(6).toString("hex")}`;
+      await mkdir(path.dirname(final), { recursive: true });
+      const out = createWriteStream(temp);
+      try {
+        await write(out);
+        if (!out.writableFinished) await finished(out);
+        const handle = await open(temp, "r");
+        await handle.sync();
+        await handle.close();
+        await rename(temp, final);
+      } catch (error) {
+        out.destroy();
+        await rm(temp, { force: true });
+        throw error;
+      }
+      return (await stat(final)).size;
+    },
+    async size(key) {
+      const s = await stat(file(key)).catch(() => null);
+      return s ? s.size : null;
+    },
+    read(key, range) {
+      return createReadStream(file(key), range);
+    },
+    async remove(key) {
+      await rm(file(key), { force: true });
+    },
+    async discardPartials(prefix) {
+      const base = file(prefix);
+      const names = await readdir(path.dirname(base)).catch(() => [] as string[]);
+      const partials = names.filter((n) => n.startsWith(path.basename(base)) && n.includes(".partial-"));
+      await Promise.all(partials.map((n) => rm(path.join(path.dirname(base), n), { force: true })));
+      return partials.length;
+    },
+  };
+}
+
+let current: ArchiveStorage | undefined;
+
+/** The configured storage: a local directory under the data directory. */
+export function getStorage(): ArchiveStorage {
+  current ??= localStorage(process.env.EXPORTAL_ARCHIVE_DIR ?? path.join(dataDir(), "archives"));
+  return current;
+}

@@ -1,0 +1,109 @@
+import { z } from "zod";
+import { DEIDENTIFICATION_PROFILES } from "../studies/deidentification";
+
+export const DATA_TYPE_NAMES = ["hsi_records", "lab_results", "metrics", "integration_connections", "dashboards"] as const;
+type ScopeType = "tenant" | "organization" | "project" | "app" | "study";
+const TENANT_WIDE: ScopeType[] = ["tenant", "organization"];
+const PROJECT_WIDE: ScopeType[] = [...TENANT_WIDE, "project"];
+
+/**
+ * The scopes each data type can be exported with; absent means all. Metrics
+ * and integration connections belong to projects (not apps or participants),
+ * dashboards to the whole tenant.
+ */
+export const DATA_TYPE_SCOPES: Record<string, ScopeType[] | undefined> = {
+  metrics: PROJECT_WIDE,
+  integration_connections: PROJECT_WIDE,
+  dashboards: TENANT_WIDE,
+  dashboard_widgets: TENANT_WIDE,
+};
+
+/** The data types one may ask for with a scope. */
+export const dataTypesFor = (scope: ScopeType) => DATA_TYPE_NAMES.filter((type) => DATA_TYPE_SCOPES[type]?.includes(scope) ?? true);
+
+export const DATE_PRESETS = ["last_7_days", "last_30_days", "last_90_days", "last_year", "all_time"] as const;
+export const FORMAT_NAMES = ["ndjson", "csv", "both"] as const;
+
+const id = (what: string) => z.string({ error: `Choose ${what}.` }).min(1, `Choose ${what}.`);
+export const dateOrTime = z
+  .string()
+  .refine((s) => /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(new Date(s).getTime()), {
+    error: "Enter a date as YYYY-MM-DD or an ISO 8601 date and time.",
+  });
+
+/**
+ * An export request, as the portal's form and the API send it. Field paths
+ * in validation errors (`scope.projectId`, `dateRange.to`, `dataTypes`, …)
+ * name the field at fault.
+ */
+export const exportRequestSchema = z.object({
+  scope: z
+    .discriminatedUnion(
+      "type",
+      [
+        z.object({ type: z.literal("tenant") }),
+        z.object({ type: z.literal("project"), projectId: id("a project") }),
+        z.object({
+          type: z.literal("app"),
+          projectId: id("a project"),
+          appIds: z.array(z.string(), { error: "Choose at least one app." }).min(1, "Choose at least one app."),
+        }),
+        z.object({ type: z.literal("organization") }),
+        z.object({
+          type: z.literal("study"),
+          studyId: id("a study"),
+          cohortId: id("a cohort"),
+          participantId: z.string().optional(),
+        }),
+      ],
+      { error: "Choose a scope: tenant, project, app, organization or study." },
+    )
+    .default({ type: "tenant" }),
+  dateRange: z
+    .object({
+      preset: z.enum(DATE_PRESETS, { error: `Choose a preset: ${DATE_PRESETS.join(", ")}.` }).optional(),
+      from: dateOrTime.optional(),
+      to: dateOrTime.optional(),
+    })
+    .default({}),
+  dataTypes: z
+    .array(z.enum(DATA_TYPE_NAMES, { error: (issue) => `Unknown data type "${String(issue.input)}". Choose from ${DATA_TYPE_NAMES.join(", ")}.` }), {
+      error: "Choose at least one data type.",
+    })
+    .min(1, "Choose at least one data type.")
+    .default(["hsi_records", "lab_results"]),
+  format: z.enum(FORMAT_NAMES, { error: "Choose a format: ndjson, csv or both." }).default("ndjson"),
+  /** Study scope only; absent means the most protective profile, `deidentified`. */
+  deidentification: z
+    .enum(DEIDENTIFICATION_PROFILES, { error: `Choose a de-identification profile: ${DEIDENTIFICATION_PROFILES.join(", ")}.` })
+    .optional(),
+});
+
+export type ExportRequest = z.input<typeof exportRequestSchema>;
+export type ValidExportRequest = z.output<typeof exportRequestSchema>;
+
+/** The portal form's fields as an export request; absent fields take the defaults. */
+export function exportRequestFromForm(form: FormData): ExportRequest {
+  const text = (name: string) => {
+    const value = form.get(name);
+    return typeof value === "string" && value !== "" ? value : undefined;
+  };
+  const list = (name: string) => form.getAll(name).filter((v): v is string => typeof v === "string" && v !== "");
+  const scopeType = text("scope") ?? "tenant";
+  const request: Record<string, unknown> = {
+    scope: {
+      type: scopeType,
+      projectId: text("projectId"),
+      appIds: scopeType === "app" ? list("appIds") : undefined,
+      studyId: text("studyId"),
+      cohortId: text("cohortId"),
+      participantId: text("participantId"),
+    },
+    dateRange: { preset: text("preset"), from: text("from"), to: text("to") },
+    format: text("format"),
+    deidentification: text("deidentification"),
+  };
+  // The dialog marks its checkboxes as shown, so none checked is an error, not "use the default".
+  if (form.has("dataTypes") || form.has("dataTypesShown")) request.dataTypes = list("dataTypes");
+  return request as ExportRequest;
+}

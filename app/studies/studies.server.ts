@@ -1,0 +1,98 @@
+import { sql } from "kysely";
+import type { DB } from "../../db/client";
+import { isUuid } from "../lib/ids";
+
+export const PARTICIPANTS_PAGE_SIZE = 25;
+
+export interface StudyDetail {
+  id: string;
+  name: string;
+  projectId: string;
+  projectName: string;
+  cohorts: { id: string; name: string; participants: number }[];
+}
+
+/** A study of the tenant with its cohorts; undefined for an unknown id or another tenant's study alike. */
+export async function getStudy(db: DB, tenantId: string, studyId: string): Promise<StudyDetail | undefined> {
+  if (!isUuid(studyId)) return undefined;
+  const study = await db
+    .selectFrom("study as s")
+    .innerJoin("project as p", "p.id", "s.project_id")
+    .where("s.tenant_id", "=", tenantId)
+    .where("s.id", "=", studyId)
+    .select(["s.id", "s.name", "p.id as projectId", "p.name as projectName"])
+    .executeTakeFirst();
+  if (!study) return undefined;
+  const cohorts = await db
+    .selectFrom("cohort as c")
+    .where("c.tenant_id", "=", tenantId)
+    .where("c.study_id", "=", study.id)
+    .select(["c.id", "c.name"])
+    .select((eb) => eb.selectFrom("cohort_member as m").whereRef("m.cohort_id", "=", "c.id").select((e) => e.fn.countAll<string>().as("n")).as("participants"))
+    .orderBy("c.name")
+    .execute();
+  return { ...study, cohorts: cohorts.map((c) => ({ id: c.id, name: c.name, participants: Number(c.participants ?? 0) })) };
+}
+
+/** A cohort of a study of the tenant; undefined unless all three match. */
+export async function getCohort(db: DB, tenantId: string, studyId: string, cohortId: string) {
+  if (!isUuid(studyId) || !isUuid(cohortId)) return undefined;
+  return db
+    .selectFrom("cohort as c")
+    .innerJoin("study as s", "s.id", "c.study_id")
+    .where("c.tenant_id", "=", tenantId)
+    .where("s.id", "=", studyId)
+    .where("c.id", "=", cohortId)
+    .select(["c.id", "c.name", "s.id as studyId", "s.name as studyName"])
+    .executeTakeFirst();
+}
+
+export interface CohortParticipant {
+  id: string;
+  externalId: string;
+  enrolledAt: Date;
+  /** Present only when the reader may see identifying fields. */
+  identifying?: { name: string | null; email: string | null; dateOfBirth: string | null; notes: string | null; deviceSerial: string | null };
+}
+
+/**
+ * One page of a cohort's participants, by external id, optionally those whose
+ * external id contains `q`. Identifying fields are read only when asked for,
+ * so they never reach a page that may not show them.
+ */
+export async function listCohortParticipants(
+  db: DB,
+  tenantId: string,
+  cohortId: string,
+  options: { q?: string; page: number; identifying: boolean },
+): Promise<{ participants: CohortParticipant[]; total: number }> {
+  let query = db
+    .selectFrom("cohort_member as m")
+    .innerJoin("participant as p", "p.id", "m.participant_id")
+    .where("m.tenant_id", "=", tenantId)
+    .where("m.cohort_id", "=", cohortId);
+  if (options.q) query = query.where("p.external_id", "ilike", `%${options.q.replace(/[\\%_]/g, "\\$&")}%`);
+  const [rows, count] = await Promise.all([
+    query
+      .select(["p.id", "p.external_id", "m.enrolled_at"])
+      .$if(options.identifying, (q) =>
+        q.select(["p.name", "p.email", sql<string | null>`p.date_of_birth::text`.as("date_of_birth"), "p.notes", "p.device_serial"]),
+      )
+      .orderBy("p.external_id")
+      .limit(PARTICIPANTS_PAGE_SIZE)
+      .offset((options.page - 1) * PARTICIPANTS_PAGE_SIZE)
+      .execute(),
+    query.select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow(),
+  ]);
+  return {
+    total: Number(count.n),
+    participants: rows.map((r) => ({
+      id: r.id,
+      externalId: r.external_id,
+      enrolledAt: r.enrolled_at,
+      ...(options.identifying && {
+        identifying: { name: r.name ?? null, email: r.email ?? null, dateOfBirth: r.date_of_birth ?? null, notes: r.notes ?? null, deviceSerial: r.device_serial ?? null },
+      }),
+    })),
+  };
+}

@@ -5,6 +5,7 @@ import type { ServerBuild } from "@remix-run/node";
 import exitHook from "async-exit-hook";
 import express from "express";
 import { sealCredential } from "./app/analytics/credential-crypto.server";
+import { CLIENT_IP_HEADER } from "./app/lib/client.server";
 import { dataDir } from "./app/lib/config.server";
 import { openDatabase } from "./db/bootstrap";
 import { closeDb, getDb } from "./db/client";
@@ -39,6 +40,12 @@ const worker = await startWorker(database.url, Number(process.env.WORKER_CONCURR
 const build = (await import(buildPath.href)) as ServerBuild;
 const app = express();
 app.disable("x-powered-by");
+// The client's address for the audit trail, set here so a client cannot send its own.
+if (process.env.EXPORTAL_TRUST_PROXY) app.set("trust proxy", process.env.EXPORTAL_TRUST_PROXY);
+app.use((req, _res, next) => {
+  req.headers[CLIENT_IP_HEADER] = req.ip ?? req.socket.remoteAddress ?? "";
+  next();
+});
 app.use("/assets", express.static("build/client/assets", { immutable: true, maxAge: "1y" }));
 // The API never serves files: skip the static lookup (a stat per request) for it.
 app.use(/^(?!\/api\/)/, express.static("build/client", { maxAge: "1h" }));

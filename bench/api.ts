@@ -55,7 +55,8 @@ try {
   // The default 1,000 requests an hour would stop the load after a second.
   await db.updateTable("tenant").set({ api_requests_per_hour: 2_000_000_000 }).where("id", "=", tenant.id).execute();
   const user = await db.selectFrom("user").select("id").where("email", "=", "production-admin@acme.test").executeTakeFirstOrThrow();
-  const { key } = await createApiKey(db, { tenantId: tenant.id, userId: user.id, ability: buildAbility([...PERMISSIONS]) }, { name: "bench", permissions: ["data.exports.read"] });
+  const admin = { tenantId: tenant.id, organizationId: tenant.organization_id, actor: { userId: user.id, label: "bench" }, ability: buildAbility([...PERMISSIONS]) };
+  const { key } = await createApiKey(db, admin, { name: "bench", permissions: ["data.exports.read"] });
   const { rows } = await sql<{ id: string }>`
     insert into export (tenant_id, organization_id, scope, filters, data_types, format, status, rows_done, rows_expected, archive_bytes, started_at, finished_at, expires_at)
     values (${tenant.id}, ${tenant.organization_id}, '{"type":"tenant"}', '{}', array['hsi_records','lab_results'], 'ndjson', 'done', 1100, 1100, 52000, now(), now(), now() + interval '1 day')

@@ -300,6 +300,8 @@ export interface ApiTokenBucketTable {
 }
 export interface ApiIdempotencyKeyTable {
   tenant_id: string;
+  /** The key that made the request: only it may replay the stored response. */
+  api_key_id: string;
   key: string;
   request_hash: string;
   state: "in_flight" | "done";
@@ -313,7 +315,11 @@ export interface AuditEventTable {
   organization_id: string;
   tenant_id: string;
   actor_user_id: string | null;
+  actor_api_key_id: ColumnType<string | null, string | null | undefined, never>;
+  /** Who, in words, at the time: a person's name or "API key <name>", kept as it was. */
   actor_label: string;
+  client_ip: ColumnType<string | null, string | null | undefined, never>;
+  user_agent: ColumnType<string | null, string | null | undefined, never>;
   action: string;
   subject_type: string;
   subject_id: string;
@@ -381,4 +387,3 @@ export interface Database {
 }
 
 export type Export = Selectable<ExportTable>;
-export type NewExport = Insertable<ExportTable>;

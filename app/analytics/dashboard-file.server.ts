@@ -1,18 +1,20 @@
+import { authorize, type Requester } from "../auth/requester";
 import type { z } from "zod";
 import type { DB } from "../../db/client";
 import { DASHBOARD_FORMAT, DASHBOARD_FORMAT_VERSION, dashboardFile as fileInput } from "../api/schemas";
 import { storableText } from "../api/body.server";
-import { getDashboard } from "./dashboards.server";
+import { readDashboard } from "./dashboards.server";
 import { AppError } from "../lib/errors";
-import { listMetrics } from "./metric-points.server";
 
 // Dashboard files: "Export dashboard" writes one, "Import dashboard" (portal
 // and API) reads one back into any tenant with new ids. The format version
 // rises whenever a reader of the old version would misread the new one.
 
 /** The file "Export dashboard" downloads; undefined for an unknown id or another tenant's. */
-export async function exportDashboardFile(db: DB, tenantId: string, id: string) {
-  const dashboard = await getDashboard(db, tenantId, id);
+export async function exportDashboardFile(db: DB, requester: Requester, id: string) {
+  authorize(requester, "dashboards.export");
+  const { tenantId } = requester;
+  const dashboard = await readDashboard(db, tenantId, id);
   if (!dashboard) return undefined;
   // What the portal shows beside the dashboard, not part of it: the count, and warnings from an earlier import.
   const { widgetCount: _count, widgets, ...fields } = dashboard;
@@ -85,7 +87,10 @@ const slugOf = (name: string) =>
  * slug gets a number; the tenant's default stays its default; a widget whose
  * metric the tenant lacks is imported with a warning.
  */
-export async function importDashboard(db: DB, tenantId: string, userId: string | null, input: unknown): Promise<ImportedDashboard> {
+export async function importDashboard(db: DB, requester: Requester, input: unknown): Promise<ImportedDashboard> {
+  authorize(requester, "dashboards.import");
+  const { tenantId } = requester;
+  const userId = requester.actor.userId;
   const file = readDashboardFile(input);
   return db.transaction().execute(async (trx) => {
     const base = file.slug ?? slugOf(file.name);
@@ -98,7 +103,11 @@ export async function importDashboard(db: DB, tenantId: string, userId: string |
     const isDefault = file.isDefault && !hasDefault;
 
     const metricIds = [...new Set(file.widgets.map((w) => w.config.metricId).filter((m): m is string => typeof m === "string"))];
-    const known = new Set((await listMetrics(trx, tenantId, metricIds)).map((m) => m.metricId));
+    const known = new Set(
+      metricIds.length
+        ? (await trx.selectFrom("metric_point").where("tenant_id", "=", tenantId).where("metric_id", "in", metricIds).select("metric_id").distinct().execute()).map((m) => m.metric_id)
+        : [],
+    );
 
     const dashboard = await trx
       .insertInto("dashboard")

@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import type { Requester } from "../auth/requester";
 import type { DB } from "../../db/client";
 import type { ChartPoint } from "~/analytics/LineChart";
 import { INTERVALS } from "../api/schemas";
@@ -31,7 +32,7 @@ const whole = (value: unknown, fallback: number, max: number) =>
  * `rangeDays`, `interval`, `limit`). Config comes from imported files too, so
  * every field is checked and falls back to a default.
  */
-export async function widgetContent(db: DB, tenantId: string, widget: Widget, metrics: Map<string, MetricSummary>): Promise<WidgetContent> {
+export async function widgetContent(db: DB, requester: Requester, widget: Widget, metrics: Map<string, MetricSummary>): Promise<WidgetContent> {
   if (!widget.visible) return { kind: "hidden" };
   const metricId = widget.config.metricId;
   if (typeof metricId !== "string" || metricId === "") return { kind: "problem", message: "This widget names no metric." };
@@ -44,19 +45,19 @@ export async function widgetContent(db: DB, tenantId: string, widget: Widget, me
   if (widget.type === "metric") {
     const aggregate = pick<Aggregate>(widget.config.aggregate, AGGREGATES, "last");
     const ranged = typeof widget.config.rangeDays === "number";
-    const value = await aggregateValue(db, tenantId, metricId, aggregate, ranged ? from : null);
+    const value = await aggregateValue(db, requester.tenantId, metricId, aggregate, ranged ? from : null);
     const caption = aggregate === "last" ? "latest" : `${aggregate === "avg" ? "average" : aggregate}${ranged ? `, last ${days} days` : ", all time"}`;
     return { kind: "metric", value, unit: metric.unit, caption };
   }
   if (widget.type === "chart") {
     const interval = pick(widget.config.interval, INTERVALS, days > 120 ? "week" : "day");
     const aggregate = pick(widget.config.aggregate, ["sum", "avg", "min", "max"] as const, "avg");
-    const series = await metricTimeseries(db, tenantId, metricId, { startDate: from.toISOString(), endDate: now.toISOString(), interval });
+    const series = await metricTimeseries(db, requester, metricId, { startDate: from.toISOString(), endDate: now.toISOString(), interval });
     const points = series.points.map((p) => ({ at: p.bucket, value: p[aggregate] }));
     return { kind: "chart", points, unit: metric.unit, name: metric.name, from: from.toISOString(), to: now.toISOString() };
   }
   const limit = whole(widget.config.limit, 10, 50);
-  const page = await listMetricPoints(db, tenantId, { metricIds: [metricId], limit, offset: 0 });
+  const page = await listMetricPoints(db, requester, { metricIds: [metricId], limit, offset: 0 });
   return { kind: "table", rows: page.data.map((p) => ({ at: p.timestamp, value: p.value })), unit: metric.unit };
 }
 

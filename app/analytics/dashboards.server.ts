@@ -1,3 +1,4 @@
+import { authorize, type Requester } from "../auth/requester";
 import { sql, type Selectable } from "kysely";
 import type { z } from "zod";
 import type { DB } from "../../db/client";
@@ -44,7 +45,9 @@ function toSummary(row: DashboardRow & { widgetCount: string | number }): Dashbo
 }
 
 /** The tenant's dashboards, the default first, then by name. */
-export async function listDashboards(db: DB, tenantId: string): Promise<DashboardSummary[]> {
+export async function listDashboards(db: DB, requester: Requester): Promise<DashboardSummary[]> {
+  authorize(requester, "dashboards.read");
+  const { tenantId } = requester;
   const rows = await db
     .selectFrom("dashboard as d")
     .leftJoin("dashboard_widget as w", "w.dashboard_id", "d.id")
@@ -59,7 +62,13 @@ export async function listDashboards(db: DB, tenantId: string): Promise<Dashboar
 }
 
 /** One dashboard of the tenant with its widgets in reading order; undefined for unknown or other tenants' ids. */
-export async function getDashboard(db: DB, tenantId: string, id: string) {
+export function getDashboard(db: DB, requester: Requester, id: string) {
+  authorize(requester, "dashboards.read");
+  return readDashboard(db, requester.tenantId, id);
+}
+
+/** getDashboard without its check, for the analytics services that checked their own permission. */
+export async function readDashboard(db: DB, tenantId: string, id: string) {
   if (!isUuid(id)) return undefined;
   const row = await db
     .selectFrom("dashboard as d")

@@ -1,3 +1,4 @@
+import { authorize, type Requester } from "../auth/requester";
 import type { DB } from "../../db/client";
 
 /** What the integrations page shows of each connection: never a credential, which lives in another table. */
@@ -18,7 +19,9 @@ export interface ConnectionSummary {
 const ACCOUNT_KEYS = ["accountName", "login", "propertyName", "name"];
 
 /** The tenant's integration connections, by project and service. */
-export async function listConnections(db: DB, tenantId: string): Promise<ConnectionSummary[]> {
+export async function listConnections(db: DB, requester: Requester): Promise<ConnectionSummary[]> {
+  authorize(requester, "data.read");
+  const { tenantId } = requester;
   const rows = await db
     .selectFrom("integration_connection")
     .where("tenant_id", "=", tenantId)

@@ -1,3 +1,4 @@
+import { authorize, type Requester } from "../auth/requester";
 import { sql } from "kysely";
 import type { z } from "zod";
 import type { DB } from "../../db/client";
@@ -27,7 +28,9 @@ function toPoint(row: { id: string; metric_id: string; metric_name: string; valu
 }
 
 /** The tenant's metric points, newest first, filtered and paged by offset, with the total. */
-export async function listMetricPoints(db: DB, tenantId: string, query: z.output<typeof listMetricsQuery>) {
+export async function listMetricPoints(db: DB, requester: Requester, query: z.output<typeof listMetricsQuery>) {
+  authorize(requester, "metrics.read");
+  const { tenantId } = requester;
   let base = db.selectFrom("metric_point").where("tenant_id", "=", tenantId);
   if (query.metricIds?.length) base = base.where("metric_id", "in", query.metricIds);
   if (query.startDate) base = base.where("recorded_at", ">=", instant(query.startDate));
@@ -44,7 +47,9 @@ const INTERVAL_SECONDS = { hour: 3600, day: 86_400, week: 604_800, month: 2_629_
 const MAX_BUCKETS = 10_000;
 
 /** One metric aggregated per hour, day, week or month, in SQL; buckets start at UTC boundaries. */
-export async function metricTimeseries(db: DB, tenantId: string, metricId: string, query: z.output<typeof timeseriesQuery>) {
+export async function metricTimeseries(db: DB, requester: Requester, metricId: string, query: z.output<typeof timeseriesQuery>) {
+  authorize(requester, "metrics.read");
+  const { tenantId } = requester;
   const from = instant(query.startDate);
   const to = instant(query.endDate);
   if ((to.getTime() - from.getTime()) / 1000 / INTERVAL_SECONDS[query.interval] > MAX_BUCKETS) {
@@ -86,7 +91,10 @@ export async function metricTimeseries(db: DB, tenantId: string, metricId: strin
  * Stores one custom metric point pushed by a program. Points are immutable;
  * ids that an integration feeds are refused, so pushed numbers never mix with synced ones.
  */
-export async function pushCustomMetric(db: DB, tenantId: string, apiKeyId: string, body: z.output<typeof customMetricBody>): Promise<MetricPoint> {
+export async function pushCustomMetric(db: DB, requester: Requester, body: z.output<typeof customMetricBody>): Promise<MetricPoint> {
+  authorize(requester, "metrics.write");
+  const { tenantId } = requester;
+  const apiKeyId = requester.actor.apiKeyId ?? null;
   const existing = await db
     .selectFrom("metric_point")
     .select(["service", "metric_name"])
@@ -127,7 +135,9 @@ export interface MetricSummary {
 }
 
 /** The tenant's metrics (all, or those of `metricIds`), one row per metric id, by service and name. */
-export async function listMetrics(db: DB, tenantId: string, metricIds?: string[]): Promise<MetricSummary[]> {
+export async function listMetrics(db: DB, requester: Requester, metricIds?: string[]): Promise<MetricSummary[]> {
+  authorize(requester, "metrics.read");
+  const { tenantId } = requester;
   if (metricIds?.length === 0) return [];
   let query = db.selectFrom("metric_point").where("tenant_id", "=", tenantId);
   if (metricIds) query = query.where("metric_id", "in", metricIds);

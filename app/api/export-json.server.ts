@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { apiExport } from "./schemas";
-import type { ExportListItem } from "../exports/exports.server";
+import type { ExportListItem } from "../exports/export-queries.server";
 import { percent } from "../lib/format";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);

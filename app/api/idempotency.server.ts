@@ -20,24 +20,26 @@ export function requestHash(method: string, path: string, body: string): string 
 }
 
 /**
- * Claims an Idempotency-Key for the tenant. The first request with a key runs
+ * Claims an Idempotency-Key for an API key. The first request with a key runs
  * and its successful response is stored; the same key and body within 24
  * hours replays that response; a different body is a 422; while the first is
- * still running, a 409. The primary key (tenant, key) settles races.
+ * still running, a 409. Responses belong to the API key that made them:
+ * another key using the same Idempotency-Key runs on its own. The primary key
+ * (API key, Idempotency-Key) settles races.
  */
-export async function claimIdempotencyKey(db: DB, tenantId: string, key: string, hash: string): Promise<Claim> {
+export async function claimIdempotencyKey(db: DB, owner: { tenantId: string; apiKeyId: string }, key: string, hash: string): Promise<Claim> {
   if (!KEY.test(key)) {
     throw new AppError("INVALID_REQUEST", "The Idempotency-Key header must be 1 to 255 printable ASCII characters without spaces.", { header: "Idempotency-Key" });
   }
   const claimed = await sql<{ key: string }>`
-    insert into api_idempotency_key (tenant_id, key, request_hash, state)
-    values (${tenantId}, ${key}, ${hash}, 'in_flight')
-    on conflict (tenant_id, key) do update
+    insert into api_idempotency_key (tenant_id, api_key_id, key, request_hash, state)
+    values (${owner.tenantId}, ${owner.apiKeyId}, ${key}, ${hash}, 'in_flight')
+    on conflict (api_key_id, key) do update
       set request_hash = excluded.request_hash, state = 'in_flight', response_status = null, response_body = null, created_at = now()
       where api_idempotency_key.created_at < now() - interval '24 hours'
          or (api_idempotency_key.state = 'in_flight' and api_idempotency_key.created_at < now() - interval '${sql.raw(ABANDONED_AFTER)}')
     returning key`.execute(db);
-  const where = (q: any) => q.where("tenant_id", "=", tenantId).where("key", "=", key);
+  const where = (q: any) => q.where("api_key_id", "=", owner.apiKeyId).where("key", "=", key);
   if (claimed.rows.length) {
     return {
       kind: "new",
@@ -51,7 +53,7 @@ export async function claimIdempotencyKey(db: DB, tenantId: string, key: string,
     };
   }
   const existing = await where(db.selectFrom("api_idempotency_key").selectAll()).executeTakeFirst();
-  if (!existing) return claimIdempotencyKey(db, tenantId, key, hash); // released meanwhile: try again
+  if (!existing) return claimIdempotencyKey(db, owner, key, hash); // released meanwhile: try again
   if (existing.request_hash !== hash) {
     throw new AppError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request in the last 24 hours. Use a new key for a new request.", { header: "Idempotency-Key" });
   }

@@ -1,10 +1,13 @@
 import { z } from "zod";
 import type { DB } from "../../db/client";
-import { generateApiKey, hashApiKey, isWellFormedApiKey, KEY_PREFIX } from "./key-format";
+import { recordEvent } from "../audit/audit.server";
+import { can, type Permission } from "../auth/permissions";
+import { authorize, type Requester } from "../auth/requester";
 import { AppError } from "../lib/errors";
-import { fieldErrors } from "../lib/validation";
-import { can, type AppAbility, type Permission } from "../auth/permissions";
 import { isUuid } from "../lib/ids";
+import { fieldErrors } from "../lib/validation";
+import { creatorPermissions, effectivePermissions, keysWithCreatorRights } from "./key-auth.server";
+import { generateApiKey, hashApiKey, KEY_PREFIX } from "./key-format";
 
 /** What a key may be allowed: the permissions that make sense for a program. */
 export const API_KEY_PERMISSIONS = [
@@ -41,12 +44,14 @@ export interface CreatedApiKey {
   key: string;
 }
 
-/** Creates a key for the tenant with a subset of the creator's own permissions. */
-export async function createApiKey(
-  db: DB,
-  creator: { tenantId: string; userId: string; ability: AppAbility },
-  input: unknown,
-): Promise<CreatedApiKey> {
+/**
+ * Creates a key for the tenant with a subset of the creator's own
+ * permissions. It acts with at most its creator's rights of the moment (see
+ * key-auth.server.ts), so a key never outlives what its creator may do.
+ */
+export async function createApiKey(db: DB, creator: Requester, input: unknown): Promise<CreatedApiKey> {
+  authorize(creator, "api_keys.manage");
+  if (!creator.actor.userId) throw new AppError("FORBIDDEN", "API keys are created by people, in the portal.");
   const parsed = createInput.safeParse(input);
   if (!parsed.success) {
     throw new AppError("INVALID_REQUEST", "The API key request is not valid.", { fieldErrors: fieldErrors(parsed.error, { topLevel: true }) });
@@ -66,65 +71,51 @@ export async function createApiKey(
       last4: key.slice(-4),
       key_hash: hashApiKey(key),
       permissions: [...new Set(permissions)],
-      created_by_user_id: creator.userId,
+      created_by_user_id: creator.actor.userId,
       expires_at: expiresAt ? new Date(expiresAt) : null,
     })
     .returning("id")
     .executeTakeFirstOrThrow();
+  await recordEvent(db, placeOf(creator), "api_key.created", { type: "api_key", id: row.id }, creator.actor, { name, permissions, expiresAt: expiresAt ?? null });
   return { id: row.id, key };
 }
 
-/** The tenant's keys, newest first, without their hashes. */
-export function listApiKeys(db: DB, tenantId: string) {
-  return db
-    .selectFrom("api_key as k")
+/**
+ * The tenant's keys, newest first, without their hashes; each with the
+ * permissions it acts with now (its own, narrowed to its creator's current
+ * rights), none once its creator has left.
+ */
+export async function listApiKeys(db: DB, requester: Requester) {
+  authorize(requester, "api_keys.manage");
+  const keys = await keysWithCreatorRights(db)
     .leftJoin("user as u", "u.id", "k.created_by_user_id")
-    .where("k.tenant_id", "=", tenantId)
+    .where("k.tenant_id", "=", requester.tenantId)
     .select(["k.id", "k.name", "k.key_prefix", "k.last4", "k.permissions", "k.created_at", "k.expires_at", "k.revoked_at", "k.last_used_at", "u.name as createdBy"])
     .orderBy("k.created_at", "desc")
     .execute();
+  return keys.map(({ creatorOrgRole, creatorTenantRole, ...key }) => ({
+    ...key,
+    effectivePermissions: effectivePermissions(key.permissions as Permission[], creatorOrgRole, creatorTenantRole),
+    /** False once the creator has left: the key is then refused like a revoked one. */
+    creatorActive: creatorPermissions(creatorOrgRole, creatorTenantRole).length > 0,
+  }));
 }
 
 /** Revokes a key of the tenant; it stops working at once. */
-export async function revokeApiKey(db: DB, tenantId: string, id: string): Promise<void> {
+export async function revokeApiKey(db: DB, requester: Requester, id: string): Promise<void> {
+  authorize(requester, "api_keys.manage");
   const revoked = isUuid(id)
-    ? await db.updateTable("api_key").set({ revoked_at: new Date() }).where("tenant_id", "=", tenantId).where("id", "=", id).where("revoked_at", "is", null).returning("id").executeTakeFirst()
+    ? await db
+        .updateTable("api_key")
+        .set({ revoked_at: new Date() })
+        .where("tenant_id", "=", requester.tenantId)
+        .where("id", "=", id)
+        .where("revoked_at", "is", null)
+        .returning(["id", "name"])
+        .executeTakeFirst()
     : undefined;
   if (!revoked) throw new AppError("NOT_FOUND", "No such active key.");
+  await recordEvent(db, placeOf(requester), "api_key.revoked", { type: "api_key", id: revoked.id }, requester.actor, { name: revoked.name });
 }
 
-/**
- * The tenant and permissions of a presented key, or null for a malformed,
- * unknown, revoked or expired one alike. Records when it was last used, to
- * the minute, so a busy key does not write on every request.
- */
-export async function authenticateApiKey(db: DB, key: string, now = new Date()) {
-  if (!isWellFormedApiKey(key)) return null;
-  const row = await db
-    .selectFrom("api_key as k")
-    .innerJoin("tenant as t", "t.id", "k.tenant_id")
-    .innerJoin("organization as o", "o.id", "t.organization_id")
-    .select(["k.id", "k.tenant_id", "k.name", "k.permissions", "k.last_used_at"])
-    .select(["t.slug", "t.organization_id", "o.slug as orgSlug", "t.api_requests_per_hour", "t.api_exports_per_hour", "t.api_export_burst"])
-    .where("k.key_hash", "=", hashApiKey(key))
-    .where("k.revoked_at", "is", null)
-    .where((eb) => eb.or([eb("k.expires_at", "is", null), eb("k.expires_at", ">", now)]))
-    .executeTakeFirst();
-  if (!row) return null;
-  if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > 60_000) {
-    await db.updateTable("api_key").set({ last_used_at: now }).where("id", "=", row.id).execute();
-  }
-  return {
-    keyId: row.id,
-    tenantId: row.tenant_id,
-    name: row.name,
-    permissions: row.permissions as Permission[],
-    tenant: {
-      id: row.tenant_id,
-      slug: row.slug,
-      organizationId: row.organization_id,
-      orgSlug: row.orgSlug,
-      limits: { api_requests_per_hour: row.api_requests_per_hour, api_exports_per_hour: row.api_exports_per_hour, api_export_burst: row.api_export_burst },
-    },
-  };
-}
+const placeOf = (requester: Requester) => ({ organization_id: requester.organizationId, tenant_id: requester.tenantId });

@@ -1,3 +1,4 @@
+import { authorize, type Requester } from "../auth/requester";
 import { z } from "zod";
 import type { DB } from "../../db/client";
 import { AppError } from "../lib/errors";
@@ -23,12 +24,16 @@ export const LIMIT_DEFAULTS = {
   api_export_burst: DEFAULT_EXPORT_BURST,
 };
 
-export function getApiLimits(db: DB, tenantId: string) {
+export function getApiLimits(db: DB, requester: Requester) {
+  authorize(requester, "data.read");
+  const { tenantId } = requester;
   return db.selectFrom("tenant").select(["api_requests_per_hour", "api_exports_per_hour", "api_export_burst"]).where("id", "=", tenantId).executeTakeFirstOrThrow();
 }
 
 /** Sets the tenant's API limits; each field names its own error. */
-export async function setApiLimits(db: DB, tenantId: string, input: Record<string, unknown>): Promise<void> {
+export async function setApiLimits(db: DB, requester: Requester, input: Record<string, unknown>): Promise<void> {
+  authorize(requester, "tenants.manage");
+  const { tenantId } = requester;
   const parsed = limitsInput.safeParse(input);
   if (!parsed.success) {
     throw new AppError("INVALID_REQUEST", "Check the limits.", { fieldErrors: fieldErrors(parsed.error, { topLevel: true }) });

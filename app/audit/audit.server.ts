@@ -1,38 +1,62 @@
 import type { DB } from "../../db/client";
 
-export type ExportEvent = "requested" | "started" | "done" | "failed" | "cancelled" | "downloaded" | "expired";
+export type ExportEvent = "requested" | "started" | "done" | "failed" | "cancelled" | "link_issued" | "downloaded" | "expired";
 
 export interface AuditActor {
   userId: string | null;
   /** Set when a program acted through an API key. */
   apiKeyId?: string;
-  /** Who, in words: a person's name, "API key …", or "system". */
+  /** Who, in words, at the time: a person's name, "API key …", "signed link" or "system". */
   label: string;
+  /** The client's address and user agent, for what a request did. */
+  ip?: string | null;
+  userAgent?: string | null;
 }
 
 export const SYSTEM: AuditActor = { userId: null, label: "system" };
 
-/** Appends one event about an export to the audit trail (which no one can edit or delete). */
-export async function recordExportEvent(
+/** Where an event happened: the organization, and the tenant when it is about one. */
+export interface AuditPlace {
+  organization_id: string;
+  tenant_id: string;
+}
+
+/** Appends one event to the audit trail, which no one can edit, delete or truncate. */
+export async function recordEvent(
   db: DB,
-  exp: { id: string; tenant_id: string; organization_id: string },
-  action: ExportEvent,
+  place: AuditPlace,
+  action: string,
+  subject: { type: string; id: string },
   actor: AuditActor,
   details: Record<string, unknown> = {},
 ): Promise<void> {
   await db
     .insertInto("audit_event")
     .values({
-      organization_id: exp.organization_id,
-      tenant_id: exp.tenant_id,
+      organization_id: place.organization_id,
+      tenant_id: place.tenant_id,
       actor_user_id: actor.userId,
+      actor_api_key_id: actor.apiKeyId ?? null,
       actor_label: actor.label,
-      action: `export.${action}`,
-      subject_type: "export",
-      subject_id: exp.id,
+      client_ip: actor.ip ?? null,
+      user_agent: actor.userAgent?.slice(0, 500) ?? null,
+      action,
+      subject_type: subject.type,
+      subject_id: subject.id,
       details,
     })
     .execute();
+}
+
+/** Appends one event about an export to the audit trail. */
+export function recordExportEvent(
+  db: DB,
+  exp: { id: string; tenant_id: string; organization_id: string },
+  action: ExportEvent,
+  actor: AuditActor,
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  return recordEvent(db, exp, `export.${action}`, { type: "export", id: exp.id }, actor, details);
 }
 
 /** The audit events of one export, oldest first. */
@@ -42,7 +66,7 @@ export function listExportEvents(db: DB, tenantId: string, exportId: string) {
     .where("tenant_id", "=", tenantId)
     .where("subject_type", "=", "export")
     .where("subject_id", "=", exportId)
-    .select(["action", "actor_label", "details", "created_at"])
+    .select(["action", "actor_label", "actor_user_id", "actor_api_key_id", "client_ip", "user_agent", "details", "created_at"])
     .orderBy("id")
     .execute();
 }

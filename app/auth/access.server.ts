@@ -1,7 +1,9 @@
 import { data, redirect } from "@remix-run/node";
 import { sql } from "kysely";
 import { getDb } from "../../db/client";
+import { clientOf } from "../lib/client.server";
 import { getSessionUser, type SessionUser } from "./auth.server";
+import type { Requester } from "./requester";
 import { buildAbility, can, permissionsFor, type AppAbility, type OrgRole, type Permission, type TenantRole } from "./permissions";
 
 export interface TenantContext {
@@ -12,14 +14,16 @@ export interface TenantContext {
   tenantRole: TenantRole | null;
   permissions: Permission[];
   ability: AppAbility;
+  /** Where the request came from, for the audit trail. */
+  client: { ip: string | null; userAgent: string | null };
 }
 
-/** Who is asking, as the export functions and the audit trail need it. */
-export function requesterOf(ctx: TenantContext) {
+/** Who is asking, as the service functions and the audit trail need it. */
+export function requesterOf(ctx: TenantContext): Requester {
   return {
     tenantId: ctx.tenant.id,
     organizationId: ctx.org.id,
-    actor: { userId: ctx.user.id, label: ctx.user.name },
+    actor: { userId: ctx.user.id, label: ctx.user.name, ...ctx.client },
     ability: ctx.ability,
   };
 }
@@ -77,6 +81,7 @@ export async function requireTenant(
     tenantRole: row.tenantRole,
     permissions,
     ability: buildAbility(permissions),
+    client: clientOf(request),
   };
   if (permission) requirePermission(ctx, permission);
   return ctx;

@@ -1,11 +1,25 @@
-import { createMongoAbility, type MongoAbility } from "@casl/ability";
+import { createMongoAbility, subject as asSubject, type MongoAbility } from "@casl/ability";
 import type { OrgRole, TenantRole } from "../../db/schema";
 
 /**
  * Every permission in Exportal. The server enforces them; the UI only reads
- * them to hide controls. A dotted name splits into a CASL subject (all but the
- * last part) and an action (the last part): `data.exports.create` is action
- * `create` on subject `data.exports`.
+ * them to hide controls.
+ *
+ * How they map onto CASL, the one way used throughout:
+ * - A dotted name splits into a subject (all but the last part) and an action
+ *   (the last part): `data.exports.create` is action `create` on subject
+ *   `data.exports`. `can(ability, permission)` asks whether a role may do it
+ *   at all; `can(ability, permission, row)` whether it may do it to that row.
+ * - Conditions are used where they carry meaning beyond the tenant: the
+ *   `data.exports` rules of anyone without `org.exports.create` hold only for
+ *   exports whose `scope.type` is not `organization`. An organization-wide
+ *   export belongs to the organization, not to the tenant it was started
+ *   from: only org owners and admins see, download, share or cancel it, and
+ *   no tenant API key (keys cannot hold `org.exports.create`) ever does.
+ *   `exportsVisibleTo` turns the same rules into the SQL that lists exports.
+ * - The tenant itself is not a condition: every query is scoped to the
+ *   requester's tenant by the function that runs it, so an id from another
+ *   tenant finds nothing and answers 404.
  */
 export const PERMISSIONS = [
   "data.read",
@@ -57,6 +71,11 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
 export type { OrgRole, TenantRole };
 export type AppAbility = MongoAbility;
 
+/** The fields of an export that its permissions' conditions read. */
+export interface ExportSubject {
+  scope: { type: string };
+}
+
 const VIEWER: Permission[] = ["data.read", "members.read", "data.exports.read", "metrics.read", "dashboards.read"];
 const EDITOR: Permission[] = [
   ...VIEWER,
@@ -93,15 +112,26 @@ function split(permission: Permission): [action: string, subject: string] {
   return [permission.slice(dot + 1), permission.slice(0, dot)];
 }
 
+/** Exports reached through these permissions; the condition applies unless the whole organization may be exported. */
+const EXPORT_SUBJECT = "data.exports";
+const TENANT_EXPORTS_ONLY = { "scope.type": { $ne: "organization" } };
+
 /** The CASL ability for a set of permissions (also rebuilt in the browser from the loader's list). */
 export function buildAbility(permissions: readonly Permission[]): AppAbility {
-  return createMongoAbility(permissions.map((p) => {
-    const [action, subject] = split(p);
-    return { action, subject };
-  }));
+  const organizationWide = permissions.includes("org.exports.create");
+  return createMongoAbility(
+    permissions.map((p) => {
+      const [action, subject] = split(p);
+      return subject === EXPORT_SUBJECT && !organizationWide ? { action, subject, conditions: TENANT_EXPORTS_ONLY } : { action, subject };
+    }),
+  );
 }
 
-export function can(ability: AppAbility, permission: Permission): boolean {
+/**
+ * Whether the ability grants `permission`: at all, or, given `row`, to that
+ * row (the rules' conditions checked against it).
+ */
+export function can(ability: AppAbility, permission: Permission, row?: ExportSubject): boolean {
   const [action, subject] = split(permission);
-  return ability.can(action, subject);
+  return row ? ability.can(action, asSubject(subject, { ...row })) : ability.can(action, subject);
 }

@@ -1,6 +1,13 @@
 import { Readable } from "node:stream";
+import type { DB } from "../../db/client";
 import type { Export } from "../../db/schema";
+import { recordExportEvent } from "../audit/audit.server";
+import { authorize, type Requester } from "../auth/requester";
+import { clientOf } from "../lib/client.server";
+import { AppError } from "../lib/errors";
 import { getStorage } from "./engine/storage.server";
+import { getExport, getExportForLink } from "./export-queries.server";
+import { signedDownloadPath, verifySignedLink } from "./signed-links.server";
 
 /** One `bytes=` range of a file of `size` bytes; null when the header asks for none we serve. */
 export function parseRange(header: string | null, size: number): { start: number; end: number } | "unsatisfiable" | null {
@@ -69,4 +76,54 @@ export async function archiveResponse(request: Request, exp: Export): Promise<Re
 /** A whole download, or the first part of a resumable one (not every resumed piece): what the audit trail records. */
 export function startsDownload(response: Response): boolean {
   return response.status === 200 || (response.status === 206 && /^bytes 0-/.test(response.headers.get("Content-Range") ?? ""));
+}
+
+/**
+ * A portal download: the requester's right to download that export first,
+ * then the archive; a started download is audited with who and from where.
+ * An export the requester may not see is as unknown as one that never was.
+ */
+export async function downloadExport(db: DB, requester: Requester, id: string, request: Request): Promise<Response> {
+  authorize(requester, "data.exports.download");
+  const exp = await getExport(db, requester, id);
+  if (!exp) throw new AppError("NOT_FOUND", "No such export.");
+  const response = await archiveResponse(request, exp);
+  if (startsDownload(response)) await recordExportEvent(db, exp, "downloaded", requester.actor);
+  return response;
+}
+
+/** A download by signed link, without a session: the valid, unexpired signature is the permission. */
+export async function downloadBySignedLink(db: DB, exportId: string, request: Request): Promise<Response> {
+  const check = verifySignedLink(exportId, new URL(request.url).searchParams);
+  if (!check.ok && check.reason === "invalid") {
+    return textResponse(403, "This download link is not valid. Copy the link again from the export's page in Exportal.");
+  }
+  if (!check.ok) {
+    return textResponse(410, `This download link expired on ${check.expiresAt!.toISOString()}. Export the data again from the Exports page in Exportal.`);
+  }
+  const exp = await getExportForLink(db, check.link.tenantId, check.link.exportId);
+  if (!exp) return textResponse(404, "Not found");
+  // A link signed before organization-wide exports were kept to the organization does not open one.
+  if ((exp.scope.type === "organization") !== check.link.organizationWide) {
+    return textResponse(403, "This download link is not valid. Copy the link again from the export's page in Exportal.");
+  }
+  const response = await archiveResponse(request, exp);
+  if (startsDownload(response)) await recordExportEvent(db, exp, "downloaded", { userId: null, label: "signed link", ...clientOf(request) });
+  return response;
+}
+
+/** The signed link of a finished export for someone who may download it, or why there is none. */
+export async function issueSignedLink(db: DB, requester: Requester, id: string): Promise<{ path: string; expiresAt: Date }> {
+  authorize(requester, "data.exports.download");
+  const exp = await getExport(db, requester, id);
+  if (!exp) throw new AppError("NOT_FOUND", "No export with this id in this tenant.", { id });
+  if (linkExpired(exp)) throw new AppError("GONE", "This export's download link has expired and its archive was deleted. Create a new export.", { status: "expired" });
+  if (exp.status !== "done") throw new AppError("CONFLICT", `This export is ${exp.status}; it can be downloaded once it is done.`, { status: exp.status });
+  await recordExportEvent(db, exp, "link_issued", requester.actor);
+  return { path: signedLinkPath(exp), expiresAt: exp.expires_at! };
+}
+
+/** The signed download path of a done export, signed for its scope. */
+export function signedLinkPath(exp: Pick<Export, "id" | "tenant_id" | "expires_at" | "scope">): string {
+  return signedDownloadPath(exp.id, exp.tenant_id, exp.expires_at!, exp.scope.type === "organization");
 }

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { AppError } from "./errors";
 
 /**
  * Zod's issues as one message per field, the first for each. Fields are
@@ -17,4 +18,9 @@ export function fieldErrors(error: z.ZodError, { topLevel = false, fallback = "r
     errors[path.map(String).join(".") || fallback] ??= issue.message;
   }
   return errors;
+}
+
+/** A 400 naming one field, with the message a person reads beside it. */
+export function invalid(field: string, message: string): AppError {
+  return new AppError("INVALID_REQUEST", message, { fieldErrors: { [field]: message } });
 }

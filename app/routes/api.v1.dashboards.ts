@@ -2,9 +2,11 @@ import { apiRoute } from "~/api/api-route.server";
 import { listDashboards } from "~/analytics/dashboards.server";
 
 export const loader = apiRoute({
-  async GET(ctx) {
-    ctx.require("dashboards.read");
-    return { status: 200, body: { data: await listDashboards(ctx.db, ctx.tenant.id) } };
+  GET: {
+    permission: "dashboards.read",
+    async handle(ctx) {
+      return { status: 200, body: { data: await listDashboards(ctx.db, ctx.requester) } };
+    },
   },
 });
 export const action = loader;

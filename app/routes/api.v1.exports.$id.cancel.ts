@@ -1,13 +1,15 @@
 import { apiRoute } from "~/api/api-route.server";
 import { publicOrigin, toApiExport } from "~/api/export-json.server";
-import { cancelExport, getExport } from "~/exports/exports.server";
+import { cancelExport } from "~/exports/exports.server";
+import { getExport } from "~/exports/export-queries.server";
 
 export const loader = apiRoute({
-  async POST(ctx) {
-    ctx.require("data.exports.cancel");
-    const cancelled = await cancelExport(ctx.db, ctx.requester, ctx.params.id ?? "");
-    const exp = (await getExport(ctx.db, ctx.tenant.id, cancelled.id))!;
-    return { status: 200, body: toApiExport(exp, publicOrigin(ctx.request)) };
+  POST: {
+    permission: "data.exports.cancel",
+    async handle(ctx) {
+      const cancelled = await cancelExport(ctx.db, ctx.requester, ctx.params.id ?? "");
+      return { status: 200, body: toApiExport((await getExport(ctx.db, ctx.requester, cancelled.id))!, publicOrigin(ctx.request)) };
+    },
   },
 });
 export const action = loader;

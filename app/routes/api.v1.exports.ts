@@ -1,24 +1,26 @@
 import { apiRoute, parseQuery } from "~/api/api-route.server";
 import { publicOrigin, toApiExport } from "~/api/export-json.server";
 import { listExportsQuery } from "~/api/schemas";
-import { createExport, getExport, listExportsAfter } from "~/exports/exports.server";
+import { createExport } from "~/exports/exports.server";
+import { getExport, listExportsAfter } from "~/exports/export-queries.server";
 
-export const loader = apiRoute(
-  {
-    async GET(ctx) {
-      ctx.require("data.exports.read");
-      const query = parseQuery(ctx.url, listExportsQuery);
-      const page = await listExportsAfter(ctx.db, ctx.tenant.id, query);
+export const loader = apiRoute({
+  GET: {
+    permission: "data.exports.read",
+    async handle(ctx) {
+      const page = await listExportsAfter(ctx.db, ctx.requester, parseQuery(ctx.url, listExportsQuery));
       const origin = publicOrigin(ctx.request);
       return { status: 200, body: { data: page.exports.map((e) => toApiExport(e, origin)), hasMore: page.hasMore, nextCursor: page.nextCursor } };
     },
-    async POST(ctx) {
+  },
+  POST: {
+    permission: "data.exports.create",
+    async handle(ctx) {
+      await ctx.spendExportToken();
       const created = await createExport(ctx.db, ctx.requester, ctx.body);
-      const exp = (await getExport(ctx.db, ctx.tenant.id, created.id))!;
-      const body = toApiExport(exp, publicOrigin(ctx.request));
+      const body = toApiExport((await getExport(ctx.db, ctx.requester, created.id))!, publicOrigin(ctx.request));
       return { status: 202, body, headers: { Location: body.links.self } };
     },
   },
-  { createsExport: true },
-);
+});
 export const action = loader;

@@ -3,10 +3,11 @@ import { customMetricBody } from "~/api/schemas";
 import { pushCustomMetric } from "~/analytics/metric-points.server";
 
 export const loader = apiRoute({
-  async POST(ctx) {
-    ctx.require("metrics.write");
-    const point = await pushCustomMetric(ctx.db, ctx.tenant.id, ctx.key.id, parseBody(ctx.body, customMetricBody));
-    return { status: 201, body: point };
+  POST: {
+    permission: "metrics.write",
+    async handle(ctx) {
+      return { status: 201, body: await pushCustomMetric(ctx.db, ctx.requester, parseBody(ctx.body, customMetricBody)) };
+    },
   },
 });
 export const action = loader;

@@ -2,7 +2,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { CopyButton } from "~/components/CopyButton";
 import { Time } from "~/components/Time";
-import { requirePermission, requireTenant } from "~/auth/access.server";
+import { requirePermission, requireTenant, requesterOf } from "~/auth/access.server";
 import { API_KEY_PERMISSIONS, createApiKey, listApiKeys, revokeApiKey } from "~/api/keys.server";
 import { getDb } from "~/lib/db.server";
 import { refused } from "~/lib/action-result.server";
@@ -14,7 +14,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "api_keys.manage");
   return {
     tenant: ctx.tenant,
-    keys: await listApiKeys(getDb(), ctx.tenant.id),
+    keys: await listApiKeys(getDb(), requesterOf(ctx)),
     grantable: API_KEY_PERMISSIONS.filter((p) => can(ctx.ability, p)),
   };
 }
@@ -25,10 +25,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const form = (await request.formData().catch(() => null)) ?? new FormData();
   try {
     if (form.get("intent") === "revoke") {
-      await revokeApiKey(getDb(), ctx.tenant.id, String(form.get("keyId") ?? ""));
+      await revokeApiKey(getDb(), requesterOf(ctx), String(form.get("keyId") ?? ""));
       return data({ revoked: true as const });
     }
-    const created = await createApiKey(getDb(), { tenantId: ctx.tenant.id, userId: ctx.user.id, ability: ctx.ability }, {
+    const created = await createApiKey(getDb(), requesterOf(ctx), {
       name: String(form.get("name") ?? ""),
       permissions: form.getAll("permissions").map(String),
       expiresAt: form.get("expiresAt") ? String(form.get("expiresAt")) : undefined,
@@ -117,10 +117,21 @@ export default function ApiKeys() {
                   <tr key={k.id} data-key-id={k.id}>
                     <td>{k.name}</td>
                     <td><code>{k.key_prefix}…{k.last4}</code></td>
-                    <td>{k.permissions.map((p) => PERMISSION_LABELS[p as Permission] ?? p).join(", ")}</td>
+                    <td>
+                      {k.permissions.map((p) => PERMISSION_LABELS[p as Permission] ?? p).join(", ")}
+                      {k.creatorActive && k.effectivePermissions.length < k.permissions.length && (
+                        <p className="muted small">
+                          Suspended while its creator lacks them:{" "}
+                          {k.permissions.filter((p) => !k.effectivePermissions.includes(p as Permission)).map((p) => PERMISSION_LABELS[p as Permission] ?? p).join(", ")}
+                        </p>
+                      )}
+                    </td>
                     <td><Time value={k.created_at} />{k.createdBy ? ` by ${k.createdBy}` : ""}</td>
                     <td>{k.last_used_at ? <Time value={k.last_used_at} /> : "Never"}</td>
-                    <td>{k.revoked_at ? "Revoked" : expired ? "Expired" : k.expires_at ? <>Active, expires <Time value={k.expires_at} /></> : "Active"}</td>
+                    <td>
+                      {k.revoked_at ? "Revoked" : expired ? "Expired" : !k.creatorActive ? "Inactive: its creator no longer has access to this tenant"
+                        : k.expires_at ? <>Active, expires <Time value={k.expires_at} /></> : "Active"}
+                    </td>
                     <td>
                       {!k.revoked_at && (
                         <Form method="post" onSubmit={(e) => { if (!window.confirm(`Revoke “${k.name}”? Programs using it lose access at once.`)) e.preventDefault(); }}>

@@ -1,12 +1,13 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { notFound, requireTenant } from "~/auth/access.server";
+import { notFound, requireTenant, requesterOf } from "~/auth/access.server";
 import { exportDashboardFile } from "~/analytics/dashboard-file.server";
 import { getDb } from "~/lib/db.server";
 
 /** "Export dashboard": the dashboard, its widgets and the format version, as an attachment. */
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "dashboards.export");
-  const file = await exportDashboardFile(getDb(), ctx.tenant.id, params.id ?? "");
+  const requester = requesterOf(ctx);
+  const file = await exportDashboardFile(getDb(), requester, params.id ?? "");
   if (!file) throw notFound();
   return new Response(JSON.stringify(file, null, 2) + "\n", {
     headers: {

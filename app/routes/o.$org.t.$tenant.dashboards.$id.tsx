@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { LineChart } from "~/analytics/LineChart";
-import { notFound, requireTenant } from "~/auth/access.server";
+import { notFound, requireTenant, requesterOf } from "~/auth/access.server";
 import { formatValue } from "~/analytics/chart";
 import { widgetContent, type WidgetContent } from "~/analytics/dashboard-widgets.server";
 import { getDashboard } from "~/analytics/dashboards.server";
@@ -13,12 +13,13 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "dashboards.read");
-  const dashboard = await getDashboard(getDb(), ctx.tenant.id, params.id ?? "");
+  const requester = requesterOf(ctx);
+  const dashboard = await getDashboard(getDb(), requester, params.id ?? "");
   if (!dashboard) throw notFound();
   // Only the metrics the widgets name, not the tenant's whole catalogue.
   const named = [...new Set(dashboard.widgets.map((w) => w.config.metricId).filter((m): m is string => typeof m === "string"))];
-  const metrics = new Map((await listMetrics(getDb(), ctx.tenant.id, named)).map((m) => [m.metricId, m]));
-  const widgets = await Promise.all(dashboard.widgets.map(async (w) => ({ ...w, content: await widgetContent(getDb(), ctx.tenant.id, w, metrics) })));
+  const metrics = new Map((await listMetrics(getDb(), requester, named)).map((m) => [m.metricId, m]));
+  const widgets = await Promise.all(dashboard.widgets.map(async (w) => ({ ...w, content: await widgetContent(getDb(), requester, w, metrics) })));
   return {
     dashboard: { ...dashboard, widgets: widgets.filter((w) => w.content.kind !== "hidden") },
     hiddenCount: widgets.filter((w) => w.content.kind === "hidden").length,

@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { Time } from "~/components/Time";
-import { requireTenant } from "~/auth/access.server";
+import { requireTenant, requesterOf } from "~/auth/access.server";
 import { listDashboards } from "~/analytics/dashboards.server";
 import { getDb } from "~/lib/db.server";
 import { can } from "~/auth/permissions";
@@ -10,11 +10,12 @@ export const meta: MetaFunction = () => [{ title: "Dashboards · Exportal" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "dashboards.read");
+  const requester = requesterOf(ctx);
   return {
     tenant: ctx.tenant,
     base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/dashboards`,
     canImport: can(ctx.ability, "dashboards.import"),
-    dashboards: await listDashboards(getDb(), ctx.tenant.id),
+    dashboards: await listDashboards(getDb(), requester),
   };
 }
 

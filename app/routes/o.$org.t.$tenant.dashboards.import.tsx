@@ -8,7 +8,7 @@ import {
   type MetaFunction,
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { requirePermission, requireTenant } from "~/auth/access.server";
+import { requirePermission, requireTenant, requesterOf } from "~/auth/access.server";
 import { importDashboard, parseDashboardFileText } from "~/analytics/dashboard-file.server";
 import { getDb } from "~/lib/db.server";
 import { AppError } from "~/lib/errors";
@@ -39,7 +39,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   if (!(file instanceof Blob) || file.size === 0) return refused("Choose a dashboard file to import.");
   const fileName = "name" in file ? String(file.name) : "";
   try {
-    const imported = await importDashboard(getDb(), ctx.tenant.id, ctx.user.id, parseDashboardFileText(await file.text()));
+    const imported = await importDashboard(getDb(), requesterOf(ctx), parseDashboardFileText(await file.text()));
     return data({ imported, fileName }, { status: 201 });
   } catch (error) {
     if (!(error instanceof AppError)) throw error;

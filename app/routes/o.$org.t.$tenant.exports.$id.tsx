@@ -2,15 +2,14 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { ExportProgress, StatusBadge } from "~/exports/ExportStatus";
 import { Time } from "~/components/Time";
-import { notFound, requireTenant } from "~/auth/access.server";
+import { notFound, requesterOf, requireTenant } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
 import { listExportEvents } from "~/audit/audit.server";
 import { dataTypeLabel, formatLabel, scopeLabel } from "~/exports/export-labels";
 import { PROFILE_LABELS } from "~/studies/deidentification";
-import { getExport } from "~/exports/exports.server";
-import { linkIsLive } from "~/exports/download.server";
+import { getExport } from "~/exports/export-queries.server";
+import { linkIsLive, signedLinkPath } from "~/exports/download.server";
 import { listProjects, studyScopeNames } from "~/tenants/tenant-data.server";
-import { signedDownloadPath } from "~/exports/signed-links.server";
 import { formatBytes, formatCount } from "~/lib/format";
 import { can } from "~/auth/permissions";
 
@@ -18,7 +17,8 @@ export const meta: MetaFunction = () => [{ title: "Export · Exportal" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.exports.read");
-  const exp = await getExport(getDb(), ctx.tenant.id, params.id ?? "");
+  const requester = requesterOf(ctx);
+  const exp = await getExport(getDb(), requesterOf(ctx), params.id ?? "");
   if (!exp) throw notFound();
   const canDownload = can(ctx.ability, "data.exports.download");
   return {
@@ -26,9 +26,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     tenant: ctx.tenant,
     exp,
     canDownload,
-    signedLink: canDownload && linkIsLive(exp) ? new URL(signedDownloadPath(exp.id, exp.tenant_id, exp.expires_at!), request.url).href : null,
+    signedLink: canDownload && linkIsLive(exp) ? new URL(signedLinkPath(exp), request.url).href : null,
     events: await listExportEvents(getDb(), ctx.tenant.id, exp.id),
-    scope: scopeLabel(exp.scope, ctx.tenant.name, await listProjects(getDb(), ctx.tenant.id), await studyScopeNames(getDb(), ctx.tenant.id, [exp.scope])),
+    scope: scopeLabel(exp.scope, ctx.tenant.name, await listProjects(getDb(), requester), await studyScopeNames(getDb(), requester, [exp.scope])),
   };
 }
 

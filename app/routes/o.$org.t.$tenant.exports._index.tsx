@@ -11,7 +11,8 @@ import { AppError } from "~/lib/errors";
 import { refused } from "~/lib/action-result.server";
 import { linkIsLive } from "~/exports/download.server";
 import { exportRequestFromForm } from "~/exports/export-request";
-import { cancelExport, createExport, listExports, PAGE_SIZE } from "~/exports/exports.server";
+import { cancelExport, createExport } from "~/exports/exports.server";
+import { listExports, PAGE_SIZE } from "~/exports/export-queries.server";
 import { formatLabel, scopeLabel } from "~/exports/export-labels";
 import { formatBytes, formatCount } from "~/lib/format";
 import { listProjects, studyScopeNames } from "~/tenants/tenant-data.server";
@@ -22,8 +23,9 @@ export const meta: MetaFunction = () => [{ title: "Exports · Exportal" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.exports.read");
+  const requester = requesterOf(ctx);
   const page = pageParam(new URL(request.url));
-  const { exports, total } = await listExports(getDb(), ctx.tenant.id, page);
+  const { exports, total } = await listExports(getDb(), requesterOf(ctx), page);
   const now = new Date();
   return {
     page,
@@ -39,13 +41,14 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     canExportOrganization: can(ctx.ability, "org.exports.create"),
     allowedProfiles: allowedProfiles(ctx.ability),
     exports,
-    projects: await listProjects(getDb(), ctx.tenant.id),
-    names: await studyScopeNames(getDb(), ctx.tenant.id, exports.map((e) => e.scope)),
+    projects: await listProjects(getDb(), requester),
+    names: await studyScopeNames(getDb(), requester, exports.map((e) => e.scope)),
   };
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const ctx = await requireTenant(request, params);
+  const requester = requesterOf(ctx);
   const form = await request.formData().catch(() => null);
   const intent = form?.get("intent") ?? "create";
   requirePermission(ctx, intent === "cancel" ? "data.exports.cancel" : "data.exports.create");

@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { ProjectFilter } from "~/components/ProjectFilter";
 import { Time } from "~/components/Time";
-import { requireTenant } from "~/auth/access.server";
+import { requireTenant, requesterOf } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
 import { listConnections } from "~/analytics/integrations.server";
 import { listProjects } from "~/tenants/tenant-data.server";
@@ -11,10 +11,11 @@ export const meta: MetaFunction = () => [{ title: "Integrations · Exportal" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.read");
-  const projects = await listProjects(getDb(), ctx.tenant.id);
+  const requester = requesterOf(ctx);
+  const projects = await listProjects(getDb(), requester);
   // An unknown project (or another tenant's) filters to nothing, like a project without connections.
   const projectId = new URL(request.url).searchParams.get("project") || null;
-  const connections = (await listConnections(getDb(), ctx.tenant.id)).filter((c) => !projectId || c.projectId === projectId);
+  const connections = (await listConnections(getDb(), requester)).filter((c) => !projectId || c.projectId === projectId);
   return { tenant: ctx.tenant, projectId, projects: projects.map((p) => ({ id: p.id, name: p.name })), connections };
 }
 

@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { getDb } from "~/lib/db.server";
-import { requireTenant } from "~/auth/access.server";
+import { requireTenant, requesterOf } from "~/auth/access.server";
 import { listTenantMembers } from "~/tenants/tenant-data.server";
 
 export const meta: MetaFunction = () => [{ title: "Members · Exportal" }];
@@ -11,7 +11,7 @@ const TENANT_ROLE: Record<string, string> = { admin: "Admin", editor: "Editor", 
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "members.read");
-  return { tenant: ctx.tenant, members: await listTenantMembers(getDb(), ctx.tenant.id, ctx.org.id) };
+  return { tenant: ctx.tenant, members: await listTenantMembers(getDb(), requesterOf(ctx)) };
 }
 
 export default function Members() {

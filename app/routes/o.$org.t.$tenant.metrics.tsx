@@ -3,7 +3,7 @@ import { Form, useLoaderData, useNavigation } from "@remix-run/react";
 import type { ReactNode } from "react";
 import { FieldError } from "~/components/FieldError";
 import { LineChart } from "~/analytics/LineChart";
-import { requireTenant } from "~/auth/access.server";
+import { requireTenant, requesterOf } from "~/auth/access.server";
 import { formatValue } from "~/analytics/chart";
 import { getDb } from "~/lib/db.server";
 import { listMetrics, metricTimeseries } from "~/analytics/metric-points.server";
@@ -22,7 +22,8 @@ const isOneOf = <T extends object>(value: string, options: T): value is Extract<
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "metrics.read");
-  const metrics = await listMetrics(getDb(), ctx.tenant.id);
+  const requester = requesterOf(ctx);
+  const metrics = await listMetrics(getDb(), requester);
   const url = new URL(request.url);
   const get = (name: string) => url.searchParams.get(name)?.trim() ?? "";
   // What the reader asked for, kept as typed so a refused choice is shown back.
@@ -61,7 +62,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   if (Object.keys(errors).length > 0) return data({ ...base, chart: null }, { status: 400 });
   if (!metric) return { ...base, chart: null };
   // At most 10 years by day: well inside the timeseries' bucket limit, so it cannot refuse the range.
-  const series = await metricTimeseries(getDb(), ctx.tenant.id, metric.metricId, { startDate: new Date(start).toISOString(), endDate: new Date(end).toISOString(), interval });
+  const series = await metricTimeseries(getDb(), requester, metric.metricId, { startDate: new Date(start).toISOString(), endDate: new Date(end).toISOString(), interval });
   const points = series.points.map((p) => ({ at: p.bucket, value: p[aggregate], count: p.count }));
   return { ...base, chart: { metric, interval, from: new Date(start).toISOString(), to: new Date(end).toISOString(), points } };
 }

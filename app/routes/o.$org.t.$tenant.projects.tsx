@@ -1,14 +1,15 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { getDb } from "~/lib/db.server";
-import { requireTenant } from "~/auth/access.server";
+import { requireTenant, requesterOf } from "~/auth/access.server";
 import { listProjects } from "~/tenants/tenant-data.server";
 
 export const meta: MetaFunction = () => [{ title: "Projects · Exportal" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.read");
-  return { tenant: ctx.tenant, projects: await listProjects(getDb(), ctx.tenant.id) };
+  const requester = requesterOf(ctx);
+  return { tenant: ctx.tenant, projects: await listProjects(getDb(), requester) };
 }
 
 export default function Projects() {

@@ -1,6 +1,6 @@
 import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { requirePermission, requireTenant } from "~/auth/access.server";
+import { requirePermission, requireTenant, requesterOf } from "~/auth/access.server";
 import { getApiLimits, LIMIT_DEFAULTS, setApiLimits } from "~/api/limits.server";
 import { getDb } from "~/lib/db.server";
 import { refused } from "~/lib/action-result.server";
@@ -12,6 +12,7 @@ export const meta: MetaFunction = () => [{ title: "Settings · Exportal" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.read");
+  const requester = requesterOf(ctx);
   const { linkTtlMs, historyMs } = retentionConfig();
   return {
     org: ctx.org,
@@ -21,7 +22,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     granted: PERMISSIONS.filter((p) => ctx.permissions.includes(p)).map((p) => PERMISSION_LABELS[p]),
     linkHours: linkTtlMs / HOUR_MS,
     historyDays: historyMs / DAY_MS,
-    apiLimits: await getApiLimits(getDb(), ctx.tenant.id),
+    apiLimits: await getApiLimits(getDb(), requester),
     limitDefaults: LIMIT_DEFAULTS,
     canSetLimits: can(ctx.ability, "tenants.manage"),
   };
@@ -30,10 +31,11 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 /** Organization owners and admins set the tenant's API limits. */
 export async function action({ request, params }: ActionFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.read");
+  const requester = requesterOf(ctx);
   requirePermission(ctx, "tenants.manage");
   const form = Object.fromEntries(await request.formData());
   try {
-    await setApiLimits(getDb(), ctx.tenant.id, form);
+    await setApiLimits(getDb(), requester, form);
     return { saved: true as const };
   } catch (error) {
     return refused(error, { values: form as Record<string, string> });

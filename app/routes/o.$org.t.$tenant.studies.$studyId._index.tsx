@@ -3,7 +3,7 @@ import { Link, useLoaderData } from "@remix-run/react";
 import { useState } from "react";
 import { CohortTable, type ExportTarget } from "~/studies/CohortTable";
 import { StudyExportDialog } from "~/exports/NewExportDialog";
-import { notFound, requireTenant } from "~/auth/access.server";
+import { notFound, requireTenant, requesterOf } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
 import { allowedProfiles } from "~/studies/deidentification";
 import { can } from "~/auth/permissions";
@@ -14,7 +14,8 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.read");
-  const study = await getStudy(getDb(), ctx.tenant.id, params.studyId ?? "");
+  const requester = requesterOf(ctx);
+  const study = await getStudy(getDb(), requester, params.studyId ?? "");
   if (!study) throw notFound();
   return {
     study,
@@ -22,7 +23,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     exportsPath: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
     canExport: can(ctx.ability, "data.exports.create") && can(ctx.ability, "studies.export"),
     allowedProfiles: allowedProfiles(ctx.ability),
-    projects: await listProjects(getDb(), ctx.tenant.id),
+    projects: await listProjects(getDb(), requester),
   };
 }
 

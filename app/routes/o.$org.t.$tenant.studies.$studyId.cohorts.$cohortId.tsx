@@ -4,7 +4,7 @@ import { useState } from "react";
 import { StudyExportDialog } from "~/exports/NewExportDialog";
 import { Pagination, pageParam } from "~/components/Pagination";
 import { Time } from "~/components/Time";
-import { notFound, requireTenant } from "~/auth/access.server";
+import { notFound, requireTenant, requesterOf } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
 import { allowedProfiles } from "~/studies/deidentification";
 import { can } from "~/auth/permissions";
@@ -15,7 +15,8 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.read");
-  const cohort = await getCohort(getDb(), ctx.tenant.id, params.studyId ?? "", params.cohortId ?? "");
+  const requester = requesterOf(ctx);
+  const cohort = await getCohort(getDb(), requester, params.studyId ?? "", params.cohortId ?? "");
   if (!cohort) throw notFound();
   const url = new URL(request.url);
   const page = pageParam(url);
@@ -24,7 +25,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   // Everyone who may see data sees external ids and enrolment; names, emails and the
   // like only those who may also export them in full.
   const identifying = can(ctx.ability, "studies.export.full");
-  const { participants, total } = await listCohortParticipants(getDb(), ctx.tenant.id, cohort.id, { q, page, identifying });
+  const { participants, total } = await listCohortParticipants(getDb(), requester, cohort.id, { q, page, identifying });
   return {
     cohort,
     q,
@@ -37,7 +38,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     exportsPath: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
     canExport: can(ctx.ability, "data.exports.create") && can(ctx.ability, "studies.export"),
     allowedProfiles: allowedProfiles(ctx.ability),
-    projects: await listProjects(getDb(), ctx.tenant.id),
+    projects: await listProjects(getDb(), requester),
   };
 }
 

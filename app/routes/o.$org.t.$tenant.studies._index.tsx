@@ -4,7 +4,7 @@ import { useState } from "react";
 import { CohortTable, type ExportTarget } from "~/studies/CohortTable";
 import { StudyExportDialog } from "~/exports/NewExportDialog";
 import { ProjectFilter } from "~/components/ProjectFilter";
-import { requireTenant } from "~/auth/access.server";
+import { requireTenant, requesterOf } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
 import { allowedProfiles } from "~/studies/deidentification";
 import { can } from "~/auth/permissions";
@@ -14,10 +14,11 @@ export const meta: MetaFunction = () => [{ title: "Studies · Exportal" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.read");
-  const projects = await listProjects(getDb(), ctx.tenant.id);
+  const requester = requesterOf(ctx);
+  const projects = await listProjects(getDb(), requester);
   // An unknown project (or another tenant's) filters to nothing, like an empty project.
   const projectId = new URL(request.url).searchParams.get("project") || null;
-  const studies = (await listStudies(getDb(), ctx.tenant.id)).filter((s) => !projectId || s.projectId === projectId);
+  const studies = (await listStudies(getDb(), requester)).filter((s) => !projectId || s.projectId === projectId);
   return {
     tenant: ctx.tenant,
     base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/studies`,

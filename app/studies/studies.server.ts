@@ -1,3 +1,4 @@
+import { authorize, type Requester } from "../auth/requester";
 import { sql } from "kysely";
 import type { DB } from "../../db/client";
 import { isUuid } from "../lib/ids";
@@ -13,7 +14,9 @@ export interface StudyDetail {
 }
 
 /** A study of the tenant with its cohorts; undefined for an unknown id or another tenant's study alike. */
-export async function getStudy(db: DB, tenantId: string, studyId: string): Promise<StudyDetail | undefined> {
+export async function getStudy(db: DB, requester: Requester, studyId: string): Promise<StudyDetail | undefined> {
+  authorize(requester, "data.read");
+  const { tenantId } = requester;
   if (!isUuid(studyId)) return undefined;
   const study = await db
     .selectFrom("study as s")
@@ -35,7 +38,9 @@ export async function getStudy(db: DB, tenantId: string, studyId: string): Promi
 }
 
 /** A cohort of a study of the tenant; undefined unless all three match. */
-export async function getCohort(db: DB, tenantId: string, studyId: string, cohortId: string) {
+export async function getCohort(db: DB, requester: Requester, studyId: string, cohortId: string) {
+  authorize(requester, "data.read");
+  const { tenantId } = requester;
   if (!isUuid(studyId) || !isUuid(cohortId)) return undefined;
   return db
     .selectFrom("cohort as c")
@@ -62,10 +67,14 @@ export interface CohortParticipant {
  */
 export async function listCohortParticipants(
   db: DB,
-  tenantId: string,
+  requester: Requester,
   cohortId: string,
   options: { q?: string; page: number; identifying: boolean },
 ): Promise<{ participants: CohortParticipant[]; total: number }> {
+  authorize(requester, "data.read");
+  // Identifying fields are for those who may export full data.
+  if (options.identifying) authorize(requester, "studies.export.full");
+  const { tenantId } = requester;
   let query = db
     .selectFrom("cohort_member as m")
     .innerJoin("participant as p", "p.id", "m.participant_id")

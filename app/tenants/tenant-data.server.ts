@@ -1,3 +1,4 @@
+import { authorize, type Requester } from "../auth/requester";
 import type { DB } from "../../db/client";
 import type { ExportScope } from "../../db/schema";
 
@@ -10,7 +11,9 @@ export interface ProjectWithApps {
 }
 
 /** The tenant's projects with their apps and participant counts. */
-export async function listProjects(db: DB, tenantId: string): Promise<ProjectWithApps[]> {
+export async function listProjects(db: DB, requester: Requester): Promise<ProjectWithApps[]> {
+  authorize(requester, "data.read");
+  const { tenantId } = requester;
   const projects = await db
     .selectFrom("project as p")
     .where("p.tenant_id", "=", tenantId)
@@ -43,7 +46,9 @@ export interface TenantMemberRow {
 }
 
 /** Who can open the tenant: its members, and the organization's owners and admins. */
-export async function listTenantMembers(db: DB, tenantId: string, organizationId: string): Promise<TenantMemberRow[]> {
+export async function listTenantMembers(db: DB, requester: Requester): Promise<TenantMemberRow[]> {
+  authorize(requester, "members.read");
+  const { tenantId, organizationId } = requester;
   return db
     .selectFrom("member as m")
     .innerJoin("user as u", "u.id", "m.userId")
@@ -56,7 +61,9 @@ export async function listTenantMembers(db: DB, tenantId: string, organizationId
 }
 
 /** Names of the studies, cohorts and participants that study-scope exports refer to, by id. */
-export async function studyScopeNames(db: DB, tenantId: string, scopes: ExportScope[]): Promise<Record<string, string>> {
+export async function studyScopeNames(db: DB, requester: Requester, scopes: ExportScope[]): Promise<Record<string, string>> {
+  authorize(requester, "data.exports.read");
+  const { tenantId } = requester;
   const study = scopes.filter((s): s is Extract<ExportScope, { type: "study" }> => s.type === "study");
   if (study.length === 0) return {};
   const ids = (pick: (s: (typeof study)[number]) => string | undefined) => [...new Set(study.map(pick).filter((x): x is string => !!x))];
@@ -79,7 +86,9 @@ export interface StudyWithCohorts {
 }
 
 /** The tenant's studies with their cohorts and how many participants each enrols. */
-export async function listStudies(db: DB, tenantId: string): Promise<StudyWithCohorts[]> {
+export async function listStudies(db: DB, requester: Requester): Promise<StudyWithCohorts[]> {
+  authorize(requester, "data.read");
+  const { tenantId } = requester;
   const rows = await db
     .selectFrom("study as s")
     .innerJoin("project as p", "p.id", "s.project_id")

@@ -5,7 +5,9 @@ import * as page from "../../app/routes/o.$org.t.$tenant.api-keys";
 import * as layout from "../../app/routes/o.$org.t.$tenant";
 import * as exportsPage from "../../app/routes/o.$org.t.$tenant.exports._index";
 import { createExport } from "../../app/exports/exports.server";
-import { authenticateApiKey, createApiKey } from "../../app/api/keys.server";
+import { createApiKey } from "../../app/api/keys.server";
+import { authenticateApiKey } from "../../app/api/key-auth.server";
+import { ownerIn } from "../setup/api";
 import { buildAbility, permissionsFor } from "../../app/auth/permissions";
 import { callRoute, makeRequest, signIn } from "../setup/routes";
 
@@ -74,11 +76,12 @@ describe("API keys", () => {
   });
 
   it("never grants a key a permission its creator lacks", async () => {
-    const tenant = await getDb().selectFrom("tenant").select("id").where("slug", "=", "production").executeTakeFirstOrThrow();
-    const user = await getDb().selectFrom("user").select("id").where("email", "=", "production-viewer@acme.test").executeTakeFirstOrThrow();
-    const viewerAbility = buildAbility(permissionsFor("member", "viewer"));
-    const attempt = createApiKey(getDb(), { tenantId: tenant.id, userId: user.id, ability: viewerAbility }, { name: "x", permissions: ["data.exports.read", "data.exports.create"] });
+    const owner = await ownerIn("production");
+    const narrow = { ...owner, ability: buildAbility(["api_keys.manage", "data.exports.read"]) };
+    const attempt = createApiKey(getDb(), narrow, { name: "x", permissions: ["data.exports.read", "data.exports.create"] });
     await expect(attempt).rejects.toMatchObject({ code: "FORBIDDEN", message: "A key cannot have permissions you lack: data.exports.create." });
+    const viewer = { ...owner, ability: buildAbility(permissionsFor("member", "viewer")) };
+    await expect(createApiKey(getDb(), viewer, { name: "x", permissions: ["data.exports.read"] })).rejects.toMatchObject({ code: "FORBIDDEN", details: { permission: "api_keys.manage" } });
   });
 
   it("revoked and expired keys stop working at once; malformed ones never reach the database", async () => {

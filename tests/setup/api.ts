@@ -1,6 +1,7 @@
 import { getDb } from "../../db/client";
 import { API_KEY_PERMISSIONS, createApiKey } from "../../app/api/keys.server";
-import { buildAbility, PERMISSIONS, type Permission } from "../../app/auth/permissions";
+import { buildAbility, permissionsFor, type Permission } from "../../app/auth/permissions";
+import type { Requester } from "../../app/auth/requester";
 
 export const ALL_KEY_PERMISSIONS: Permission[] = [...API_KEY_PERMISSIONS];
 
@@ -9,11 +10,22 @@ export async function tenantBySlug(slug: string) {
   return getDb().selectFrom("tenant").select(["id", "organization_id", "slug"]).where("slug", "=", slug).executeTakeFirstOrThrow();
 }
 
-/** A real API key for a seeded tenant, created as the API keys page does. */
-export async function createKey(tenantSlug: string, permissions: Permission[] = ALL_KEY_PERMISSIONS, extra: { expiresAt?: string; name?: string } = {}): Promise<string> {
+/** The owner of a seeded tenant's organization, as a requester in that tenant: who holds every permission there. */
+export async function ownerIn(tenantSlug: string): Promise<Requester> {
   const tenant = await tenantBySlug(tenantSlug);
-  const user = await getDb().selectFrom("user").select("id").orderBy("email").executeTakeFirstOrThrow();
-  const { key } = await createApiKey(getDb(), { tenantId: tenant.id, userId: user.id, ability: buildAbility([...PERMISSIONS]) }, { name: extra.name ?? `test ${permissions.length}`, permissions, expiresAt: extra.expiresAt });
+  const owner = await getDb()
+    .selectFrom("member as m")
+    .innerJoin("user as u", "u.id", "m.userId")
+    .where("m.organizationId", "=", tenant.organization_id)
+    .where("m.role", "=", "owner")
+    .select(["u.id", "u.name"])
+    .executeTakeFirstOrThrow();
+  return { tenantId: tenant.id, organizationId: tenant.organization_id, actor: { userId: owner.id, label: owner.name }, ability: buildAbility(permissionsFor("owner", null)) };
+}
+
+/** A real API key for a seeded tenant, created by its organization's owner as the API keys page does. */
+export async function createKey(tenantSlug: string, permissions: Permission[] = ALL_KEY_PERMISSIONS, extra: { expiresAt?: string; name?: string } = {}): Promise<string> {
+  const { key } = await createApiKey(getDb(), await ownerIn(tenantSlug), { name: extra.name ?? `test ${permissions.length}`, permissions, expiresAt: extra.expiresAt });
   return key;
 }
 

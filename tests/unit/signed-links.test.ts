@@ -13,7 +13,7 @@ describe("signed download links", () => {
   it("verify until they expire", () => {
     expect(verifySignedLink(EXPORT, params(path))).toEqual({
       ok: true,
-      link: { exportId: EXPORT, tenantId: TENANT, expires: Math.floor(expiresAt.getTime() / 1000) },
+      link: { exportId: EXPORT, tenantId: TENANT, expires: Math.floor(expiresAt.getTime() / 1000), organizationWide: false },
     });
     expect(verifySignedLink(EXPORT, params(path), expiresAt.getTime() + 1000)).toMatchObject({ ok: false, reason: "expired" });
   });

@@ -1,0 +1,150 @@
+import { createHash } from "node:crypto";
+import type { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { ZipArchive } from "archiver";
+import type { PoolClient } from "pg";
+import { to as copyTo } from "pg-copy-streams";
+import type { Export, ExportManifest, ManifestFile } from "../../../db/schema";
+import { dashboardDocument, WIDGET_ORDER } from "../../analytics/dashboards.server";
+import { DASHBOARD_FORMAT_VERSION } from "../../api/schemas";
+import { getSecret } from "../../lib/secrets.server";
+import { copyStatement, countStatement, DATA_TYPE_SPECS, PSEUDONYM_KEY_SETTING, whereClause, type DataType, type ExportTarget } from "./columns.server";
+import { FileStats } from "./file-stats.server";
+import { manifestOf } from "./manifest.server";
+import { inSnapshot } from "./snapshot.server";
+import { getStorage } from "./storage.server";
+
+const TICK_MS = 1000;
+
+/** A failure whose message is fit to show the person who asked for the export. */
+export class ExportFailure extends Error {}
+
+/** Called about once a second with the rows written so far; throws to stop the export. */
+export type Progress = (rowsDone: number, rowsExpected: number) => Promise<void>;
+
+type ExportFile = { dataType: DataType; format: "ndjson" | "csv" };
+
+function filesOf(exp: Export): ExportFile[] {
+  const formats = exp.format === "both" ? (["ndjson", "csv"] as const) : [exp.format];
+  return (exp.data_types as DataType[]).flatMap((dataType) => formats.map((format) => ({ dataType, format })));
+}
+
+function targetOf(exp: Export): ExportTarget {
+  return { tenantId: exp.tenant_id, organizationId: exp.organization_id, scope: exp.scope, filters: exp.filters, deidentification: exp.deidentification };
+}
+
+/** A bind parameter, local to this transaction: the key never appears in SQL text, logs or errors. */
+async function setPseudonymKey(client: PoolClient): Promise<void> {
+  const key = Buffer.from(getSecret("pseudonym"), "utf8").toString("hex");
+  await client.query("SELECT set_config($1, $2, true)", [PSEUDONYM_KEY_SETTING, key]);
+}
+
+/** How many rows each data type holds in the snapshot: what every file is checked against. */
+async function countRows(client: PoolClient, exp: Export, target: ExportTarget): Promise<Map<DataType, number>> {
+  const expected = new Map<DataType, number>();
+  for (const type of exp.data_types as DataType[]) {
+    if (!(type in DATA_TYPE_SPECS)) throw new ExportFailure(`Unknown data type ${type}.`);
+    expected.set(type, Number((await client.query(countStatement(type, target))).rows[0].n));
+  }
+  return expected;
+}
+
+/**
+ * Streams one file from COPY into the zip, reporting its lines as progress
+ * (COPY reports its row count only at the end), and checks that it wrote
+ * exactly the rows the snapshot holds.
+ */
+async function copyFile(client: PoolClient, archive: ZipArchive, file: ExportFile, target: ExportTarget, expected: number, progress: (lines: number) => Promise<void>): Promise<ManifestFile> {
+  const name = `${file.dataType}.${file.format}`;
+  const stats = new FileStats();
+  const copy = client.query(copyTo(copyStatement(file.dataType, file.format, target)));
+  let stopped: unknown;
+  const timer = setInterval(() => {
+    const linesDone = Math.max(0, stats.rows - (file.format === "csv" ? 1 : 0));
+    progress(linesDone).catch((error) => {
+      stopped = error;
+      copy.destroy(error);
+    });
+  }, TICK_MS);
+  try {
+    archive.append(stats, { name });
+    await pipeline(copy, stats);
+  } catch (error) {
+    throw stopped ?? error;
+  } finally {
+    clearInterval(timer);
+  }
+  if (copy.rowCount !== expected) throw new Error(`${name}: wrote ${copy.rowCount} rows, the snapshot holds ${expected}`);
+  return { name, dataType: file.dataType, format: file.format, rows: copy.rowCount, bytes: stats.bytes, sha256: stats.sha256() };
+}
+
+/**
+ * The export's dashboards as one structured file, each with its widgets, in
+ * the shape "Export dashboard" writes. Dashboards are few and small, so the
+ * file is built in memory.
+ */
+async function dashboardsFile(client: PoolClient, archive: ZipArchive, target: ExportTarget, snapshotAt: Date, expected: number): Promise<ManifestFile> {
+  const { rows: dashboards } = await client.query(
+    `SELECT id, name, slug, type, is_default, description, created_at, updated_at FROM dashboard WHERE ${whereClause("dashboards", target)} ORDER BY created_at, id`,
+  );
+  const { rows: widgets } = await client.query(
+    `SELECT id, dashboard_id, type, title, x, y, w, h, visible, config FROM dashboard_widget WHERE ${whereClause("dashboard_widgets", target)} ORDER BY ${WIDGET_ORDER}`,
+  );
+  if (dashboards.length !== expected) throw new Error(`dashboards.json: wrote ${dashboards.length} dashboards, the snapshot holds ${expected}`);
+  const document = {
+    format: "exportal.dashboards",
+    formatVersion: DASHBOARD_FORMAT_VERSION,
+    snapshotAt: snapshotAt.toISOString(),
+    dashboards: dashboards.map((d) => dashboardDocument(d, widgets.filter((w) => w.dashboard_id === d.id))),
+  };
+  const text = JSON.stringify(document, null, 2) + "\n";
+  archive.append(text, { name: "dashboards.json" });
+  return { name: "dashboards.json", dataType: "dashboards", format: "json", rows: dashboards.length, bytes: Buffer.byteLength(text), sha256: createHash("sha256").update(text).digest("hex") };
+}
+
+/** Writes every file of the export into a zip on `out`, inside one snapshot, and returns the manifest. */
+async function writeZip(exp: Export, out: Writable, progress: Progress): Promise<{ manifest: ExportManifest; rowsDone: number }> {
+  const target = targetOf(exp);
+  return inSnapshot(async (client) => {
+    const { rows: [{ snapshot_at }] } = await client.query("SELECT now() AS snapshot_at");
+    const snapshotAt = new Date(snapshot_at);
+    if (exp.deidentification === "deidentified") await setPseudonymKey(client);
+    const expected = await countRows(client, exp, target);
+    const files = filesOf(exp);
+    const rowsExpected = files.reduce((sum, f) => sum + expected.get(f.dataType)!, 0);
+    await progress(0, rowsExpected);
+
+    // ZIP64 end records always; an entry past 4 GiB gets ZIP64 headers from its written size.
+    const archive = new ZipArchive({ zlib: { level: 6 }, forceZip64: true });
+    const written = pipeline(archive, out);
+    written.catch(() => {}); // surfaced below, or by the failure that stopped the export
+    const entries: ManifestFile[] = [];
+    let rowsDone = 0;
+    for (const file of files) {
+      const entry = await copyFile(client, archive, file, target, expected.get(file.dataType)!, (lines) => progress(rowsDone + lines, rowsExpected));
+      rowsDone += entry.rows;
+      entries.push(entry);
+    }
+    if (exp.data_types.includes("dashboards")) entries.push(await dashboardsFile(client, archive, target, snapshotAt, expected.get("dashboards")!));
+    const manifest = manifestOf(exp, snapshotAt, entries);
+    archive.append(JSON.stringify(manifest, null, 2) + "\n", { name: "manifest.json" });
+    await archive.finalize();
+    await written;
+    return { manifest, rowsDone };
+  });
+}
+
+/**
+ * Writes the export's archive inside one snapshot, so every file and every
+ * count agree to the same moment, and publishes it under its key only when
+ * each file's rows equal the snapshot's count.
+ */
+export async function writeArchive(exp: Export, progress: Progress) {
+  // Each run writes its own key, so a run that lost its export cannot overwrite the archive of the run that took over.
+  const key = `exports/${exp.tenant_id}/${exp.id}.${exp.run_id!.slice(0, 8)}.zip`;
+  let result!: { manifest: ExportManifest; rowsDone: number };
+  const bytes = await getStorage().put(key, async (out) => {
+    result = await writeZip(exp, out, progress);
+  });
+  return { key, bytes, ...result };
+}

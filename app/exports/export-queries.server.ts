@@ -1,0 +1,99 @@
+import { sql } from "kysely";
+import type { DB } from "../../db/client";
+import type { Export } from "../../db/schema";
+import { abilityCondition } from "../auth/ability-sql.server";
+import type { Requester } from "../auth/requester";
+import { AppError } from "../lib/errors";
+import { isUuid } from "../lib/ids";
+
+/** Who asks to see exports: the tenant they look from and what they may see. */
+export type Viewer = Pick<Requester, "tenantId" | "ability">;
+
+/**
+ * The exports of the viewer's tenant that the viewer may know of: the
+ * permissions' conditions keep organization-wide exports from anyone who may
+ * not export the organization.
+ */
+function visibleExports(db: DB, viewer: Viewer) {
+  return db
+    .selectFrom("export as e")
+    .where("e.tenant_id", "=", viewer.tenantId)
+    .where(abilityCondition(viewer.ability, "read", "data.exports", { "scope.type": sql`e.scope->>'type'` }));
+}
+
+/** The viewer's exports, each with who asked: a person's name, or "API key <name>" for a program. */
+function withRequester(db: DB, viewer: Viewer) {
+  return visibleExports(db, viewer)
+    .leftJoin("user as u", "u.id", "e.requested_by_user_id")
+    .leftJoin("api_key as k", "k.id", "e.requested_by_api_key_id")
+    .selectAll("e")
+    .select(sql<string | null>`coalesce(u.name, 'API key ' || k.name)`.as("requestedBy"));
+}
+
+export interface ExportListItem extends Export {
+  requestedBy: string | null;
+}
+
+export const PAGE_SIZE = 25;
+
+/** One page of the exports the viewer may see, newest first, and how many there are in all. */
+export async function listExports(db: DB, viewer: Viewer, page = 1): Promise<{ exports: ExportListItem[]; total: number }> {
+  const [exports, count] = await Promise.all([
+    withRequester(db, viewer)
+      .orderBy("e.created_at", "desc")
+      .orderBy("e.id", "desc")
+      .limit(PAGE_SIZE)
+      .offset((page - 1) * PAGE_SIZE)
+      .execute(),
+    visibleExports(db, viewer).select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow(),
+  ]);
+  return { exports, total: Number(count.n) };
+}
+
+/** One export the viewer may see; undefined for an unknown id, another tenant's export or one hidden from the viewer alike. */
+export async function getExport(db: DB, viewer: Viewer, id: string): Promise<ExportListItem | undefined> {
+  if (!isUuid(id)) return undefined;
+  return withRequester(db, viewer).where("e.id", "=", id).executeTakeFirst();
+}
+
+const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f-]{36})$/;
+
+/**
+ * A page of the tenant's exports for the API, newest first, after `cursor`.
+ * The cursor carries the last row's creation time to the microsecond and its
+ * id, so pages neither skip nor repeat rows while exports are being added.
+ */
+export async function listExportsAfter(db: DB, viewer: Viewer, options: { limit: number; cursor?: string; status?: string }) {
+  let query = withRequester(db, viewer)
+    .select(sql<string>`to_char(e.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as("cursor_at"))
+    .orderBy("e.created_at", "desc")
+    .orderBy("e.id", "desc")
+    .limit(options.limit + 1);
+  if (options.status) query = query.where("e.status", "=", options.status as Export["status"]);
+  if (options.cursor !== undefined) {
+    const match = CURSOR.exec(Buffer.from(options.cursor, "base64url").toString("utf8"));
+    if (!match || !isUuid(match[2])) {
+      throw new AppError("INVALID_REQUEST", "Invalid query parameter cursor: is not a cursor from this API; pass the nextCursor of the previous page.", { parameter: "cursor" });
+    }
+    // Sent as text: postgres.js would send a timestamptz parameter through a Date and drop the microseconds.
+    query = query.where(sql<boolean>`(e.created_at, e.id) < (${match[1]}::text::timestamptz, ${match[2]}::uuid)`);
+  }
+  const rows = await query.execute();
+  const page = rows.slice(0, options.limit);
+  const last = page.at(-1);
+  const hasMore = rows.length > options.limit;
+  return {
+    exports: page as ExportListItem[],
+    hasMore,
+    nextCursor: hasMore && last ? Buffer.from(`${last.cursor_at}|${last.id}`).toString("base64url") : null,
+  };
+}
+
+/**
+ * An export of the tenant by id whoever may see it: for a signed link, whose
+ * valid signature is the permission to download exactly that export.
+ */
+export function getExportForLink(db: DB, tenantId: string, id: string): Promise<Export | undefined> {
+  if (!isUuid(id)) return Promise.resolve(undefined);
+  return db.selectFrom("export").selectAll().where("tenant_id", "=", tenantId).where("id", "=", id).executeTakeFirst();
+}

@@ -62,7 +62,7 @@ export async function listDashboards(db: DB, requester: Requester): Promise<Dash
 }
 
 /** One dashboard of the tenant with its widgets in reading order; undefined for unknown or other tenants' ids. */
-export function getDashboard(db: DB, requester: Requester, id: string) {
+export async function getDashboard(db: DB, requester: Requester, id: string) {
   authorize(requester, "dashboards.read");
   return readDashboard(db, requester.tenantId, id);
 }

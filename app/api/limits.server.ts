@@ -24,7 +24,7 @@ export const LIMIT_DEFAULTS = {
   api_export_burst: DEFAULT_EXPORT_BURST,
 };
 
-export function getApiLimits(db: DB, requester: Requester) {
+export async function getApiLimits(db: DB, requester: Requester) {
   authorize(requester, "data.read");
   const { tenantId } = requester;
   return db.selectFrom("tenant").select(["api_requests_per_hour", "api_exports_per_hour", "api_export_burst"]).where("id", "=", tenantId).executeTakeFirstOrThrow();

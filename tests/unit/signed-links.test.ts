@@ -28,6 +28,17 @@ describe("signed download links", () => {
     }
   });
 
+  it("of an organization-wide export verify only with the scope they were signed for", () => {
+    const orgPath = signedDownloadPath(EXPORT, TENANT, expiresAt, true);
+    expect(verifySignedLink(EXPORT, params(orgPath))).toMatchObject({ ok: true, link: { organizationWide: true } });
+    const stripped = params(orgPath);
+    stripped.delete("scope");
+    expect(verifySignedLink(EXPORT, stripped)).toMatchObject({ ok: false, reason: "invalid" });
+    const added = params(path);
+    added.set("scope", "organization");
+    expect(verifySignedLink(EXPORT, added)).toMatchObject({ ok: false, reason: "invalid" });
+  });
+
   it("are tied to the secret", () => {
     process.env.EXPORTAL_SIGNING_SECRET = "another-secret";
     expect(verifySignedLink(EXPORT, params(path))).toMatchObject({ ok: false, reason: "invalid" });

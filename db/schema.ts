@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
+import type { ColumnType, Generated, Selectable } from "kysely";
 
 /** int8 columns: postgres.js returns them as strings; we write numbers. */
 type NullableInt8 = ColumnType<string | null, number | bigint | string | null, number | bigint | string | null>;

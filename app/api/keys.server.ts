@@ -98,6 +98,7 @@ export async function listApiKeys(db: DB, requester: Requester) {
     effectivePermissions: effectivePermissions(key.permissions as Permission[], creatorOrgRole, creatorTenantRole),
     /** False once the creator has left: the key is then refused like a revoked one. */
     creatorActive: creatorPermissions(creatorOrgRole, creatorTenantRole).length > 0,
+    expired: key.expires_at !== null && key.expires_at.getTime() <= Date.now(),
   }));
 }
 

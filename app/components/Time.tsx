@@ -1,5 +1,12 @@
-import { useEffect, useState } from "react";
+import { useSyncExternalStore } from "react";
 import { formatDateTime, formatRelative } from "~/lib/format";
+
+const noSubscription = () => () => {};
+
+/** False while the server renders and the browser hydrates, true afterwards. */
+function useHydrated(): boolean {
+  return useSyncExternalStore(noSubscription, () => true, () => false);
+}
 
 /**
  * A time shown relative ("5 minutes ago") with the exact time on hover, both
@@ -8,14 +15,10 @@ import { formatDateTime, formatRelative } from "~/lib/format";
  */
 export function Time({ value, relative = true }: { value: Date | string; relative?: boolean }) {
   const iso = new Date(value).toISOString();
-  const [text, setText] = useState(iso.slice(0, 16).replace("T", " ") + " UTC");
-  const [title, setTitle] = useState(iso);
-  useEffect(() => {
-    setText(relative ? formatRelative(iso) : formatDateTime(iso));
-    setTitle(formatDateTime(iso));
-  }, [iso, relative]);
+  const hydrated = useHydrated();
+  const text = !hydrated ? iso.slice(0, 16).replace("T", " ") + " UTC" : relative ? formatRelative(iso) : formatDateTime(iso);
   return (
-    <time dateTime={iso} title={title}>
+    <time dateTime={iso} title={hydrated ? formatDateTime(iso) : iso}>
       {text}
     </time>
   );

@@ -99,12 +99,15 @@ export function NewExportDialog(props: {
     if (!open && dialog?.open) dialog.close();
   }, [open]);
   // A refused submission reopens the form as it was sent.
-  useEffect(() => {
-    if (!result?.values) return;
-    setScope(result.values.scope ?? "tenant");
-    setProjectId(result.values.projectId ?? projects[0]?.id ?? "");
-    setPreset(result.values.preset ?? "");
-  }, [result, projects]);
+  const [seenResult, setSeenResult] = useState(result);
+  if (result !== seenResult) {
+    setSeenResult(result);
+    if (result?.values) {
+      setScope(result.values.scope ?? "tenant");
+      setProjectId(result.values.projectId ?? projects[0]?.id ?? "");
+      setPreset(result.values.preset ?? "");
+    }
+  }
 
   const project = projects.find((p) => p.id === projectId);
   const checkedTypes = values.dataTypes ?? ["hsi_records", "lab_results"];

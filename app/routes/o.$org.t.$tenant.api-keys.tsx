@@ -58,7 +58,6 @@ export default function ApiKeys() {
   const result = useActionData<typeof action>();
   const busy = useNavigation().state !== "idle";
   const errors = result && "fieldErrors" in result ? result.fieldErrors : {};
-  const now = Date.now();
   return (
     <>
       <h1>API keys</h1>
@@ -112,7 +111,6 @@ export default function ApiKeys() {
             </thead>
             <tbody>
               {keys.map((k) => {
-                const expired = k.expires_at && new Date(k.expires_at).getTime() <= now;
                 return (
                   <tr key={k.id} data-key-id={k.id}>
                     <td>{k.name}</td>
@@ -129,7 +127,7 @@ export default function ApiKeys() {
                     <td><Time value={k.created_at} />{k.createdBy ? ` by ${k.createdBy}` : ""}</td>
                     <td>{k.last_used_at ? <Time value={k.last_used_at} /> : "Never"}</td>
                     <td>
-                      {k.revoked_at ? "Revoked" : expired ? "Expired" : !k.creatorActive ? "Inactive: its creator no longer has access to this tenant"
+                      {k.revoked_at ? "Revoked" : k.expired ? "Expired" : !k.creatorActive ? "Inactive: its creator no longer has access to this tenant"
                         : k.expires_at ? <>Active, expires <Time value={k.expires_at} /></> : "Active"}
                     </td>
                     <td>

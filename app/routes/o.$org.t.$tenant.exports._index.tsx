@@ -55,10 +55,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
   if (!form) return data({ ok: false as const, error: "Send the form as a web form.", fieldErrors: {}, exportId: undefined }, { status: 400 });
   try {
     if (intent === "cancel") {
-      const cancelled = await cancelExport(getDb(), requesterOf(ctx), String(form.get("exportId") ?? ""));
+      const cancelled = await cancelExport(getDb(), requester, String(form.get("exportId") ?? ""));
       return data({ ok: true as const, exportId: cancelled.id }, { status: 200 });
     }
-    const created = await createExport(getDb(), requesterOf(ctx), exportRequestFromForm(form));
+    const created = await createExport(getDb(), requester, exportRequestFromForm(form));
     return data({ ok: true as const, exportId: created.id }, { status: 201 });
   } catch (error) {
     const exportId = error instanceof AppError ? (error.details.exportId as string | undefined) : undefined;
@@ -125,7 +125,11 @@ export default function Exports() {
   const result = useActionData<typeof action>();
   const [dialogOpen, setDialogOpen] = useState(false);
   // A refused request keeps the dialog open with its errors; an accepted one closes it.
-  useEffect(() => setDialogOpen(!!result && !result.ok && "values" in result), [result]);
+  const [seenResult, setSeenResult] = useState(result);
+  if (result !== seenResult) {
+    setSeenResult(result);
+    setDialogOpen(!!result && !result.ok && "values" in result);
+  }
   usePollWhile(exports.some((e) => e.status === "pending" || e.status === "running"));
 
   return (

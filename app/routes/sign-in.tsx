@@ -49,7 +49,7 @@ export default function SignIn() {
         <input type="hidden" name="redirectTo" value={params.get("redirectTo") ?? "/"} />
         <label htmlFor="email">Email</label>
         <input id="email" name="email" type="email" autoComplete="username" required defaultValue={result?.email}
-          aria-describedby={result?.error ? "sign-in-error" : undefined} autoFocus />
+          aria-describedby={result?.error ? "sign-in-error" : undefined} />
         <label htmlFor="password">Password</label>
         <input id="password" name="password" type="password" autoComplete="current-password" required />
         <button type="submit" className="button primary" disabled={busy}>

@@ -1,3 +1,4 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
 import { sql } from "kysely";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
@@ -26,7 +27,7 @@ let owner: string;
 let editor: string;
 let prodKey: string;
 
-type Route = { loader: (args: { request: Request; params: Record<string, string>; context: object }) => Promise<Response> | Response };
+type Route = { loader: (args: LoaderFunctionArgs) => Promise<Response> | Response };
 
 /** Calls an API route the way Remix does, with a key and the address server.ts would have set. */
 async function callApi(route: Route, path: string, key: string, init: { method?: string; params?: Record<string, string>; json?: unknown; headers?: Record<string, string> } = {}) {
@@ -38,7 +39,9 @@ async function callApi(route: Route, path: string, key: string, init: { method?:
   let body: any = text;
   try {
     body = JSON.parse(text);
-  } catch {}
+  } catch {
+    // not JSON: keep the text
+  }
   return { status: response.status, headers: response.headers, body };
 }
 

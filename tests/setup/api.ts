@@ -53,7 +53,9 @@ export function apiClient(baseUrl: string) {
     let parsed: unknown = text;
     try {
       parsed = JSON.parse(text);
-    } catch {}
+    } catch {
+    // not JSON: keep the text
+  }
     return { status: response.status, headers: response.headers, body: parsed };
   };
 }

@@ -44,7 +44,9 @@ export async function callRoute(fn: RouteFn, request: Request, params: Record<st
     let data: unknown = text;
     try {
       data = JSON.parse(text);
-    } catch {}
+    } catch {
+    // not JSON: keep the text
+  }
     return { status: outcome.status, headers: outcome.headers, data };
   }
   if (outcome && typeof outcome === "object" && (outcome as any).type === "DataWithResponseInit") {

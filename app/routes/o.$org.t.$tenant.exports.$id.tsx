@@ -133,7 +133,8 @@ export default function ExportDetail() {
       <ol className="events">
         {events.map((e, i) => (
           <li key={i}>
-            <Time value={e.created_at} relative={false} /> · {e.action.replace("export.", "")} · {e.actor_label}
+            <Time value={e.created_at} relative={false} /> · {e.action.replace("export.", "").replace("_", " ")} · {e.actor_label}
+            {e.client_ip && <span className="muted small"> from {e.client_ip}</span>}
           </li>
         ))}
       </ol>

@@ -1,14 +1,9 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
 import { cookiesOf, getAuth, getSessionUser } from "~/auth/auth.server";
+import { safeRedirect } from "~/lib/safe-redirect";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Exportal" }];
-
-/** Only paths on this site, so the sign-in form cannot be used to send people elsewhere. */
-function safeRedirect(to: FormDataEntryValue | string | null): string {
-  const path = typeof to === "string" ? to : "";
-  return path.startsWith("/") && !path.startsWith("//") && !path.startsWith("/\\") ? path : "/";
-}
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await getSessionUser(request);

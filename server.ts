@@ -5,6 +5,7 @@ import type { ServerBuild } from "@remix-run/node";
 import exitHook from "async-exit-hook";
 import express from "express";
 import { sealCredential } from "./app/analytics/credential-crypto.server";
+import { clientIp, trustProxySetting } from "./app/lib/client-ip.server";
 import { dataDir } from "./app/lib/config.server";
 import { openDatabase } from "./db/bootstrap";
 import { closeDb, getDb } from "./db/client";
@@ -39,10 +40,11 @@ const worker = await startWorker(database.url, Number(process.env.WORKER_CONCURR
 const build = (await import(buildPath.href)) as ServerBuild;
 const app = express();
 app.disable("x-powered-by");
+app.set("trust proxy", trustProxySetting());
 app.use("/assets", express.static("build/client/assets", { immutable: true, maxAge: "1y" }));
 // The API never serves files: skip the static lookup (a stat per request) for it.
 app.use(/^(?!\/api\/)/, express.static("build/client", { maxAge: "1h" }));
-app.all("*", createRequestHandler({ build }));
+app.all("*", createRequestHandler({ build, getLoadContext: (req) => ({ clientIp: clientIp(req) }) }));
 
 const server: Server = app.listen(port, host);
 server.on("error", (error: NodeJS.ErrnoException) => {

@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
 import type { Server } from "node:http";
-import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import exitHook from "async-exit-hook";
 import express from "express";
 import { sealCredential } from "./app/analytics/credential-crypto.server";
 import { clientIp, trustProxySetting } from "./app/lib/client-ip.server";
 import { dataDir } from "./app/lib/config.server";
+import { formBodyLimit, remixHandler, sameSiteFormsOnly } from "./app/lib/request-guards.server";
 import { openDatabase } from "./db/bootstrap";
 import { closeDb, getDb } from "./db/client";
 import { migrateToLatest } from "./db/migrate";
@@ -44,7 +44,8 @@ app.set("trust proxy", trustProxySetting());
 app.use("/assets", express.static("build/client/assets", { immutable: true, maxAge: "1y" }));
 // The API never serves files: skip the static lookup (a stat per request) for it.
 app.use(/^(?!\/api\/)/, express.static("build/client", { maxAge: "1h" }));
-app.all("*", createRequestHandler({ build, getLoadContext: (req) => ({ clientIp: clientIp(req) }) }));
+app.use(sameSiteFormsOnly(publicUrl), formBodyLimit());
+app.all("*", remixHandler(build, (req) => ({ clientIp: clientIp(req) })));
 
 const server: Server = app.listen(port, host);
 server.on("error", (error: NodeJS.ErrnoException) => {

@@ -1,12 +1,13 @@
 import { existsSync } from "node:fs";
 import type { Server } from "node:http";
-import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import exitHook from "async-exit-hook";
 import express from "express";
 import { sealCredential } from "./app/analytics/credential-crypto.server";
 import { CLIENT_IP_HEADER } from "./app/lib/client.server";
+import { clientIp, trustProxySetting } from "./app/lib/client-ip.server";
 import { dataDir } from "./app/lib/config.server";
+import { formBodyLimit, remixHandler, sameSiteFormsOnly } from "./app/lib/request-guards.server";
 import { openDatabase } from "./db/bootstrap";
 import { closeDb, getDb } from "./db/client";
 import { migrateToLatest } from "./db/migrate";
@@ -40,16 +41,18 @@ const worker = await startWorker(database.url, Number(process.env.WORKER_CONCURR
 const build = (await import(buildPath.href)) as ServerBuild;
 const app = express();
 app.disable("x-powered-by");
-// The client's address for the audit trail, set here so a client cannot send its own.
-if (process.env.EXPORTAL_TRUST_PROXY) app.set("trust proxy", process.env.EXPORTAL_TRUST_PROXY);
+app.set("trust proxy", trustProxySetting());
+// The client's address for sign-in limits and the audit trail, set here (from the connection, or a proxy
+// EXPORTAL_TRUST_PROXY trusts) over whatever a client sent under that name.
 app.use((req, _res, next) => {
-  req.headers[CLIENT_IP_HEADER] = req.ip ?? req.socket.remoteAddress ?? "";
+  req.headers[CLIENT_IP_HEADER] = clientIp(req) ?? "";
   next();
 });
 app.use("/assets", express.static("build/client/assets", { immutable: true, maxAge: "1y" }));
 // The API never serves files: skip the static lookup (a stat per request) for it.
 app.use(/^(?!\/api\/)/, express.static("build/client", { maxAge: "1h" }));
-app.all("*", createRequestHandler({ build }));
+app.use(sameSiteFormsOnly(publicUrl), formBodyLimit());
+app.all("*", remixHandler(build));
 
 const server: Server = app.listen(port, host);
 server.on("error", (error: NodeJS.ErrnoException) => {

@@ -287,6 +287,12 @@ export interface DashboardWidgetTable {
   created_at: CreatedAt;
 }
 
+/** Sign-in attempts in the current window, per `account:<email>` and `address:<ip>`. */
+export interface SignInAttemptWindowTable {
+  key: string;
+  attempts: number;
+  window_start: Date;
+}
 export interface ApiRateWindowTable {
   tenant_id: string;
   window_start: Date;
@@ -312,8 +318,9 @@ export interface ApiIdempotencyKeyTable {
 
 export interface AuditEventTable {
   id: ColumnType<string, never, never>;
-  organization_id: string;
-  tenant_id: string;
+  /** Null for sign-in events, which happen before anyone is known to belong anywhere. */
+  organization_id: string | null;
+  tenant_id: string | null;
   actor_user_id: string | null;
   actor_api_key_id: ColumnType<string | null, string | null | undefined, never>;
   /** Who, in words, at the time: a person's name or "API key <name>", kept as it was. */
@@ -384,6 +391,7 @@ export interface Database {
   api_rate_window: ApiRateWindowTable;
   api_token_bucket: ApiTokenBucketTable;
   api_idempotency_key: ApiIdempotencyKeyTable;
+  sign_in_attempt_window: SignInAttemptWindowTable;
 }
 
 export type Export = Selectable<ExportTable>;

@@ -2,7 +2,7 @@ import { authorize, type Requester } from "../auth/requester";
 import type { z } from "zod";
 import type { DB } from "../../db/client";
 import { DASHBOARD_FORMAT, DASHBOARD_FORMAT_VERSION, dashboardFile as fileInput } from "../api/schemas";
-import { storableText } from "../api/body.server";
+import { jsonProblem, MAX_JSON_DEPTH } from "../api/body.server";
 import { readDashboard } from "./dashboards.server";
 import { AppError } from "../lib/errors";
 
@@ -38,7 +38,9 @@ export function parseDashboardFileText(text: string): unknown {
   } catch (error) {
     throw invalidFile(`The file is not valid JSON (${(error as Error).message}). Choose a file written by "Export dashboard".`);
   }
-  if (!storableText(file)) throw invalidFile("The file holds a NUL character (\\u0000) or an unpaired surrogate, which Exportal cannot store. Remove it and import again.");
+  const problem = jsonProblem(file);
+  if (problem === "nesting") throw invalidFile(`The file is nested more than ${MAX_JSON_DEPTH} levels deep; a dashboard file is not. Choose a file written by "Export dashboard".`);
+  if (problem) throw invalidFile("The file holds a NUL character (\\u0000) or an unpaired surrogate, which Exportal cannot store. Remove it and import again.");
   return file;
 }
 

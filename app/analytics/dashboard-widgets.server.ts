@@ -4,6 +4,7 @@ import type { DB } from "../../db/client";
 import type { ChartPoint } from "~/analytics/LineChart";
 import { INTERVALS } from "../api/schemas";
 import { DAY_MS as DAY } from "../lib/dates";
+import { AppError } from "../lib/errors";
 import { listMetricPoints, metricTimeseries, type MetricSummary } from "./metric-points.server";
 
 const AGGREGATES = ["last", "sum", "avg", "min", "max"] as const;
@@ -52,7 +53,14 @@ export async function widgetContent(db: DB, requester: Requester, widget: Widget
   if (widget.type === "chart") {
     const interval = pick(widget.config.interval, INTERVALS, days > 120 ? "week" : "day");
     const aggregate = pick(widget.config.aggregate, ["sum", "avg", "min", "max"] as const, "avg");
-    const series = await metricTimeseries(db, requester, metricId, { startDate: from.toISOString(), endDate: now.toISOString(), interval });
+    const series = await metricTimeseries(db, requester, metricId, { startDate: from.toISOString(), endDate: now.toISOString(), interval }).catch((error) => {
+      // An imported config may ask for more buckets than a chart may have: this widget says so, the page still renders.
+      if (error instanceof AppError && error.code === "INVALID_REQUEST") return null;
+      throw error;
+    });
+    if (!series) {
+      return { kind: "problem", message: `${days} days hold too many ${interval === "day" ? "daily" : `${interval}ly`} points to chart; edit the widget to a coarser interval or a shorter range.` };
+    }
     const points = series.points.map((p) => ({ at: p.bucket, value: p[aggregate] }));
     return { kind: "chart", points, unit: metric.unit, name: metric.name, from: from.toISOString(), to: now.toISOString() };
   }

@@ -54,23 +54,39 @@ export function parseJsonBody(request: Request, text: string): unknown {
   } catch (error) {
     throw new AppError("INVALID_REQUEST", `The body is not valid JSON: ${(error as Error).message}.`, { field: "body" });
   }
-  if (!storableText(body)) throw new AppError("INVALID_REQUEST", UNSTORABLE_MESSAGE, { field: "body" });
+  const problem = jsonProblem(body);
+  if (problem) throw new AppError("INVALID_REQUEST", problem === "nesting" ? NESTING_MESSAGE : UNSTORABLE_MESSAGE, { field: "body" });
   return body;
 }
 
+/** Deeper than any real request; what zod, JSON.stringify and jsonb then do with it stays far from their stack limits. */
+export const MAX_JSON_DEPTH = 64;
+
+const NESTING_MESSAGE = `The body is nested more than ${MAX_JSON_DEPTH} levels deep (objects and arrays within each other). Send a flatter body.`;
 const UNSTORABLE_MESSAGE = "The body holds a NUL character (\\u0000) or an unpaired surrogate (\\ud800–\\udfff), which cannot be stored. Remove it and send again.";
 
 // U+0000, a high surrogate with no low one after it, or a low one with no high one before it.
 const UNSTORABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
- * Whether every string in a parsed JSON value can be stored: PostgreSQL text and
- * jsonb refuse U+0000, and jsonb refuses unpaired surrogates. Checked here, they
- * are a 400 rather than a database error.
+ * What keeps a parsed JSON value from being stored, or null: nesting deeper than
+ * MAX_JSON_DEPTH, or a string PostgreSQL refuses (text and jsonb refuse U+0000,
+ * jsonb unpaired surrogates). Checked here, both are a 400 rather than a stack
+ * overflow or a database error. Walks without recursion, so depth cannot overflow it.
  */
-export function storableText(value: unknown): boolean {
-  if (typeof value === "string") return !UNSTORABLE.test(value);
-  if (Array.isArray(value)) return value.every(storableText);
-  if (value && typeof value === "object") return Object.entries(value).every(([k, v]) => storableText(k) && storableText(v));
-  return true;
+export function jsonProblem(value: unknown): "nesting" | "text" | null {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item === "string") {
+      if (UNSTORABLE.test(item)) return "text";
+    } else if (item && typeof item === "object") {
+      if (depth >= MAX_JSON_DEPTH) return "nesting";
+      for (const [key, child] of Object.entries(item)) {
+        if (!Array.isArray(item) && UNSTORABLE.test(key)) return "text";
+        stack.push([child, depth + 1]);
+      }
+    }
+  }
+  return null;
 }

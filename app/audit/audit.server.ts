@@ -59,6 +59,32 @@ export function recordExportEvent(
   return recordEvent(db, exp, `export.${action}`, { type: "export", id: exp.id }, actor, details);
 }
 
+/**
+ * Appends a sign-in event (`auth.sign_in_failed`, `auth.sign_in_locked`). Nobody
+ * is known yet, so it belongs to no organization or tenant; the subject is the
+ * email that was tried. Never give it the password.
+ */
+export async function recordSignInEvent(
+  db: DB,
+  action: "sign_in_failed" | "sign_in_locked",
+  details: { email: string; ip: string | null; [key: string]: unknown },
+): Promise<void> {
+  await db
+    .insertInto("audit_event")
+    .values({
+      organization_id: null,
+      tenant_id: null,
+      actor_user_id: null,
+      actor_label: "anonymous",
+      client_ip: details.ip,
+      action: `auth.${action}`,
+      subject_type: "account",
+      subject_id: details.email.slice(0, 320),
+      details,
+    })
+    .execute();
+}
+
 /** The audit events of one export, oldest first. */
 export function listExportEvents(db: DB, tenantId: string, exportId: string) {
   return db

@@ -12,7 +12,8 @@ function createAuth() {
     database: { db: getDb(), type: "postgres" },
     // People join through their organization; there is no public sign-up.
     emailAndPassword: { enabled: true, disableSignUp: true },
-    plugins: [organization()],
+    // Organizations are made by their operators (the seed, for the demo), not by whoever signs in.
+    plugins: [organization({ allowUserToCreateOrganization: false })],
     telemetry: { enabled: false },
   });
 }

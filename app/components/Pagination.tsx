@@ -22,8 +22,19 @@ export function Pagination({ page, pages, total, noun, href, labels = ["← Prev
   );
 }
 
-/** The `?page=` of a URL: a whole number from 1, else 1. */
+// Far past any real list, small enough that its offset stays a safe bigint.
+const MAX_PAGE = 1_000_000;
+
+/** The `?page=` of a URL: a whole number from 1 (at most MAX_PAGE), else 1. */
 export function pageParam(url: URL): number {
   const requested = Number(url.searchParams.get("page"));
-  return Number.isInteger(requested) && requested > 0 ? requested : 1;
+  return Number.isInteger(requested) && requested > 0 ? Math.min(requested, MAX_PAGE) : 1;
+}
+
+/** For a `?page=` past the last page, the same URL on the last page (for a redirect); else null. */
+export function lastPageHref(url: URL, page: number, pages: number): string | null {
+  if (page <= pages) return null;
+  const params = new URLSearchParams(url.search);
+  params.set("page", String(pages));
+  return `${url.pathname}?${params}`;
 }

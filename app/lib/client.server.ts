@@ -7,5 +7,5 @@ export const CLIENT_IP_HEADER = "x-exportal-client-ip";
 
 /** The client's address and user agent, as the audit trail records them. */
 export function clientOf(request: Request): { ip: string | null; userAgent: string | null } {
-  return { ip: request.headers.get(CLIENT_IP_HEADER), userAgent: request.headers.get("user-agent") };
+  return { ip: request.headers.get(CLIENT_IP_HEADER) || null, userAgent: request.headers.get("user-agent") };
 }

@@ -1,9 +1,9 @@
-import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Link, useActionData, useFetcher, useLoaderData, useRevalidator } from "@remix-run/react";
 import { useEffect, useState } from "react";
 import { NewExportDialog, type SubmittedValues } from "~/exports/NewExportDialog";
 import { ExportProgress, StatusBadge } from "~/exports/ExportStatus";
-import { Pagination, pageParam } from "~/components/Pagination";
+import { lastPageHref, Pagination, pageParam } from "~/components/Pagination";
 import { Time } from "~/components/Time";
 import { requesterOf, requirePermission, requireTenant } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
@@ -24,12 +24,16 @@ export const meta: MetaFunction = () => [{ title: "Exports · Exportal" }];
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.exports.read");
   const requester = requesterOf(ctx);
-  const page = pageParam(new URL(request.url));
-  const { exports, total } = await listExports(getDb(), requesterOf(ctx), page);
+  const url = new URL(request.url);
+  const page = pageParam(url);
+  const { exports, total } = await listExports(getDb(), requester, page);
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const last = lastPageHref(url, page, pages);
+  if (last) throw redirect(last);
   const now = new Date();
   return {
     page,
-    pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
+    pages,
     total,
     // Links are live until they expire; decided here so server and browser render the same.
     liveLinks: exports.filter((e) => linkIsLive(e, now)).map((e) => e.id),

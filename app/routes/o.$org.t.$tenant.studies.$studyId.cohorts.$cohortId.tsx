@@ -1,8 +1,8 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { redirect, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
 import { useState } from "react";
 import { StudyExportDialog } from "~/exports/NewExportDialog";
-import { Pagination, pageParam } from "~/components/Pagination";
+import { lastPageHref, Pagination, pageParam } from "~/components/Pagination";
 import { Time } from "~/components/Time";
 import { notFound, requireTenant, requesterOf } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
@@ -26,11 +26,14 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   // like only those who may also export them in full.
   const identifying = can(ctx.ability, "studies.export.full");
   const { participants, total } = await listCohortParticipants(getDb(), requester, cohort.id, { q, page, identifying });
+  const pages = Math.max(1, Math.ceil(total / PARTICIPANTS_PAGE_SIZE));
+  const last = lastPageHref(url, page, pages);
+  if (last) throw redirect(last);
   return {
     cohort,
     q,
     page,
-    pages: Math.max(1, Math.ceil(total / PARTICIPANTS_PAGE_SIZE)),
+    pages,
     total,
     participants,
     identifying,

@@ -1,14 +1,18 @@
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
 import { cookiesOf, getAuth, getSessionUser } from "~/auth/auth.server";
+import { beginSignIn, signInFailed, signInSucceeded, tooManyAttemptsMessage } from "~/auth/sign-in-limit.server";
+import { getDb } from "~/lib/db.server";
+import { safeRedirect } from "~/lib/safe-redirect";
+import { clientOf } from "~/lib/client.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Exportal" }];
 
-/** Only paths on this site, so the sign-in form cannot be used to send people elsewhere. */
-function safeRedirect(to: FormDataEntryValue | string | null): string {
-  const path = typeof to === "string" ? to : "";
-  return path.startsWith("/") && !path.startsWith("//") && !path.startsWith("/\\") ? path : "/";
-}
+// A refused attempt's Retry-After reaches the page response too, not only the action's data.
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const retryAfter = actionHeaders.get("Retry-After");
+  return retryAfter ? { "Retry-After": retryAfter } : new Headers();
+};
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await getSessionUser(request);
@@ -23,13 +27,17 @@ export async function action({ request }: ActionFunctionArgs) {
   if (!email || !password) {
     return data({ error: "Enter your email and password.", email }, { status: 400 });
   }
+  const attempt = await beginSignIn(getDb(), email, clientOf(request).ip);
+  if (!attempt.allowed) {
+    const retryAfter = String(attempt.retryAfterSeconds);
+    return data({ error: tooManyAttemptsMessage(attempt.retryAfterSeconds), email }, { status: 429, headers: { "Retry-After": retryAfter } });
+  }
   const response = await getAuth().api.signInEmail({ body: { email, password }, headers: request.headers, asResponse: true });
   if (!response.ok) {
-    const error = response.status === 429
-      ? "Too many sign-in attempts. Wait a minute and try again."
-      : "Incorrect email or password.";
-    return data({ error, email }, { status: response.status === 429 ? 429 : 401 });
+    await signInFailed(getDb(), attempt);
+    return data({ error: "Incorrect email or password.", email }, { status: 401 });
   }
+  await signInSucceeded(getDb(), attempt);
   throw redirect(safeRedirect(form.get("redirectTo")), { headers: cookiesOf(response) });
 }
 

@@ -21,7 +21,17 @@ export const listExportsQuery = z.strictObject({
 const metricIdsParam = z
   .union([z.string(), z.array(z.string())])
   .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean))
-  .pipe(z.array(z.string().max(100, "has an id longer than 100 characters")).max(50, "may name at most 50 metrics"));
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .max(100, "has an id longer than 100 characters")
+          // PostgreSQL refuses U+0000 in text; no metric id holds a control character.
+          .refine((id) => !/[\u0000-\u001f\u007f]/.test(id), "has an id with a control character"),
+      )
+      .max(50, "may name at most 50 metrics"),
+  );
 
 const isoDate = dateOrTime.meta({ description: "ISO 8601 date (`2026-01-31`) or date and time (`2026-01-31T12:00:00Z`)." });
 

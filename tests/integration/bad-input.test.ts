@@ -117,3 +117,15 @@ describe("deeply nested JSON bodies", () => {
     expect(res.data.error).toMatch(/nested/);
   });
 });
+
+describe("control characters in query parameters", () => {
+  it("a NUL in metricIds is a 400 naming the parameter, not a database error", async () => {
+    const metrics = await import("../../app/routes/api.v1.metrics");
+    for (const value of ["%00", "a%00b", "stripe.mrr,%01"]) {
+      const request = new Request(`http://localhost:3000/api/v1/metrics?metricIds=${value}`, { headers: { Authorization: `Bearer ${key}` } });
+      const res = await metrics.loader({ request, params: {}, context: {} });
+      expect(res.status, value).toBe(400);
+      expect((await res.json()).error.details.parameter).toMatch(/^metricIds/);
+    }
+  });
+});

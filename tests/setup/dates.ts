@@ -8,3 +8,9 @@ import { DAY_MS } from "../../app/lib/dates";
 export function day(offset: number): string {
   return new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS + offset * DAY_MS).toISOString().slice(0, 10);
 }
+
+/** The first day of a UTC month as YYYY-MM-DD, `offset` months from this one: `monthStart(1)` is next month's. */
+export function monthStart(offset: number): string {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1)).toISOString().slice(0, 10);
+}

@@ -9,6 +9,7 @@ import * as exportsPage from "../../app/routes/o.$org.t.$tenant.exports._index";
 import { parseCsv } from "../setup/csv";
 import { exportRow, openArchive, runQueuedJobs } from "../setup/exports";
 import { callRoute, makeRequest, requesterFor, signIn } from "../setup/routes";
+import { day } from "../setup/dates";
 
 type Requester = Awaited<ReturnType<typeof requesterFor>>;
 const db = () => getDb();
@@ -91,7 +92,7 @@ beforeAll(async () => {
   withSerial = members[0].participant_id;
   const app = await db().selectFrom("app").select("id").where("project_id", "=", study.projectId).executeTakeFirstOrThrow();
   await db().insertInto("hsi_record").values({
-    tenant_id: admin.tenantId, project_id: study.projectId, app_id: app.id, participant_id: withSerial, recorded_at: "2025-03-01T08:00:00Z",
+    tenant_id: admin.tenantId, project_id: study.projectId, app_id: app.id, participant_id: withSerial, recorded_at: `${day(-100)}T08:00:00Z`,
     metric: "sleep_stage", value: 42, unit: "min", payload: { stage: "deep", device: { firmware: "2.4.1", serial: "WR-SECRET-0001" } },
   }).execute();
   // A second study of the same project enrolling the same participants.

@@ -30,6 +30,8 @@ export interface ApiContext {
 export interface ApiResult {
   status: number;
   body?: unknown;
+  /** Sent as it is instead of `body` as JSON: a file. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -141,6 +143,9 @@ export function apiRoute(handlers: { GET?: Handler; POST?: Handler }, options: O
         release = undefined;
       }
       if (release) await release();
+      if (result.text !== undefined) {
+        return new Response(result.text, { status: result.status, headers: { "Cache-Control": "no-store", ...headers, ...result.headers } });
+      }
       return json(result.status, result.body, { ...headers, ...result.headers });
     } catch (thrown) {
       if (release) await release().catch(() => {});

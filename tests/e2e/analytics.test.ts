@@ -70,7 +70,7 @@ describe("integrations, metrics and dashboards in a real browser", () => {
     expect(exported).toMatchObject({ format: "exportal.dashboard", formatVersion: 1, dashboard: { name: "Overview" } });
 
     await page.getByRole("link", { name: "Import dashboard" }).click();
-    await page.getByLabel("File (dashboard-….json)").setInputFiles(file);
+    await page.getByLabel("File (dashboard-….json, or an export's dashboards.json)").setInputFiles(file);
     await page.getByRole("button", { name: "Import" }).click();
     const status = page.getByRole("status");
     await expect.poll(() => status.textContent()).toContain("Imported Overview with 6 widgets as “overview-2”.");
@@ -81,7 +81,7 @@ describe("integrations, metrics and dashboards in a real browser", () => {
 
     // A file that is not a dashboard: the error names what is wrong, beside the file field.
     await page.goto(`${portal.app.url}${TENANT}/dashboards/import`);
-    await page.getByLabel("File (dashboard-….json)").setInputFiles({ name: "notes.json", mimeType: "application/json", buffer: Buffer.from('{"hello": 1}') });
+    await page.getByLabel("File (dashboard-….json, or an export's dashboards.json)").setInputFiles({ name: "notes.json", mimeType: "application/json", buffer: Buffer.from('{"hello": 1}') });
     await page.getByRole("button", { name: "Import" }).click();
     await expect.poll(() => page.locator("#dashboard-file-error").textContent()).toContain('notes.json: This is not an Exportal dashboard file: its "format" is null');
 

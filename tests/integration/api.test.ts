@@ -399,6 +399,9 @@ describe("the portal's API page", () => {
     const dashboard = res.data.operations.find((o: { path: string }) => o.path === "/api/v1/dashboards/{id}");
     const stagingOverview = await getDb().selectFrom("dashboard").select("id").where("tenant_id", "=", (await tenantBySlug("staging")).id).where("slug", "=", "overview").executeTakeFirstOrThrow();
     expect(dashboard.curl).toContain(`/api/v1/dashboards/${stagingOverview.id}`);
+    const file = res.data.operations.find((o: { method: string; path: string }) => o.method === "GET" && o.path === "/api/v1/dashboards/{id}/export");
+    expect(file).toMatchObject({ permission: "dashboards.export", permissionLabel: "Download dashboard files" });
+    expect(file.curl).toContain(`curl -sS -OJ "http://localhost:3000/api/v1/dashboards/${stagingOverview.id}/export"`);
     expect(res.data.limits).toEqual({ requests: 1000, exports: 300, burst: 10 });
   });
 });

@@ -7,7 +7,7 @@ import { getCopyPool, getDb } from "../../../db/client";
 import { ACTIVE_EXPORT_STATUSES, type Export, type ExportManifest, type ManifestFile } from "../../../db/schema";
 import { recordExportEvent, SYSTEM } from "../../audit/audit.server";
 import { FileStats } from "./file-stats.server";
-import { DASHBOARD_FORMAT_VERSION } from "../../api/schemas";
+import { DASHBOARD_FORMAT_VERSION, DASHBOARDS_FORMAT } from "../../api/schemas";
 import { dashboardDocument, WIDGET_ORDER } from "../../analytics/dashboards.server";
 import { copyStatement, countStatement, DATA_TYPE_SPECS, PSEUDONYM_KEY_SETTING, removedFields, whereClause, type DataType, type ExportTarget } from "./columns.server";
 import { getSecret } from "../../lib/secrets.server";
@@ -155,7 +155,7 @@ async function dashboardsJson(client: PoolClient, target: ExportTarget, snapshot
     `SELECT id, dashboard_id, type, title, x, y, w, h, visible, config FROM dashboard_widget WHERE ${whereClause("dashboard_widgets", target)} ORDER BY ${WIDGET_ORDER}`,
   );
   const document = {
-    format: "exportal.dashboards",
+    format: DASHBOARDS_FORMAT,
     formatVersion: DASHBOARD_FORMAT_VERSION,
     snapshotAt: snapshotAt.toISOString(),
     dashboards: dashboards.map((d) => dashboardDocument(d, widgets.filter((w) => w.dashboard_id === d.id))),

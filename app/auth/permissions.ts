@@ -2,8 +2,10 @@ import { createMongoAbility, type MongoAbility } from "@casl/ability";
 import type { OrgRole, TenantRole } from "../../db/schema";
 
 /**
- * Every permission in Exportal. The server enforces them; the UI only reads
- * them to hide controls. A dotted name splits into a CASL subject (all but the
+ * Every permission in Exportal, each checked by some route or service (a unit
+ * test holds the list to that: a permission nothing checks would be a promise
+ * the Settings page makes and nothing keeps). The server enforces them; the UI
+ * only reads them to hide controls. A dotted name splits into a CASL subject (all but the
  * last part) and an action (the last part): `data.exports.create` is action
  * `create` on subject `data.exports`.
  */
@@ -14,7 +16,6 @@ export const PERMISSIONS = [
   "data.exports.create",
   "data.exports.download",
   "data.exports.cancel",
-  "data.exports.schedule",
   "org.exports.create",
   "studies.export",
   "studies.export.full",
@@ -22,9 +23,7 @@ export const PERMISSIONS = [
   "metrics.write",
   "dashboards.read",
   "api_keys.manage",
-  "members.manage",
   "tenants.manage",
-  "audit.read",
   "dashboards.import",
   "dashboards.export",
 ] as const;
@@ -39,7 +38,6 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   "data.exports.create": "Start exports",
   "data.exports.download": "Download exports",
   "data.exports.cancel": "Cancel exports",
-  "data.exports.schedule": "Schedule exports",
   "org.exports.create": "Export the entire organization",
   "studies.export": "Export study cohorts (identifiers removed or de-identified)",
   "studies.export.full": "Export study cohorts with full identifying data",
@@ -47,9 +45,7 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   "metrics.write": "Push custom metrics",
   "dashboards.read": "See dashboards",
   "api_keys.manage": "Manage API keys",
-  "members.manage": "Manage members",
   "tenants.manage": "Manage tenants",
-  "audit.read": "Read the audit trail",
   "dashboards.import": "Import dashboards",
   "dashboards.export": "Download dashboard files",
 };
@@ -69,7 +65,7 @@ const EDITOR: Permission[] = [
   // Viewers look; a dashboard file leaves the portal, so it is an export.
   "dashboards.export",
 ];
-const TENANT_ADMIN: Permission[] = [...EDITOR, "studies.export.full", "data.exports.schedule", "api_keys.manage", "members.manage", "audit.read"];
+const TENANT_ADMIN: Permission[] = [...EDITOR, "studies.export.full", "api_keys.manage"];
 const ORG_ADMIN: Permission[] = [...TENANT_ADMIN, "org.exports.create", "tenants.manage"];
 
 export const TENANT_ROLE_PERMISSIONS: Record<TenantRole, readonly Permission[]> = {

@@ -105,6 +105,13 @@ describe("tenant pages", () => {
     const set = await callRoute(settings.loader, makeRequest(path(PROD, "settings"), { cookie: viewer }), PROD);
     expect(set.data).toMatchObject({ tenantRole: "viewer", linkHours: 24, historyDays: 30 });
     expect(set.data.granted).toEqual(["See projects, studies and data", "See who can open this tenant", "See exports", "Read metrics", "See dashboards"]);
+    // An organization owner holds every permission, and the page lists only those something checks.
+    const all = await callRoute(settings.loader, makeRequest(path(PROD, "settings"), { cookie: owner }), PROD);
+    expect(all.data.granted).toEqual([
+      "See projects, studies and data", "See who can open this tenant", "See exports", "Start exports", "Download exports", "Cancel exports",
+      "Export the entire organization", "Export study cohorts (identifiers removed or de-identified)", "Export study cohorts with full identifying data",
+      "Read metrics", "Push custom metrics", "See dashboards", "Manage API keys", "Manage tenants", "Import dashboards", "Download dashboard files",
+    ]);
 
     const m = await callRoute(members.loader, makeRequest(path(PROD, "members"), { cookie: viewer }), PROD);
     const roles = Object.fromEntries(m.data.members.map((x: any) => [x.email, `${x.orgRole}/${x.tenantRole}`]));

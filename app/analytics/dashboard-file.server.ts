@@ -1,14 +1,15 @@
 import { authorize, type Requester } from "../auth/requester";
 import type { z } from "zod";
 import type { DB } from "../../db/client";
-import { DASHBOARD_FORMAT, DASHBOARD_FORMAT_VERSION, dashboardFile as fileInput } from "../api/schemas";
+import { DASHBOARD_FORMAT, DASHBOARD_FORMAT_VERSION, DASHBOARDS_FORMAT, dashboardFile as fileInput, dashboardsFile } from "../api/schemas";
 import { jsonProblem, MAX_JSON_DEPTH } from "../api/body.server";
 import { readDashboard } from "./dashboards.server";
 import { AppError } from "../lib/errors";
 
-// Dashboard files: "Export dashboard" writes one, "Import dashboard" (portal
-// and API) reads one back into any tenant with new ids. The format version
-// rises whenever a reader of the old version would misread the new one.
+// Dashboard files: "Export dashboard" writes one, an export with dashboards
+// writes a `dashboards.json` of many, and "Import dashboard" (portal and API)
+// reads either back into any tenant with new ids. The format version rises
+// whenever a reader of the old version would misread the new one.
 
 /** The file "Export dashboard" downloads; undefined for an unknown id or another tenant's. */
 export async function exportDashboardFile(db: DB, requester: Requester, id: string) {
@@ -23,6 +24,20 @@ export async function exportDashboardFile(db: DB, requester: Requester, id: stri
     formatVersion: DASHBOARD_FORMAT_VERSION,
     exportedAt: new Date().toISOString(),
     dashboard: { ...fields, widgets: widgets.map(({ warning: _warning, ...widget }) => widget) },
+  };
+}
+
+/**
+ * A dashboard file as a download: the text "Export dashboard" writes (in the portal and through the API
+ * alike) and the headers that make it an attachment named `dashboard-<id>.json`.
+ */
+export function dashboardFileDownload(file: NonNullable<Awaited<ReturnType<typeof exportDashboardFile>>>) {
+  return {
+    text: JSON.stringify(file, null, 2) + "\n",
+    headers: {
+      "Content-Type": "application/json; charset=utf-8",
+      "Content-Disposition": `attachment; filename="dashboard-${file.dashboard.id}.json"`,
+    },
   };
 }
 
@@ -44,16 +59,22 @@ export function parseDashboardFileText(text: string): unknown {
   return file;
 }
 
-/** Checks a dashboard file, saying what is wrong with it in words a person can act on. */
-export function readDashboardFile(input: unknown): z.output<typeof fileInput>["dashboard"] {
+type FileDashboard = z.output<typeof fileInput>["dashboard"];
+
+/**
+ * Checks a dashboard file, or an export's `dashboards.json`, saying what is wrong with it in words a
+ * person can act on. Returns its dashboards, and whether it was the many-dashboard kind.
+ */
+export function readDashboardFile(input: unknown): { bulk: boolean; dashboards: FileDashboard[] } {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     throw invalidFile('The file does not hold a dashboard: expected a JSON object written by "Export dashboard".');
   }
   const { format, formatVersion } = input as Record<string, unknown>;
-  if (format !== DASHBOARD_FORMAT) {
-    throw invalidFile(`This is not an Exportal dashboard file: its "format" is ${JSON.stringify(format ?? null)}, expected "${DASHBOARD_FORMAT}".`, [
-      { path: "format", message: `must be "${DASHBOARD_FORMAT}"` },
-    ]);
+  if (format !== DASHBOARD_FORMAT && format !== DASHBOARDS_FORMAT) {
+    throw invalidFile(
+      `This is not an Exportal dashboard file: its "format" is ${JSON.stringify(format ?? null)}, expected "${DASHBOARD_FORMAT}" (or "${DASHBOARDS_FORMAT}", an export's dashboards.json).`,
+      [{ path: "format", message: `must be "${DASHBOARD_FORMAT}" or "${DASHBOARDS_FORMAT}"` }],
+    );
   }
   if (typeof formatVersion === "number" && formatVersion > DASHBOARD_FORMAT_VERSION) {
     throw invalidFile(
@@ -61,14 +82,15 @@ export function readDashboardFile(input: unknown): z.output<typeof fileInput>["d
       [{ path: "formatVersion", message: `must be at most ${DASHBOARD_FORMAT_VERSION}` }],
     );
   }
-  const parsed = fileInput.safeParse(input);
+  const bulk = format === DASHBOARDS_FORMAT;
+  const parsed = bulk ? dashboardsFile.safeParse(input) : fileInput.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "file", message: issue.message }));
     const listed = problems.slice(0, 3).map((p) => `${p.path} ${p.message}`);
     const more = problems.length > 3 ? ` and ${problems.length - 3} more` : "";
     throw invalidFile(`The dashboard file is not valid: ${listed.join("; ")}${more}.`, problems);
   }
-  return parsed.data.dashboard;
+  return { bulk, dashboards: "dashboards" in parsed.data ? parsed.data.dashboards : [parsed.data.dashboard] };
 }
 
 export interface ImportedDashboard {
@@ -85,46 +107,57 @@ const slugOf = (name: string) =>
   name.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 90) || "dashboard";
 
 /**
- * Recreates a dashboard file's dashboard in the tenant with new ids. A taken
- * slug gets a number; the tenant's default stays its default; a widget whose
- * metric the tenant lacks is imported with a warning.
+ * Recreates a dashboard file's dashboards (one, or each of an export's `dashboards.json`) in the tenant
+ * with new ids, in one transaction: all or none. A taken slug gets a number; the tenant's default stays
+ * its default (a tenant without one takes the file's first); a widget whose metric the tenant lacks is
+ * imported with a warning.
  */
-export async function importDashboard(db: DB, requester: Requester, input: unknown): Promise<ImportedDashboard> {
+export async function importDashboards(db: DB, requester: Requester, input: unknown) {
   authorize(requester, "dashboards.import");
   const { tenantId } = requester;
   const userId = requester.actor.userId;
-  const file = readDashboardFile(input);
-  return db.transaction().execute(async (trx) => {
-    const base = file.slug ?? slugOf(file.name);
-    const taken = new Set(
-      (await trx.selectFrom("dashboard").where("tenant_id", "=", tenantId).where("slug", "like", `${base}%`).select("slug").execute()).map((r) => r.slug),
-    );
-    let slug = base;
-    for (let n = 2; taken.has(slug); n++) slug = `${base}-${n}`;
-    const hasDefault = await trx.selectFrom("dashboard").where("tenant_id", "=", tenantId).where("is_default", "=", true).select("id").executeTakeFirst();
-    const isDefault = file.isDefault && !hasDefault;
-
-    const metricIds = [...new Set(file.widgets.map((w) => w.config.metricId).filter((m): m is string => typeof m === "string"))];
-    const known = new Set(
-      metricIds.length
-        ? (await trx.selectFrom("metric_point").where("tenant_id", "=", tenantId).where("metric_id", "in", metricIds).select("metric_id").distinct().execute()).map((m) => m.metric_id)
-        : [],
-    );
-
-    const dashboard = await trx
-      .insertInto("dashboard")
-      .values({ tenant_id: tenantId, name: file.name, slug, type: file.type, is_default: isDefault, description: file.description, created_by_user_id: userId })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    const flaggedWidgets: ImportedDashboard["flaggedWidgets"] = [];
-    const rows = file.widgets.map((w) => {
-      const metricId = w.config.metricId;
-      const missing = typeof metricId === "string" && !known.has(metricId);
-      const warning = missing ? `Metric ${metricId} does not exist in this tenant.` : null;
-      if (missing) flaggedWidgets.push({ title: w.title, metricId, warning: warning! });
-      return { tenant_id: tenantId, dashboard_id: dashboard.id, type: w.type, title: w.title, ...w.position, visible: w.visible, config: w.config, import_warning: warning };
-    });
-    if (rows.length) await trx.insertInto("dashboard_widget").values(rows).execute();
-    return { id: dashboard.id, name: file.name, slug, isDefault, widgetCount: rows.length, flaggedWidgets };
+  const { bulk, dashboards } = readDashboardFile(input);
+  const imported = await db.transaction().execute(async (trx) => {
+    const done: ImportedDashboard[] = [];
+    // In order, each seeing the ones before it: slugs and the default stay unique within the file too.
+    for (const file of dashboards) done.push(await recreate(trx, tenantId, userId, file));
+    return done;
   });
+  // As the API shows them: whoever may import may see what they imported.
+  const shown = await Promise.all(imported.map(async (d) => ({ ...d, dashboard: (await readDashboard(db, tenantId, d.id))! })));
+  return { bulk, dashboards: shown };
+}
+
+async function recreate(trx: DB, tenantId: string, userId: string | null, file: FileDashboard): Promise<ImportedDashboard> {
+  const base = file.slug ?? slugOf(file.name);
+  const taken = new Set(
+    (await trx.selectFrom("dashboard").where("tenant_id", "=", tenantId).where("slug", "like", `${base}%`).select("slug").execute()).map((r) => r.slug),
+  );
+  let slug = base;
+  for (let n = 2; taken.has(slug); n++) slug = `${base}-${n}`;
+  const hasDefault = await trx.selectFrom("dashboard").where("tenant_id", "=", tenantId).where("is_default", "=", true).select("id").executeTakeFirst();
+  const isDefault = file.isDefault && !hasDefault;
+
+  const metricIds = [...new Set(file.widgets.map((w) => w.config.metricId).filter((m): m is string => typeof m === "string"))];
+  const known = new Set(
+    metricIds.length
+      ? (await trx.selectFrom("metric_point").where("tenant_id", "=", tenantId).where("metric_id", "in", metricIds).select("metric_id").distinct().execute()).map((m) => m.metric_id)
+      : [],
+  );
+
+  const dashboard = await trx
+    .insertInto("dashboard")
+    .values({ tenant_id: tenantId, name: file.name, slug, type: file.type, is_default: isDefault, description: file.description, created_by_user_id: userId })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  const flaggedWidgets: ImportedDashboard["flaggedWidgets"] = [];
+  const rows = file.widgets.map((w) => {
+    const metricId = w.config.metricId;
+    const missing = typeof metricId === "string" && !known.has(metricId);
+    const warning = missing ? `Metric ${metricId} does not exist in this tenant.` : null;
+    if (missing) flaggedWidgets.push({ title: w.title, metricId, warning: warning! });
+    return { tenant_id: tenantId, dashboard_id: dashboard.id, type: w.type, title: w.title, ...w.position, visible: w.visible, config: w.config, import_warning: warning };
+  });
+  if (rows.length) await trx.insertInto("dashboard_widget").values(rows).execute();
+  return { id: dashboard.id, name: file.name, slug, isDefault, widgetCount: rows.length, flaggedWidgets };
 }

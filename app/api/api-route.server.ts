@@ -32,6 +32,8 @@ export interface ApiContext {
 export interface ApiResult {
   status: number;
   body?: unknown;
+  /** Sent as it is instead of `body` as JSON: a file. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -150,6 +152,9 @@ export function apiRoute(endpoints: Partial<Record<Method, Endpoint>>) {
       const result = await endpoint.handle({ ...ctx, body });
       if (claim && result.status < 300) await claim.finish({ status: result.status, body: result.body });
       else if (claim) await claim.release();
+      if (result.text !== undefined) {
+        return new Response(result.text, { status: result.status, headers: { "Cache-Control": "no-store", ...headers, ...result.headers } });
+      }
       return json(result.status, result.body, { ...headers, ...result.headers });
     } catch (thrown) {
       if (claim) await claim.release().catch(() => {});

@@ -21,6 +21,7 @@ export const API_KEY_PERMISSIONS = [
   "metrics.write",
   "dashboards.read",
   "dashboards.import",
+  "dashboards.export",
 ] as const satisfies readonly Permission[];
 
 const createInput = z.object({

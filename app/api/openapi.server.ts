@@ -7,7 +7,9 @@ import {
   dashboardList,
   dashboardWithWidgets,
   downloadLink,
+  dashboardImportFile,
   importedDashboard,
+  importedDashboards,
   exportList,
   listExportsQuery,
   listMetricsQuery,
@@ -162,21 +164,33 @@ export const OPERATIONS: Operation[] = [
     responses: { "200": { description: "The dashboard and its widgets.", schema: "DashboardWithWidgets" }, "404": { description: "No such dashboard in this tenant." } },
   },
   {
+    method: "get",
+    path: "/api/v1/dashboards/{id}/export",
+    summary: "Export a dashboard file",
+    description:
+      'The file the portal\'s "Export dashboard" downloads, as an attachment named `dashboard-<id>.json` (`Content-Disposition`): the dashboard and its widgets with the format and its version. `POST /api/v1/dashboards/import` takes it as it is, in this tenant or another.',
+    permission: "dashboards.export",
+    pathParams: [pathId("id", "Dashboard id.")],
+    responses: { "200": { description: "The dashboard file.", schema: "DashboardFile" }, "404": { description: "No such dashboard in this tenant." } },
+  },
+  {
     method: "post",
     path: "/api/v1/dashboards/import",
-    summary: "Import a dashboard",
+    summary: "Import a dashboard, or an export's dashboards",
     description:
-      'The body is a file written by "Export dashboard" (`dashboard-<id>.json`). The dashboard is recreated in this tenant with new ids; a taken slug gets a number; it becomes the default only if the tenant has none. Widgets whose metric does not exist here are imported and listed in `flaggedWidgets`. A file of a newer format version is refused with 400.',
+      'The body is a file written by "Export dashboard" (`dashboard-<id>.json`, format `exportal.dashboard`), or the `dashboards.json` of an export with dashboards (format `exportal.dashboards`). Each dashboard is recreated in this tenant with new ids, all in one transaction; a taken slug gets a number; one becomes the default only if the tenant has none. Widgets whose metric does not exist here are imported and listed in `flaggedWidgets`. A dashboard file answers with its dashboard (and `Location`), a `dashboards.json` with `dashboards`, one entry per dashboard in the file\'s order. A file of a newer format version is refused with 400.',
     permission: "dashboards.import",
     body: {
-      schema: "DashboardFile",
+      schema: "DashboardImportFile",
       example: {
         format: "exportal.dashboard",
         formatVersion: 1,
         dashboard: { name: "Growth", slug: "growth", type: "custom", isDefault: false, description: "", widgets: [{ type: "chart", title: "Stars", position: { x: 0, y: 0, w: 6, h: 4 }, visible: true, config: { metricId: "github.stars", interval: "week" } }] },
       },
     },
-    responses: { "201": { description: "The new dashboard and the widgets flagged for a missing metric.", schema: "ImportedDashboard" } },
+    responses: {
+      "201": { description: "For a dashboard file, the new dashboard and the widgets flagged for a missing metric; for a `dashboards.json`, `dashboards`: the same for each.", schema: "DashboardImport" },
+    },
     idempotent: true,
   },
 ];
@@ -193,7 +207,8 @@ const COMPONENTS: Record<string, [z.ZodType, "input" | "output"]> = {
   DashboardList: [dashboardList, "output"],
   DashboardWithWidgets: [dashboardWithWidgets, "output"],
   DashboardFile: [dashboardFile, "input"],
-  ImportedDashboard: [importedDashboard, "output"],
+  DashboardImportFile: [dashboardImportFile, "input"],
+  DashboardImport: [z.union([importedDashboard, importedDashboards]), "output"],
   Error: [apiError, "output"],
 };
 

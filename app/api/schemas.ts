@@ -162,6 +162,8 @@ export const dashboardList = z.object({ data: z.array(dashboardSummary) });
 export const dashboardWithWidgets = dashboardSummary.extend({ widgets: z.array(widget) });
 
 export const DASHBOARD_FORMAT = "exportal.dashboard";
+/** The format of an export's `dashboards.json`: many dashboards, each in the dashboard file's shape. */
+export const DASHBOARDS_FORMAT = "exportal.dashboards";
 export const DASHBOARD_FORMAT_VERSION = 1;
 
 const whole = (min: number, max: number) =>
@@ -195,7 +197,24 @@ export const dashboardFile = z.object({
   }),
 });
 
+/** An export's `dashboards.json`, as import reads it: each dashboard as in a dashboard file. */
+export const dashboardsFile = z.object({
+  format: z.literal(DASHBOARDS_FORMAT),
+  formatVersion: z.number().int().describe(`At most ${DASHBOARD_FORMAT_VERSION}; newer files are refused.`),
+  snapshotAt: z.string().optional(),
+  dashboards: z
+    .array(dashboardFile.shape.dashboard, { error: "must be a list" })
+    .min(1, "must hold at least one dashboard")
+    .max(1000, "must hold at most 1000 dashboards"),
+});
+
+/** What import takes: one dashboard's file, or an export's `dashboards.json`. */
+export const dashboardImportFile = z.union([dashboardFile, dashboardsFile]);
+
 export const importedDashboard = z.object({
   dashboard: dashboardWithWidgets,
   flaggedWidgets: z.array(z.object({ title: z.string(), metricId: z.string(), warning: z.string() })),
 });
+
+/** What importing an export's `dashboards.json` created: every dashboard, in the file's order. */
+export const importedDashboards = z.object({ dashboards: z.array(importedDashboard) });

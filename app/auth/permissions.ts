@@ -2,8 +2,10 @@ import { createMongoAbility, subject as asSubject, type MongoAbility } from "@ca
 import type { OrgRole, TenantRole } from "../../db/schema";
 
 /**
- * Every permission in Exportal. The server enforces them; the UI only reads
- * them to hide controls.
+ * Every permission in Exportal, each checked by some route or service (a unit
+ * test holds the list to that: a permission nothing checks would be a promise
+ * the Settings page makes and nothing keeps). The server enforces them; the UI
+ * only reads them to hide controls.
  *
  * How they map onto CASL, the one way used throughout:
  * - A dotted name splits into a subject (all but the last part) and an action
@@ -16,7 +18,7 @@ import type { OrgRole, TenantRole } from "../../db/schema";
  *   export belongs to the organization, not to the tenant it was started
  *   from: only org owners and admins see, download, share or cancel it, and
  *   no tenant API key (keys cannot hold `org.exports.create`) ever does.
- *   `exportsVisibleTo` turns the same rules into the SQL that lists exports.
+ *   `abilityCondition` turns the same rules into the SQL that lists exports.
  * - The tenant itself is not a condition: every query is scoped to the
  *   requester's tenant by the function that runs it, so an id from another
  *   tenant finds nothing and answers 404.
@@ -28,7 +30,6 @@ export const PERMISSIONS = [
   "data.exports.create",
   "data.exports.download",
   "data.exports.cancel",
-  "data.exports.schedule",
   "org.exports.create",
   "studies.export",
   "studies.export.full",
@@ -36,9 +37,7 @@ export const PERMISSIONS = [
   "metrics.write",
   "dashboards.read",
   "api_keys.manage",
-  "members.manage",
   "tenants.manage",
-  "audit.read",
   "dashboards.import",
   "dashboards.export",
 ] as const;
@@ -53,7 +52,6 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   "data.exports.create": "Start exports",
   "data.exports.download": "Download exports",
   "data.exports.cancel": "Cancel exports",
-  "data.exports.schedule": "Schedule exports",
   "org.exports.create": "Export the entire organization",
   "studies.export": "Export study cohorts (identifiers removed or de-identified)",
   "studies.export.full": "Export study cohorts with full identifying data",
@@ -61,9 +59,7 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   "metrics.write": "Push custom metrics",
   "dashboards.read": "See dashboards",
   "api_keys.manage": "Manage API keys",
-  "members.manage": "Manage members",
   "tenants.manage": "Manage tenants",
-  "audit.read": "Read the audit trail",
   "dashboards.import": "Import dashboards",
   "dashboards.export": "Download dashboard files",
 };
@@ -88,7 +84,7 @@ const EDITOR: Permission[] = [
   // Viewers look; a dashboard file leaves the portal, so it is an export.
   "dashboards.export",
 ];
-const TENANT_ADMIN: Permission[] = [...EDITOR, "studies.export.full", "data.exports.schedule", "api_keys.manage", "members.manage", "audit.read"];
+const TENANT_ADMIN: Permission[] = [...EDITOR, "studies.export.full", "api_keys.manage"];
 const ORG_ADMIN: Permission[] = [...TENANT_ADMIN, "org.exports.create", "tenants.manage"];
 
 export const TENANT_ROLE_PERMISSIONS: Record<TenantRole, readonly Permission[]> = {

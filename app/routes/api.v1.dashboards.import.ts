@@ -1,14 +1,15 @@
 import { apiRoute } from "~/api/api-route.server";
-import { importDashboard } from "~/analytics/dashboard-file.server";
-import { getDashboard } from "~/analytics/dashboards.server";
+import { importDashboards } from "~/analytics/dashboard-file.server";
 
 export const loader = apiRoute({
   POST: {
     permission: "dashboards.import",
     async handle(ctx) {
-      const imported = await importDashboard(ctx.db, ctx.requester, ctx.body);
-      const dashboard = (await getDashboard(ctx.db, ctx.requester, imported.id))!;
-      return { status: 201, body: { dashboard, flaggedWidgets: imported.flaggedWidgets }, headers: { Location: `/api/v1/dashboards/${imported.id}` } };
+      const { bulk, dashboards } = await importDashboards(ctx.db, ctx.requester, ctx.body);
+      const created = dashboards.map((d) => ({ dashboard: d.dashboard, flaggedWidgets: d.flaggedWidgets }));
+      // A dashboard file answers with its dashboard; an export's dashboards.json with every dashboard it held.
+      if (bulk) return { status: 201, body: { dashboards: created } };
+      return { status: 201, body: created[0], headers: { Location: `/api/v1/dashboards/${created[0].dashboard.id}` } };
     },
   },
 });

@@ -9,7 +9,7 @@ import {
 } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { requirePermission, requireTenant, requesterOf } from "~/auth/access.server";
-import { importDashboard, parseDashboardFileText } from "~/analytics/dashboard-file.server";
+import { importDashboards, parseDashboardFileText, type ImportedDashboard } from "~/analytics/dashboard-file.server";
 import { getDb } from "~/lib/db.server";
 import { AppError } from "~/lib/errors";
 
@@ -39,12 +39,44 @@ export async function action({ request, params }: ActionFunctionArgs) {
   if (!(file instanceof Blob) || file.size === 0) return refused("Choose a dashboard file to import.");
   const fileName = "name" in file ? String(file.name) : "";
   try {
-    const imported = await importDashboard(getDb(), requesterOf(ctx), parseDashboardFileText(await file.text()));
-    return data({ imported, fileName }, { status: 201 });
+    const { dashboards } = await importDashboards(getDb(), requesterOf(ctx), parseDashboardFileText(await file.text()));
+    return data({ imported: dashboards.map(({ dashboard: _dashboard, ...d }) => d), fileName }, { status: 201 });
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     return refused(error.message, (error.details.problems as Problem[] | undefined) ?? [], fileName);
   }
+}
+
+/** What became of one dashboard of the file: its slug, whether it is the default, and widgets flagged for a missing metric. */
+function Imported({ dashboard: d, dashboardsPath }: { dashboard: ImportedDashboard; dashboardsPath: string }) {
+  return (
+    <>
+      <p>
+        Imported <strong>{d.name}</strong> with {d.widgetCount} {d.widgetCount === 1 ? "widget" : "widgets"}
+        {d.slug ? ` as “${d.slug}”` : ""}
+        {d.isDefault ? ", the tenant's default dashboard" : ""}.
+      </p>
+      {d.flaggedWidgets.length > 0 && (
+        <>
+          <p>
+            {d.flaggedWidgets.length} {d.flaggedWidgets.length === 1 ? "widget shows a metric" : "widgets show metrics"} this tenant does not have:
+          </p>
+          <ul>
+            {d.flaggedWidgets.map((w, i) => (
+              <li key={i}>
+                {w.title}: {w.metricId}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      <p>
+        <Link className="button" to={`${dashboardsPath}/${d.id}`} aria-label={`Open the dashboard ${d.name}`}>
+          Open the dashboard
+        </Link>
+      </p>
+    </>
+  );
 }
 
 export default function ImportDashboard() {
@@ -60,44 +92,33 @@ export default function ImportDashboard() {
       </nav>
       <h1>Import dashboard</h1>
       <p className="muted">
-        Recreates a dashboard from a file written by “Export dashboard”, in {tenant.name}, with new ids. Widgets whose metric {tenant.name} does not
-        have are imported and flagged.
+        Recreates a dashboard from a file written by “Export dashboard”, or every dashboard in an export's dashboards.json, in {tenant.name}, with
+        new ids. Widgets whose metric {tenant.name} does not have are imported and flagged.
       </p>
 
       {imported && (
         <div className="notice" role="status">
-          <p>
-            Imported <strong>{imported.name}</strong> with {imported.widgetCount} {imported.widgetCount === 1 ? "widget" : "widgets"}
-            {imported.slug ? ` as “${imported.slug}”` : ""}
-            {imported.isDefault ? ", the tenant's default dashboard" : ""}.
-          </p>
-          {imported.flaggedWidgets.length > 0 && (
+          {imported.length === 1 ? (
+            <Imported dashboard={imported[0]} dashboardsPath={dashboardsPath} />
+          ) : (
             <>
-              <p>
-                {imported.flaggedWidgets.length} {imported.flaggedWidgets.length === 1 ? "widget shows a metric" : "widgets show metrics"} this tenant does not
-                have:
-              </p>
+              <p>Imported {imported.length} dashboards from {result && "fileName" in result && result.fileName ? result.fileName : "the file"}:</p>
               <ul>
-                {imported.flaggedWidgets.map((w, i) => (
-                  <li key={i}>
-                    {w.title}: {w.metricId}
+                {imported.map((d) => (
+                  <li key={d.id}>
+                    <Imported dashboard={d} dashboardsPath={dashboardsPath} />
                   </li>
                 ))}
               </ul>
             </>
           )}
-          <p>
-            <Link className="button" to={`${dashboardsPath}/${imported.id}`}>
-              Open the dashboard
-            </Link>
-          </p>
         </div>
       )}
 
       <Form method="post" encType="multipart/form-data" className="card" aria-labelledby="import-title">
         <h2 id="import-title">Dashboard file</h2>
         <div className="field">
-          <label htmlFor="dashboard-file">File (dashboard-….json)</label>
+          <label htmlFor="dashboard-file">File (dashboard-….json, or an export's dashboards.json)</label>
           <input
             id="dashboard-file"
             name="file"

@@ -91,6 +91,9 @@ function submittedValues(form: FormData): SubmittedValues {
   };
 }
 
+type ActionResult = NonNullable<ReturnType<typeof useActionData<typeof action>>>;
+type Refused = Extract<ActionResult, { values: SubmittedValues }>;
+
 const POLL_MS = 1500;
 
 /** Re-reads the list while any export is in flight; stops once none is. */
@@ -127,12 +130,15 @@ export default function Exports() {
     useLoaderData<typeof loader>();
   const revalidator = useRevalidator();
   const result = useActionData<typeof action>();
-  const [dialogOpen, setDialogOpen] = useState(false);
-  // A refused request keeps the dialog open with its errors; an accepted one closes it.
+  // The dialog, and the refused request it shows again. A refused request keeps it open with its errors
+  // until the user closes it, even when polling revalidates the page and the action's data is gone; an
+  // accepted one closes it.
+  const [dialog, setDialog] = useState<{ open: boolean; refused?: Refused }>({ open: false });
   const [seenResult, setSeenResult] = useState(result);
   if (result !== seenResult) {
     setSeenResult(result);
-    setDialogOpen(!!result && !result.ok && "values" in result);
+    if (result?.ok) setDialog({ open: false });
+    else if (result && "values" in result) setDialog({ open: true, refused: result });
   }
   usePollWhile(exports.some((e) => e.status === "pending" || e.status === "running"));
 
@@ -148,7 +154,7 @@ export default function Exports() {
             {revalidator.state === "idle" ? "Refresh" : "Refreshing…"}
           </button>
           {canCreate && (
-            <button type="button" className="button primary" onClick={() => setDialogOpen(true)}>
+            <button type="button" className="button primary" onClick={() => setDialog({ open: true })}>
               New export
             </button>
           )}
@@ -159,11 +165,11 @@ export default function Exports() {
       )}
       {canCreate && (
         <NewExportDialog
-          open={dialogOpen}
-          onClose={() => setDialogOpen(false)}
+          open={dialog.open}
+          onClose={() => setDialog({ open: false })}
           projects={projects}
           canExportOrganization={canExportOrganization}
-          result={result && !result.ok && "values" in result ? result : undefined}
+          result={dialog.refused}
           exportsPath={base}
           allowedProfiles={allowedProfiles}
         />

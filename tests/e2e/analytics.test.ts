@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { ARTIFACTS, portalAndBrowser } from "../setup/browser";
+import { day } from "../setup/dates";
 
 const TENANT = "/o/acme-health/t/production";
 const portal = portalAndBrowser();
@@ -41,12 +42,13 @@ describe("integrations, metrics and dashboards in a real browser", () => {
 
     // A custom range with To before From: the error sits beside To and the dates stay as typed.
     await page.getByLabel("Range", { exact: true }).selectOption("custom");
-    await page.getByLabel("From", { exact: true }).fill("2026-05-10");
-    await page.getByLabel("To (included)", { exact: true }).fill("2026-05-01");
+    const [from, to] = [day(-20), day(-29)];
+    await page.getByLabel("From", { exact: true }).fill(from);
+    await page.getByLabel("To (included)", { exact: true }).fill(to);
     await page.getByRole("button", { name: "Show" }).click();
     await expect.poll(() => page.locator("#metrics-to-error").textContent()).toBe("To must be on or after From.");
     expect(await page.getByLabel("To (included)", { exact: true }).getAttribute("aria-describedby")).toBe("metrics-to-error");
-    expect(await page.getByLabel("From", { exact: true }).inputValue()).toBe("2026-05-10");
+    expect(await page.getByLabel("From", { exact: true }).inputValue()).toBe(from);
     expect(await page.getByLabel("Metric", { exact: true }).inputValue()).toBe("ga.sessions");
     await page.context().close();
   });
@@ -68,7 +70,7 @@ describe("integrations, metrics and dashboards in a real browser", () => {
     expect(exported).toMatchObject({ format: "exportal.dashboard", formatVersion: 1, dashboard: { name: "Overview" } });
 
     await page.getByRole("link", { name: "Import dashboard" }).click();
-    await page.getByLabel("File (dashboard-….json)").setInputFiles(file);
+    await page.getByLabel("File (dashboard-….json, or an export's dashboards.json)").setInputFiles(file);
     await page.getByRole("button", { name: "Import" }).click();
     const status = page.getByRole("status");
     await expect.poll(() => status.textContent()).toContain("Imported Overview with 6 widgets as “overview-2”.");
@@ -79,7 +81,7 @@ describe("integrations, metrics and dashboards in a real browser", () => {
 
     // A file that is not a dashboard: the error names what is wrong, beside the file field.
     await page.goto(`${portal.app.url}${TENANT}/dashboards/import`);
-    await page.getByLabel("File (dashboard-….json)").setInputFiles({ name: "notes.json", mimeType: "application/json", buffer: Buffer.from('{"hello": 1}') });
+    await page.getByLabel("File (dashboard-….json, or an export's dashboards.json)").setInputFiles({ name: "notes.json", mimeType: "application/json", buffer: Buffer.from('{"hello": 1}') });
     await page.getByRole("button", { name: "Import" }).click();
     await expect.poll(() => page.locator("#dashboard-file-error").textContent()).toContain('notes.json: This is not an Exportal dashboard file: its "format" is null');
 

@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Page } from "playwright-core";
-import { describe, expect, it } from "vitest";
+import type { Locator, Page } from "playwright-core";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { ARTIFACTS, portalAndBrowser } from "../setup/browser";
 import { readZip } from "../setup/zip";
+import { holdTable } from "../setup/exports";
+import { day } from "../setup/dates";
 
 const portal = portalAndBrowser();
 
@@ -16,7 +18,7 @@ async function signIn(page: Page, email: string) {
 }
 
 describe("in a real browser", () => {
-  it("an editor signs in, picks the tenant, exports, watches it finish and downloads the archive", async () => {
+  it("an editor signs in, picks the tenant, exports, watches it finish and downloads the archive", { timeout: 60_000 }, async () => {
     const context = await portal.browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
 
@@ -41,27 +43,39 @@ describe("in a real browser", () => {
     await dialog.getByLabel("Project", { exact: true }).selectOption({ label: "Cardio Study" });
     await dialog.getByRole("radio", { name: /^Both/ }).check();
     await page.screenshot({ path: path.join(ARTIFACTS, "new-export-dialog.png") });
-    await dialog.getByRole("button", { name: "Start export" }).click();
-    await dialog.waitFor({ state: "hidden" });
-    const row = page.locator("tr[data-export-id]").first();
-    expect(await row.locator("td").nth(1).textContent()).toBe("Project Cardio Study");
-    await row.waitFor();
-    const seen = new Set<string>();
-    const url = page.url();
-    // Polling moves the row along without a reload.
-    let status = await row.getAttribute("data-status");
-    for (let i = 0; i < 300 && status !== "done"; i++) {
-      seen.add(status!);
-      await page.waitForTimeout(100);
-      status = await row.getAttribute("data-status");
+    // The export waits on a locked table, so the page must show it unfinished before it can show it done.
+    const release = await holdTable("hsi_record");
+    let exportId!: string;
+    let row!: Locator;
+    let url!: string;
+    const seen: string[] = [];
+    try {
+      await dialog.getByRole("button", { name: "Start export" }).click();
+      await dialog.waitFor({ state: "hidden" });
+      const newest = page.locator("tr[data-export-id]").first();
+      expect(await newest.locator("td").nth(1).textContent()).toBe("Project Cardio Study");
+      exportId = (await newest.getAttribute("data-export-id"))!;
+      row = page.locator(`tr[data-export-id="${exportId}"]`);
+      url = page.url();
+      // A mark that only this page load carries: a reload or navigation would drop it.
+      await page.evaluate(() => Object.assign(window, { samePage: true }));
+      await page.locator(`tr[data-export-id="${exportId}"][data-status="running"]`).waitFor({ timeout: 10_000 });
+      seen.push("running");
+    } finally {
+      await release();
     }
-    expect(status).toBe("done");
+    // Polling moves the row along without a reload.
+    for (const deadline = Date.now() + 15_000; seen.at(-1) !== "done" && Date.now() < deadline; ) {
+      await page.waitForTimeout(100);
+      const status = (await row.getAttribute("data-status"))!;
+      if (status !== seen.at(-1)) seen.push(status);
+    }
+    expect(seen).toEqual(["running", "done"]);
     expect(page.url()).toBe(url);
-    expect([...seen].filter((s) => s !== "pending" && s !== "running")).toEqual([]);
+    expect(await page.evaluate(() => (window as { samePage?: boolean }).samePage)).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, "exports-done.png"), fullPage: true });
 
     const [download] = await Promise.all([page.waitForEvent("download"), row.getByRole("link", { name: "Download" }).click()]);
-    const exportId = await row.getAttribute("data-export-id");
     expect(download.suggestedFilename()).toBe(`export-${exportId}.zip`);
     const file = path.join(ARTIFACTS, "download.zip");
     await download.saveAs(file);
@@ -135,6 +149,10 @@ describe("in a real browser", () => {
       rows_done: 1234, rows_expected: 5000,
     }).returning("id").executeTakeFirstOrThrow();
     await db.insertInto("export_project_lock").values({ project_id: sleep.id, export_id: busy.id }).execute();
+    // Fixtures clean up: afterwards the project is free again (its lock goes with the active status).
+    onTestFinished(async () => {
+      await db.updateTable("export").set({ status: "cancelled", finished_at: new Date() }).where("id", "=", busy.id).execute();
+    });
 
     const context = await portal.browser.newContext();
     const page = await context.newPage();
@@ -150,14 +168,15 @@ describe("in a real browser", () => {
     const dialog = page.getByRole("dialog", { name: "New export" });
     await dialog.getByLabel("A project").check();
     await dialog.getByLabel("Project", { exact: true }).selectOption({ label: "Metabolic Health" });
-    await dialog.getByLabel("From").fill("2026-03-01");
-    await dialog.getByLabel("To").fill("2026-02-01");
+    const [from, to] = [day(-30), day(-60)];
+    await dialog.getByLabel("From").fill(from);
+    await dialog.getByLabel("To").fill(to);
     await dialog.getByRole("radio", { name: /^CSV/ }).check();
     await dialog.getByRole("button", { name: "Start export" }).click();
     await dialog.locator("#to-error").getByText("“To” must be after “From”").waitFor();
     expect(await dialog.getByLabel("To").getAttribute("aria-describedby")).toBe("to-error");
-    expect(await dialog.getByLabel("From").inputValue()).toBe("2026-03-01");
-    expect(await dialog.getByLabel("To").inputValue()).toBe("2026-02-01");
+    expect(await dialog.getByLabel("From").inputValue()).toBe(from);
+    expect(await dialog.getByLabel("To").inputValue()).toBe(to);
     expect(await dialog.getByLabel("A project").isChecked()).toBe(true);
     expect(await dialog.getByRole("radio", { name: /^CSV/ }).isChecked()).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, "new-export-validation.png") });
@@ -200,10 +219,16 @@ describe("in a real browser", () => {
     expect(await page.content()).not.toContain(key);
 
     // The key works on the API, for what it was given and nothing more.
-    const created = await fetch(`${portal.app.url}/api/v1/exports`, { method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, body: JSON.stringify({ dataTypes: ["lab_results"], dateRange: { from: "2000-01-01", to: "2000-01-02" } }) });
-    // 409 when the earlier tests' exports still run: past the key and permission checks either way.
-    expect([202, 409]).toContain(created.status);
-    expect((await fetch(`${portal.app.url}/api/v1/exports`, { headers: { Authorization: `Bearer ${key}` } })).status).toBe(200);
+    // Nothing holds a project of the tenant (the earlier tests' exports finished or were cleaned up), so this export is created.
+    const { getDb } = await import("../../db/client");
+    const production = await getDb().selectFrom("tenant").select("id").where("slug", "=", "production").executeTakeFirstOrThrow();
+    await expect.poll(() => getDb().selectFrom("export").select("id").where("tenant_id", "=", production.id).where("status", "in", ["pending", "running"]).execute(), { timeout: 20_000 }).toEqual([]);
+    const created = await fetch(`${portal.app.url}/api/v1/exports`, { method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, body: JSON.stringify({ dataTypes: ["lab_results"], dateRange: { from: day(-3000), to: day(-2999) } }) });
+    expect(created.status).toBe(202);
+    const { id } = await created.json();
+    const shown = await fetch(`${portal.app.url}/api/v1/exports/${id}`, { headers: { Authorization: `Bearer ${key}` } });
+    expect(shown.status).toBe(200);
+    expect((await shown.json()).requestedBy).toBe("API key Warehouse loader");
     const metrics = await fetch(`${portal.app.url}/api/v1/metrics`, { headers: { Authorization: `Bearer ${key}` } });
     expect(metrics.status).toBe(403);
     expect((await metrics.json()).error.details.permission).toBe("metrics.read");

@@ -6,6 +6,7 @@ import { buildAbility } from "../../app/auth/permissions";
 import { parseCsv } from "../setup/csv";
 import { exportRow, openArchive, runQueuedJobs } from "../setup/exports";
 import { requesterFor } from "../setup/routes";
+import { day } from "../setup/dates";
 
 type Requester = Awaited<ReturnType<typeof requesterFor>>;
 const db = () => getDb();
@@ -44,8 +45,8 @@ async function refusal(request: Record<string, unknown>, requester = editor): Pr
 
 describe("metrics, integration connections and dashboards in exports", () => {
   it("a tenant export holds each as NDJSON and CSV, dashboards also as one JSON file, all counted in the manifest", async () => {
-    const from = "2026-06-01";
-    const to = "2026-07-01";
+    // A month inside the seed's last year of daily metric points.
+    const [from, to] = [day(-60), day(-30)];
     const { files, row } = await exportedFiles({
       scope: { type: "tenant" },
       dataTypes: ["metrics", "integration_connections", "dashboards"],

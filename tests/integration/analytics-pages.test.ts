@@ -7,6 +7,7 @@ import * as dashboards from "../../app/routes/o.$org.t.$tenant.dashboards._index
 import * as dashboard from "../../app/routes/o.$org.t.$tenant.dashboards.$id";
 import { tenantBySlug } from "../setup/api";
 import { callRoute, makeRequest, signIn } from "../setup/routes";
+import { day } from "../setup/dates";
 
 const PROD = { org: "acme-health", tenant: "production" };
 const path = (rest: string) => `/o/${PROD.org}/t/${PROD.tenant}/${rest}`;
@@ -70,23 +71,25 @@ describe("metrics page", () => {
   });
 
   it("refuses bad choices with a 400 naming the field, and keeps what was typed", async () => {
-    const badDate = await metricsPage("?metric=ga.sessions&range=custom&from=2026-02-30&to=2026-03-10");
+    const year = day(0).slice(0, 4);
+    const badDate = await metricsPage(`?metric=ga.sessions&range=custom&from=${year}-02-30&to=${year}-03-10`);
     expect(badDate.status).toBe(400);
     expect(badDate.data.errors).toEqual({ from: "Enter From as a date (YYYY-MM-DD)." });
-    expect(badDate.data.values).toMatchObject({ metric: "ga.sessions", range: "custom", from: "2026-02-30", to: "2026-03-10" });
+    expect(badDate.data.values).toMatchObject({ metric: "ga.sessions", range: "custom", from: `${year}-02-30`, to: `${year}-03-10` });
     expect(badDate.data.chart).toBeNull();
 
-    const backwards = await metricsPage("?metric=ga.sessions&range=custom&from=2026-03-10&to=2026-03-01");
+    const backwards = await metricsPage(`?metric=ga.sessions&range=custom&from=${day(-20)}&to=${day(-29)}`);
     expect(backwards.data.errors).toEqual({ to: "To must be on or after From." });
     const unknown = await metricsPage("?metric=nope&interval=hour");
     expect(unknown.status).toBe(400);
     expect(unknown.data.errors).toEqual({ metric: "Choose a metric from the list.", interval: "Choose day, week, month or automatic." });
-    const tooFine = await metricsPage("?metric=ga.sessions&range=custom&from=2000-01-01&to=2026-01-01");
+    const tooFine = await metricsPage(`?metric=ga.sessions&range=custom&from=${day(-20 * 365)}&to=${day(0)}`);
     expect(tooFine.data.errors).toEqual({ to: "Choose at most 10 years." });
   });
 
   it("shows an empty range as such, not as an error", async () => {
-    const page = await metricsPage("?metric=ga.sessions&range=custom&from=2001-01-01&to=2001-01-31");
+    // Years before the seed's first metric point.
+    const page = await metricsPage(`?metric=ga.sessions&range=custom&from=${day(-3000)}&to=${day(-2970)}`);
     expect(page.status).toBe(200);
     expect(page.data.chart.points).toEqual([]);
   });

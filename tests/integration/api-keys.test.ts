@@ -10,6 +10,7 @@ import { authenticateApiKey } from "../../app/api/key-auth.server";
 import { ownerIn } from "../setup/api";
 import { buildAbility, permissionsFor } from "../../app/auth/permissions";
 import { callRoute, makeRequest, signIn } from "../setup/routes";
+import { day } from "../setup/dates";
 
 const PROD = { org: "acme-health", tenant: "production" };
 const STAGING = { org: "acme-health", tenant: "staging" };
@@ -67,7 +68,7 @@ describe("API keys", () => {
     const res = await create(admin, { name: "  " });
     expect(res.status).toBe(400);
     expect(res.data.fieldErrors).toEqual({ name: "Give the key a name.", permissions: "Choose at least one permission." });
-    const past = await create(admin, { name: "Old", permissions: "data.exports.read", expiresAt: "2001-01-01" });
+    const past = await create(admin, { name: "Old", permissions: "data.exports.read", expiresAt: day(-1) });
     expect(past.data.fieldErrors).toEqual({ expiresAt: "Choose an expiry date in the future." });
     expect(past.data.name).toBe("Old");
     const control = await create(admin, { name: "Old\u0000key", permissions: "data.exports.read" });
@@ -91,9 +92,9 @@ describe("API keys", () => {
     expect(revoke.status).toBe(200);
     expect(await authenticateApiKey(getDb(), revokedKey.key)).toBeNull();
 
-    const expiring = (await create(admin, { name: "Short-lived", permissions: "data.exports.read", expiresAt: "2099-01-01" })).data.created;
+    const expiring = (await create(admin, { name: "Short-lived", permissions: "data.exports.read", expiresAt: day(30) })).data.created;
     expect(await authenticateApiKey(getDb(), expiring.key)).not.toBeNull();
-    expect(await authenticateApiKey(getDb(), expiring.key, new Date("2099-01-02"))).toBeNull();
+    expect(await authenticateApiKey(getDb(), expiring.key, new Date(`${day(31)}T00:00:00Z`))).toBeNull();
 
     expect(await authenticateApiKey(getDb(), expiring.key.slice(0, -1) + (expiring.key.endsWith("a") ? "b" : "a"))).toBeNull();
     expect(await authenticateApiKey(getDb(), "not a key")).toBeNull();

@@ -6,6 +6,9 @@ import { startApp, type RunningApp } from "../setup/app-server";
 import { OPERATIONS } from "../../app/api/openapi.server";
 import { ALL_KEY_PERMISSIONS, apiClient, createKey, tenantBySlug } from "../setup/api";
 import { readZip } from "../setup/zip";
+import { holdTable } from "../setup/exports";
+import { day, monthStart } from "../setup/dates";
+import { exportJob } from "../../app/exports/engine/queue.server";
 
 // The public API against the portal started as `npm start` starts it, with
 // its in-process worker, over HTTP, with real keys.
@@ -15,6 +18,7 @@ let prodKey: string;
 let stagingKey: string;
 
 beforeAll(async () => {
+  process.env.WORKER_CONCURRENCY = "2"; // the cancel test fills both worker slots
   app = await startApp();
   api = apiClient(app.url);
   prodKey = await createKey("production", ALL_KEY_PERMISSIONS, { name: "production all" });
@@ -164,24 +168,40 @@ describe("exports", () => {
   });
 
   it("cancels a pending export; cancelling again or downloading it is a conflict", async () => {
-    // Park the worker's queue so the export stays pending while it is cancelled.
-    const res = await api("/api/v1/exports", { key: stagingKey, json: { scope: { type: "project", projectId: await projectId("staging", "Cardio Study") }, dateRange: { from: "2000-01-01", to: "2000-01-02" } } });
-    expect(res.status).toBe(202);
-    const cancel = await api(`/api/v1/exports/${res.body.id}/cancel`, { key: stagingKey, method: "POST" });
-    if (cancel.status === 200) {
-      expect(apiExport.parse(cancel.body).status).toBe("cancelled");
-      expectError(await api(`/api/v1/exports/${res.body.id}/cancel`, { key: stagingKey, method: "POST" }), 409, "CONFLICT");
-    } else {
-      // The worker was quicker: the tiny export is already done.
-      expectError(cancel, 409, "CONFLICT");
-    }
-    const pending = await api("/api/v1/exports", { key: stagingKey, json: { scope: { type: "project", projectId: await projectId("staging", "Sleep Lab") } } });
-    const early = await api(`/api/v1/exports/${pending.body.id}/download`, { key: stagingKey });
-    if (early.status !== 302) {
+    // Park the queue: two metrics exports wait on a locked table and fill both worker slots, so the third stays pending.
+    const release = await holdTable("metric_point");
+    const blockers: string[] = [];
+    try {
+      for (const name of ["Sleep Lab", "Metabolic Health"]) {
+        const res = await api("/api/v1/exports", { key: stagingKey, json: { scope: { type: "project", projectId: await projectId("staging", name) }, dataTypes: ["metrics"] } });
+        expect(res.status).toBe(202);
+        blockers.push(res.body.id);
+      }
+      await expect.poll(async () => Promise.all(blockers.map(async (id) => (await api(`/api/v1/exports/${id}`, { key: stagingKey })).body.status)), { timeout: 10_000 }).toEqual(["running", "running"]);
+
+      const res = await api("/api/v1/exports", { key: stagingKey, json: { scope: { type: "project", projectId: await projectId("staging", "Cardio Study") }, dataTypes: ["lab_results"] } });
+      expect(res.status).toBe(202);
+      const id = res.body.id;
+      await new Promise((r) => setTimeout(r, 1500)); // longer than the worker's poll interval
+      expect((await api(`/api/v1/exports/${id}`, { key: stagingKey })).body.status).toBe("pending");
+      const early = await api(`/api/v1/exports/${id}/download`, { key: stagingKey });
       expectError(early, 409, "CONFLICT");
-      expect(early.body.error.message).toMatch(/pending|running/);
+      expect(early.body.error.message).toBe("This export is pending; it can be downloaded once it is done.");
+
+      const cancel = await api(`/api/v1/exports/${id}/cancel`, { key: stagingKey, method: "POST" });
+      expect(cancel.status).toBe(200);
+      expect(apiExport.parse(cancel.body)).toMatchObject({ id, status: "cancelled", startedAt: null });
+      expectError(await api(`/api/v1/exports/${id}/cancel`, { key: stagingKey, method: "POST" }), 409, "CONFLICT");
+      expectError(await api(`/api/v1/exports/${id}/download`, { key: stagingKey }), 409, "CONFLICT");
+
+      // Once the worker is free its job finds the export cancelled and leaves it be.
+      await release();
+      for (const blocker of blockers) expect((await waitForDone(blocker, stagingKey)).body.status).toBe("done");
+      await expect.poll(() => exportJob(getDb(), id), { timeout: 10_000 }).toBeUndefined();
+      expect((await api(`/api/v1/exports/${id}`, { key: stagingKey })).body).toMatchObject({ status: "cancelled", startedAt: null });
+    } finally {
+      await release();
     }
-    await waitForDone(pending.body.id, stagingKey);
   });
 
   it("answers 410 for an expired export's download", async () => {
@@ -194,7 +214,7 @@ describe("exports", () => {
     const org = t.organization_id;
     await sql`
       insert into export (tenant_id, organization_id, scope, filters, data_types, format, status, created_at)
-      select ${t.id}, ${org}, '{"type":"tenant"}'::jsonb, '{}'::jsonb, array['hsi_records'], 'ndjson', 'failed', '2026-01-01T00:00:00.123456Z'::timestamptz
+      select ${t.id}, ${org}, '{"type":"tenant"}'::jsonb, '{}'::jsonb, array['hsi_records'], 'ndjson', 'failed', date_trunc('second', now() - interval '100 days') + interval '123456 microseconds'
       from generate_series(1, 23)`.execute(getDb());
     const all = await getDb().selectFrom("export").select("id").where("tenant_id", "=", t.id).orderBy("created_at", "desc").orderBy("id", "desc").execute();
     const seen: string[] = [];
@@ -220,7 +240,7 @@ describe("exports", () => {
 
 describe("metrics", () => {
   it("lists points filtered by metric and dates, with total and hasMore", async () => {
-    const res = await api("/api/v1/metrics?metricIds=stripe.mrr,github.stars&startDate=2000-01-01&limit=50", { key: prodKey });
+    const res = await api(`/api/v1/metrics?metricIds=stripe.mrr,github.stars&startDate=${day(-3650)}&limit=50`, { key: prodKey });
     expect(res.status).toBe(200);
     const page = metricList.parse(res.body);
     expect(page.data).toHaveLength(50);
@@ -236,11 +256,16 @@ describe("metrics", () => {
     expect(last.body).toMatchObject({ total: page.total, hasMore: false });
     expect(last.body.data).toHaveLength(3);
 
-    const windowed = await api("/api/v1/metrics?metricIds=ga.sessions&startDate=2026-11-01T00:00:00Z&endDate=2026-11-08", { key: prodKey });
-    for (const p of windowed.body.data) expect(Date.parse(p.timestamp)).toBeGreaterThanOrEqual(Date.parse("2026-11-01T00:00:00Z"));
-    for (const p of windowed.body.data) expect(Date.parse(p.timestamp)).toBeLessThan(Date.parse("2026-11-08T00:00:00Z"));
+    // A week inside the seed's last year of daily points: startDate is included, endDate is not.
+    const [start, end] = [`${day(-14)}T00:00:00Z`, day(-7)];
+    const windowed = await api(`/api/v1/metrics?metricIds=ga.sessions&startDate=${start}&endDate=${end}`, { key: prodKey });
+    const inWindow = await getDb().selectFrom("metric_point").select("id").where("tenant_id", "=", t.id).where("metric_id", "=", "ga.sessions")
+      .where("recorded_at", ">=", new Date(start)).where("recorded_at", "<", new Date(`${end}T00:00:00Z`)).orderBy("recorded_at", "desc").orderBy("id", "desc").execute();
+    expect(inWindow.length).toBeGreaterThan(0);
+    expect(metricList.parse(windowed.body).total).toBe(inWindow.length);
+    expect(windowed.body.data.map((p: { id: string }) => String(p.id)).sort()).toEqual(inWindow.map((p) => String(p.id)).sort());
 
-    for (const [query, parameter] of [["limit=1001", "limit"], ["startDate=yesterday", "startDate"], ["startDate=2026-02-01&endDate=2026-01-01", "endDate"], ["offset=-1", "offset"]]) {
+    for (const [query, parameter] of [["limit=1001", "limit"], ["startDate=yesterday", "startDate"], [`startDate=${day(-30)}&endDate=${day(-60)}`, "endDate"], ["offset=-1", "offset"]]) {
       const bad = await api(`/api/v1/metrics?${query}`, { key: prodKey });
       expectError(bad, 400, "INVALID_REQUEST");
       expect(bad.body.error.details.parameter).toBe(parameter);
@@ -248,36 +273,48 @@ describe("metrics", () => {
   });
 
   it("aggregates a timeseries in SQL per interval", async () => {
-    const res = await api("/api/v1/metrics/ga.sessions/timeseries?startDate=2026-01-01&endDate=2027-01-01&interval=month", { key: prodKey });
+    // The six whole months before this one, all inside the seed's year of daily points.
+    const [start, end] = [monthStart(-6), monthStart(0)];
+    const res = await api(`/api/v1/metrics/ga.sessions/timeseries?startDate=${start}&endDate=${end}&interval=month`, { key: prodKey });
     expect(res.status).toBe(200);
     const series = timeseries.parse(res.body);
     const t = await tenantBySlug("production");
-    const { rows } = await sql<{ n: string; s: number }>`
-      select count(*) as n, sum(value) as s from metric_point
-      where tenant_id = ${t.id} and metric_id = 'ga.sessions' and recorded_at >= '2026-01-01' and recorded_at < '2027-01-01'`.execute(getDb());
-    expect(series.points.reduce((n, p) => n + p.count, 0)).toBe(Number(rows[0].n));
-    expect(series.points.reduce((n, p) => n + p.sum, 0)).toBeCloseTo(rows[0].s, 3);
-    for (const p of series.points) expect(p.bucket).toMatch(/^2026-\d\d-01T00:00:00.000Z$/);
-    for (const p of series.points) expect(p.avg).toBeCloseTo(p.sum / p.count, 6);
+    const points = await getDb().selectFrom("metric_point").select(["recorded_at", "value"]).where("tenant_id", "=", t.id).where("metric_id", "=", "ga.sessions")
+      .where("recorded_at", ">=", new Date(`${start}T00:00:00Z`)).where("recorded_at", "<", new Date(`${end}T00:00:00Z`)).execute();
+    // Per month, counted here from the rows rather than by the SQL under test.
+    const months = new Map<string, { count: number; sum: number }>();
+    for (const p of points) {
+      const month = `${p.recorded_at.toISOString().slice(0, 7)}-01T00:00:00.000Z`;
+      const m = months.get(month) ?? { count: 0, sum: 0 };
+      months.set(month, { count: m.count + 1, sum: m.sum + p.value });
+    }
+    expect(months.size).toBe(6);
+    expect(series.points.map((p) => p.bucket)).toEqual([...months.keys()].sort());
+    for (const p of series.points) {
+      expect(p.count).toBe(months.get(p.bucket)!.count);
+      expect(p.sum).toBeCloseTo(months.get(p.bucket)!.sum, 3);
+      expect(p.avg).toBeCloseTo(p.sum / p.count, 6);
+    }
 
-    expectError(await api("/api/v1/metrics/ga.sessions/timeseries?endDate=2027-01-01", { key: prodKey }), 400, "INVALID_REQUEST");
-    const interval = await api("/api/v1/metrics/ga.sessions/timeseries?startDate=2026-01-01&endDate=2027-01-01&interval=fortnight", { key: prodKey });
+    expectError(await api(`/api/v1/metrics/ga.sessions/timeseries?endDate=${end}`, { key: prodKey }), 400, "INVALID_REQUEST");
+    const interval = await api(`/api/v1/metrics/ga.sessions/timeseries?startDate=${start}&endDate=${end}&interval=fortnight`, { key: prodKey });
     expect(interval.body.error.details.parameter).toBe("interval");
-    const tooFine = await api("/api/v1/metrics/ga.sessions/timeseries?startDate=2000-01-01&endDate=2027-01-01&interval=hour", { key: prodKey });
+    const tooFine = await api(`/api/v1/metrics/ga.sessions/timeseries?startDate=${day(-3650)}&endDate=${end}&interval=hour`, { key: prodKey });
     expect(tooFine.body.error.details.parameter).toBe("interval");
-    expectError(await api("/api/v1/metrics/no.such.metric/timeseries?startDate=2026-01-01&endDate=2027-01-01", { key: prodKey }), 404, "NOT_FOUND");
+    expectError(await api(`/api/v1/metrics/no.such.metric/timeseries?startDate=${start}&endDate=${end}`, { key: prodKey }), 404, "NOT_FOUND");
   });
 
   it("stores a pushed custom point (201) that cannot change and that other tenants do not see", async () => {
-    const res = await api("/api/v1/metrics/custom", { key: stagingKey, json: { metricId: "custom.builds", value: 42.5, timestamp: Date.parse("2026-11-20T10:00:00Z"), unit: "count", metadata: { branch: "main" } } });
+    const timestamp = Date.parse(`${day(-10)}T10:00:00Z`);
+    const res = await api("/api/v1/metrics/custom", { key: stagingKey, json: { metricId: "custom.builds", value: 42.5, timestamp, unit: "count", metadata: { branch: "main" } } });
     expect(res.status).toBe(201);
-    expect(metricPoint.parse(res.body)).toMatchObject({ metricId: "custom.builds", value: 42.5, unit: "count", timestamp: "2026-11-20T10:00:00.000Z", service: "custom", metadata: { branch: "main" } });
+    expect(metricPoint.parse(res.body)).toMatchObject({ metricId: "custom.builds", value: 42.5, unit: "count", timestamp: new Date(timestamp).toISOString(), service: "custom", metadata: { branch: "main" } });
     await expect(sql`update metric_point set value = 1 where id = ${res.body.id}`.execute(getDb())).rejects.toThrow(/immutable/);
     const staging = await api("/api/v1/metrics?metricIds=custom.builds", { key: stagingKey });
     expect(staging.body.total).toBe(1);
     const production = await api("/api/v1/metrics?metricIds=custom.builds", { key: prodKey });
     expect(production.body.total).toBe(0);
-    expectError(await api("/api/v1/metrics/custom.builds/timeseries?startDate=2026-01-01&endDate=2027-01-01", { key: prodKey }), 404, "NOT_FOUND");
+    expectError(await api(`/api/v1/metrics/custom.builds/timeseries?startDate=${day(-30)}&endDate=${day(1)}`, { key: prodKey }), 404, "NOT_FOUND");
 
     const fed = await api("/api/v1/metrics/custom", { key: stagingKey, json: { metricId: "stripe.mrr", value: 1 } });
     expectError(fed, 409, "CONFLICT");
@@ -362,6 +399,9 @@ describe("the portal's API page", () => {
     const dashboard = res.data.operations.find((o: { path: string }) => o.path === "/api/v1/dashboards/{id}");
     const stagingOverview = await getDb().selectFrom("dashboard").select("id").where("tenant_id", "=", (await tenantBySlug("staging")).id).where("slug", "=", "overview").executeTakeFirstOrThrow();
     expect(dashboard.curl).toContain(`/api/v1/dashboards/${stagingOverview.id}`);
+    const file = res.data.operations.find((o: { method: string; path: string }) => o.method === "GET" && o.path === "/api/v1/dashboards/{id}/export");
+    expect(file).toMatchObject({ permission: "dashboards.export", permissionLabel: "Download dashboard files" });
+    expect(file.curl).toContain(`curl -sS -OJ "http://localhost:3000/api/v1/dashboards/${stagingOverview.id}/export"`);
     expect(res.data.limits).toEqual({ requests: 1000, exports: 300, burst: 10 });
   });
 });

@@ -11,6 +11,7 @@ import { cancelExport, createExport } from "../../app/exports/exports.server";
 import { parseCsv } from "../setup/csv";
 import { exportRow, openArchive, runQueuedJobs } from "../setup/exports";
 import { requesterFor } from "../setup/routes";
+import { day } from "../setup/dates";
 
 type Requester = Awaited<ReturnType<typeof requesterFor>>;
 let prodEditor: Requester;
@@ -63,8 +64,13 @@ describe("scopes", () => {
     const exp = await createExport(db(), prodEditor, { scope: { type: "project", projectId: cardio.id }, dataTypes: ["hsi_records", "lab_results"] });
     await runQueuedJobs();
     const files = await openArchive(exp.id);
-    expect(ndjsonIds(files.get("hsi_records.ndjson")!)).toEqual(await sourceIds("hsi_record", sql`project_id = ${cardio.id}`));
-    expect(ndjsonIds(files.get("lab_results.ndjson")!)).toEqual(await sourceIds("lab_result", sql`project_id = ${cardio.id}`));
+    for (const [table, file] of [["hsi_record", "hsi_records.ndjson"], ["lab_result", "lab_results.ndjson"]] as const) {
+      const expected = await sourceIds(table, sql`project_id = ${cardio.id}`);
+      // The project has rows, and the tenant has rows outside it, so an export that ignored the scope would differ.
+      expect(expected.length, table).toBeGreaterThan(0);
+      expect((await sourceIds(table, sql`tenant_id = ${prodEditor.tenantId} and project_id <> ${cardio.id}`)).length, table).toBeGreaterThan(0);
+      expect(ndjsonIds(files.get(file)!), file).toEqual(expected);
+    }
   });
 
   it("an app export holds exactly the chosen apps' rows", async () => {
@@ -111,15 +117,26 @@ describe("scopes", () => {
     expect(ndjsonIds(files.get("hsi_records.ndjson")!)).toEqual(expected);
     expect(ndjsonIds(files.get("lab_results.ndjson")!)).toEqual(await sourceIds("lab_result", inCohort));
 
-    const one = members[0].participant_id;
+    // A member with HSI and lab rows, so the single-participant export has something to get right.
+    const { rows: [{ participant_id: one }] } = await sql<{ participant_id: string }>`
+      select m.participant_id from cohort_member m where m.cohort_id = ${cohort.id}
+        and exists (select 1 from hsi_record h where h.participant_id = m.participant_id)
+        and exists (select 1 from lab_result l where l.participant_id = m.participant_id)
+      order by m.participant_id limit 1`.execute(db());
     const single = await createExport(db(), prodEditor, {
       scope: { type: "study", studyId: study.id, cohortId: cohort.id, participantId: one },
       deidentification: "identifiers_removed",
     });
     await runQueuedJobs();
-    const rows = (await openArchive(single.id)).get("hsi_records.ndjson")!.toString().trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
-    expect(rows.map((r) => String(r.id))).toEqual(await sourceIds("hsi_record", sql`participant_id = ${one}`));
-    expect(new Set(rows.map((r) => r.participant_id))).toEqual(new Set(rows.length ? [one] : []));
+    const singleFiles = await openArchive(single.id);
+    for (const [table, file] of [["hsi_record", "hsi_records.ndjson"], ["lab_result", "lab_results.ndjson"]] as const) {
+      const expected = await sourceIds(table, sql`participant_id = ${one}`);
+      expect(expected.length, table).toBeGreaterThan(0);
+      expect(expected.length, table).toBeLessThan((await sourceIds(table, inCohort)).length);
+      const rows = singleFiles.get(file)!.toString().trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+      expect(rows.map((r) => String(r.id)), file).toEqual(expected);
+      expect(rows.filter((r) => r.participant_id !== one), file).toEqual([]);
+    }
   });
 
   it("only organization owners and admins may export the organization; others get 403 and nothing is created", async () => {
@@ -140,7 +157,7 @@ describe("validation names the field", () => {
       return createExport(db(), prodEditor, { scope: { type: "app", projectId: sleep.id, appIds: [cardioApp.id] } });
     }, "scope.appIds", /not in that project/],
     ["an empty app list", async () => createExport(db(), prodEditor, { scope: { type: "app", projectId: project("production", "Sleep Lab").id, appIds: [] } }), "scope.appIds", /at least one app/],
-    ["from after to", async () => createExport(db(), prodEditor, { dateRange: { from: "2026-03-01", to: "2026-02-01" } }), "dateRange.to", /must be after/],
+    ["from after to", async () => createExport(db(), prodEditor, { dateRange: { from: day(-30), to: day(-60) } }), "dateRange.to", /must be after/],
     ["a date that is not a date", async () => createExport(db(), prodEditor, { dateRange: { from: "yesterday" } }), "dateRange.from", /YYYY-MM-DD/],
     ["an unknown data type", async () => createExport(db(), prodEditor, { dataTypes: ["hsi_records", "passwords"] as never }), "dataTypes.1", /Unknown data type "passwords"/],
     ["no data types", async () => createExport(db(), prodEditor, { dataTypes: [] }), "dataTypes", /at least one data type/],
@@ -180,16 +197,18 @@ describe("date ranges", () => {
     const at = (iso: string) => sql`insert into hsi_record (tenant_id, project_id, app_id, participant_id, recorded_at, metric, value, unit)
       select tenant_id, ${sleep.id}, ${app.id}, ${participant.id}, ${iso}::timestamptz, 'heart_rate', 60, 'bpm' from project where id = ${sleep.id}
       returning id::text`.execute(db()).then((r) => (r.rows[0] as { id: string }).id);
-    const before = await at("2031-01-01T23:59:59.999Z");
-    const atFrom = await at("2031-01-02T00:00:00Z");
-    const inside = await at("2031-01-05T12:00:00Z");
-    const atTo = await at("2031-01-10T00:00:00Z");
+    // Days after everything seeded, so only these rows fall near the range.
+    const [from, to] = [day(400), day(408)];
+    const before = await at(new Date(Date.parse(`${from}T00:00:00Z`) - 1).toISOString());
+    const atFrom = await at(`${from}T00:00:00Z`);
+    const inside = await at(`${day(403)}T12:00:00Z`);
+    const atTo = await at(`${to}T00:00:00Z`);
     const exp = await createExport(db(), stagingEditor, {
       scope: { type: "project", projectId: sleep.id },
       dataTypes: ["hsi_records"],
-      dateRange: { from: "2031-01-02", to: "2031-01-10" },
+      dateRange: { from, to },
     });
-    expect(exp.filters).toEqual({ from: "2031-01-02T00:00:00.000Z", to: "2031-01-10T00:00:00.000Z" });
+    expect(exp.filters).toEqual({ from: `${from}T00:00:00.000Z`, to: `${to}T00:00:00.000Z` });
     await runQueuedJobs();
     const ids = ndjsonIds((await openArchive(exp.id)).get("hsi_records.ndjson")!);
     expect(ids).toEqual([atFrom, inside]);
@@ -205,6 +224,7 @@ describe("date ranges", () => {
     const manifest = JSON.parse((await openArchive(exp.id)).get("manifest.json")!.toString());
     expect(manifest.filters).toEqual({ preset: "last_30_days", from: exp.filters.from });
     const expected = await sourceIds("lab_result", sql`tenant_id = ${stagingEditor.tenantId} and collected_at >= ${exp.filters.from}::timestamptz`);
+    expect(expected.length).toBeGreaterThan(0);
     expect(manifest.files[0].rows).toBe(expected.length);
   });
 });
@@ -214,15 +234,16 @@ describe("CSV", () => {
     const cardio = project("production", "Cardio Study");
     const [app] = await appsOf(cardio.id);
     const participant = await db().selectFrom("participant").select("id").where("project_id", "=", cardio.id).executeTakeFirstOrThrow();
+    const after = day(500); // after everything seeded: only these rows are in the range
     const nasty = [`=HYPERLINK("http://x","y")`, "+1+2", "-3", "@SUM(A1)", "\tlead", "\rlead", 'quote " and, comma\nnew line'];
     for (const metric of nasty) {
       await db().insertInto("hsi_record").values({
         tenant_id: prodEditor.tenantId, project_id: cardio.id, app_id: app.id, participant_id: participant.id,
-        recorded_at: "2032-06-01T00:00:00Z", metric, value: -5.5, unit: "u", payload: { note: "=1+1", n: 2 },
+        recorded_at: `${after}T00:00:00Z`, metric, value: -5.5, unit: "u", payload: { note: "=1+1", n: 2 },
       }).execute();
     }
     const exp = await createExport(db(), prodEditor, {
-      scope: { type: "project", projectId: cardio.id }, dataTypes: ["hsi_records"], format: "both", dateRange: { from: "2032-06-01" },
+      scope: { type: "project", projectId: cardio.id }, dataTypes: ["hsi_records"], format: "both", dateRange: { from: after },
     });
     await runQueuedJobs();
     const files = await openArchive(exp.id);
@@ -233,7 +254,7 @@ describe("CSV", () => {
     expect(body.map((r) => r[5]).sort()).toEqual(
       [`'=HYPERLINK("http://x","y")`, "'+1+2", "'-3", "'@SUM(A1)", "'\tlead", "'\rlead", 'quote " and, comma\nnew line'].sort(),
     );
-    expect(body.every((r) => r[4] === "2032-06-01T00:00:00.000000Z" && r[6] === "-5.5")).toBe(true);
+    expect(body.every((r) => r[4] === `${after}T00:00:00.000000Z` && r[6] === "-5.5")).toBe(true);
     expect(JSON.parse(body[0][8])).toEqual({ n: 2, note: "=1+1" });
     // NDJSON keeps the text exactly as stored.
     const ndjson = files.get("hsi_records.ndjson")!.toString().trim().split("\n").map((l) => JSON.parse(l));

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
-import { importDashboard, exportDashboardFile } from "../../app/analytics/dashboard-file.server";
+import { exportDashboardFile, importDashboards } from "../../app/analytics/dashboard-file.server";
 import { getDashboard, listDashboards } from "../../app/analytics/dashboards.server";
 import { listConnections } from "../../app/analytics/integrations.server";
 import { listMetricPoints, listMetrics, metricTimeseries, pushCustomMetric } from "../../app/analytics/metric-points.server";
@@ -44,7 +44,7 @@ const CALLS: [name: string, needs: Permission, call: (r: Requester) => Promise<u
   ["cancelExport", "data.exports.cancel", (r) => cancelExport(getDb(), r, exportId)],
   ["downloadExport", "data.exports.download", (r) => downloadExport(getDb(), r, exportId, new Request("http://localhost/"))],
   ["issueSignedLink", "data.exports.download", (r) => issueSignedLink(getDb(), r, exportId)],
-  ["importDashboard", "dashboards.import", (r) => importDashboard(getDb(), r, file())],
+  ["importDashboards", "dashboards.import", (r) => importDashboards(getDb(), r, file())],
   ["exportDashboardFile", "dashboards.export", (r) => exportDashboardFile(getDb(), r, dashboardId)],
   ["pushCustomMetric", "metrics.write", (r) => pushCustomMetric(getDb(), r, { metricId: "sneaky.metric", value: 1 })],
   ["setApiLimits", "tenants.manage", (r) => setApiLimits(getDb(), r, { api_requests_per_hour: "1" })],

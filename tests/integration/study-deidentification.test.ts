@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { sql } from "kysely";
-import { beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { getDb } from "../../db/client";
 import { createExport } from "../../app/exports/exports.server";
 import { getSecret } from "../../app/lib/secrets.server";
@@ -8,6 +9,7 @@ import * as exportsPage from "../../app/routes/o.$org.t.$tenant.exports._index";
 import { parseCsv } from "../setup/csv";
 import { exportRow, openArchive, runQueuedJobs } from "../setup/exports";
 import { callRoute, makeRequest, requesterFor, signIn } from "../setup/routes";
+import { day } from "../setup/dates";
 
 type Requester = Awaited<ReturnType<typeof requesterFor>>;
 const db = () => getDb();
@@ -90,7 +92,7 @@ beforeAll(async () => {
   withSerial = members[0].participant_id;
   const app = await db().selectFrom("app").select("id").where("project_id", "=", study.projectId).executeTakeFirstOrThrow();
   await db().insertInto("hsi_record").values({
-    tenant_id: admin.tenantId, project_id: study.projectId, app_id: app.id, participant_id: withSerial, recorded_at: "2025-03-01T08:00:00Z",
+    tenant_id: admin.tenantId, project_id: study.projectId, app_id: app.id, participant_id: withSerial, recorded_at: `${day(-100)}T08:00:00Z`,
     metric: "sleep_stage", value: 42, unit: "min", payload: { stage: "deep", device: { firmware: "2.4.1", serial: "WR-SECRET-0001" } },
   }).execute();
   // A second study of the same project enrolling the same participants.
@@ -268,20 +270,33 @@ describe("who may use which profile", () => {
     });
   });
 
-  it("the pseudonym secret appears in no archive, export row, audit event or log", async () => {
+  it("the pseudonym secret reaches PostgreSQL only as a bind value: in no SQL text, archive, export row, audit event or log", async () => {
+    // What node-postgres puts on the wire while the worker (in this process) runs the export: SQL texts and bind values.
+    const wire = pg.Connection.prototype;
+    const spies = { query: vi.spyOn(wire, "query"), parse: vi.spyOn(wire, "parse"), bind: vi.spyOn(wire, "bind") };
     const errors: string[] = [];
-    const original = console.error;
+    const originalError = console.error;
     console.error = (...args: unknown[]) => void errors.push(args.map(String).join(" "));
     try {
       const { exp, files } = await exportStudy(editor, { deidentification: "deidentified", format: "both" });
       const secret = getSecret("pseudonym");
       const hex = Buffer.from(secret).toString("hex");
+      const texts = [...spies.query.mock.calls.map(([text]) => String(text)), ...spies.parse.mock.calls.map(([query]) => String(query.text))];
+      const bound = spies.bind.mock.calls.flatMap(([config]) => (config?.values ?? []).map((v) => String(v)));
+      // The spies saw the run: one COPY per file, and the key handed over as a value.
+      expect(texts.filter((t) => t.startsWith("COPY (")).length).toBe(exp.data_types.length * 2);
+      expect(bound).toContain(hex);
+      for (const text of texts) {
+        expect(text).not.toContain(secret);
+        expect(text).not.toContain(hex);
+      }
       const audit = await db().selectFrom("audit_event").select("details").where("subject_id", "=", exp.id).execute();
       const haystack = [...[...files.values()].map((b) => b.toString()), JSON.stringify(exp), JSON.stringify(audit), ...errors].join("\n");
       expect(haystack).not.toContain(secret);
       expect(haystack).not.toContain(hex);
     } finally {
-      console.error = original;
+      console.error = originalError;
+      for (const spy of Object.values(spies)) spy.mockRestore();
     }
   });
 });

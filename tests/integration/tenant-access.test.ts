@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
+import { day } from "../setup/dates";
 import * as home from "../../app/routes/_index";
 import * as exportsNoTenant from "../../app/routes/exports";
 import * as orgIndex from "../../app/routes/o.$org._index";
@@ -104,6 +105,13 @@ describe("tenant pages", () => {
     const set = await callRoute(settings.loader, makeRequest(path(PROD, "settings"), { cookie: viewer }), PROD);
     expect(set.data).toMatchObject({ tenantRole: "viewer", linkHours: 24, historyDays: 30 });
     expect(set.data.granted).toEqual(["See projects, studies and data", "See who can open this tenant", "See exports", "Read metrics", "See dashboards"]);
+    // An organization owner holds every permission, and the page lists only those something checks.
+    const all = await callRoute(settings.loader, makeRequest(path(PROD, "settings"), { cookie: owner }), PROD);
+    expect(all.data.granted).toEqual([
+      "See projects, studies and data", "See who can open this tenant", "See exports", "Start exports", "Download exports", "Cancel exports",
+      "Export the entire organization", "Export study cohorts (identifiers removed or de-identified)", "Export study cohorts with full identifying data",
+      "Read metrics", "Push custom metrics", "See dashboards", "Manage API keys", "Manage tenants", "Import dashboards", "Download dashboard files",
+    ]);
 
     const m = await callRoute(members.loader, makeRequest(path(PROD, "members"), { cookie: viewer }), PROD);
     const roles = Object.fromEntries(m.data.members.map((x: any) => [x.email, `${x.orgRole}/${x.tenantRole}`]));
@@ -120,7 +128,7 @@ describe("tenant pages", () => {
 describe("exports list", () => {
   it("pages through the history newest first, 25 at a time", async () => {
     const tenant = await getDb().selectFrom("tenant").select(["id", "organization_id"]).where("slug", "=", "production").executeTakeFirstOrThrow();
-    const base = Date.parse("2030-01-01T00:00:00Z");
+    const base = Date.parse(`${day(365)}T00:00:00Z`); // newer than any export the tests create
     await getDb().insertInto("export").values(
       Array.from({ length: 30 }, (_, i) => ({
         tenant_id: tenant.id, organization_id: tenant.organization_id, requested_by_user_id: null,

@@ -6,7 +6,7 @@ import type { PoolClient } from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import type { Export, ExportManifest, ManifestFile } from "../../../db/schema";
 import { dashboardDocument, WIDGET_ORDER } from "../../analytics/dashboards.server";
-import { DASHBOARD_FORMAT_VERSION } from "../../api/schemas";
+import { DASHBOARD_FORMAT_VERSION, DASHBOARDS_FORMAT } from "../../api/schemas";
 import { getSecret } from "../../lib/secrets.server";
 import { copyStatement, countStatement, DATA_TYPE_SPECS, PSEUDONYM_KEY_SETTING, whereClause, type DataType, type ExportTarget } from "./columns.server";
 import { FileStats } from "./file-stats.server";
@@ -92,7 +92,7 @@ async function dashboardsFile(client: PoolClient, archive: ZipArchive, target: E
   );
   if (dashboards.length !== expected) throw new Error(`dashboards.json: wrote ${dashboards.length} dashboards, the snapshot holds ${expected}`);
   const document = {
-    format: "exportal.dashboards",
+    format: DASHBOARDS_FORMAT,
     formatVersion: DASHBOARD_FORMAT_VERSION,
     snapshotAt: snapshotAt.toISOString(),
     dashboards: dashboards.map((d) => dashboardDocument(d, widgets.filter((w) => w.dashboard_id === d.id))),

@@ -4,7 +4,7 @@ import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import exitHook from "async-exit-hook";
 import express from "express";
-import { dataDir, openDatabase } from "./db/bootstrap";
+import { openDatabase } from "./db/bootstrap";
 import { closeDb, getDb } from "./db/client";
 import { migrateToLatest } from "./db/migrate";
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, isSeeded, seedDemo } from "./db/seed";
@@ -23,8 +23,11 @@ if (!existsSync(buildPath)) {
   process.exit(1);
 }
 
-const database = await openDatabase();
-console.log(database.embedded ? `Embedded PostgreSQL running, data in ${dataDir()}/postgres` : "Using DATABASE_URL.");
+const database = await openDatabase().catch((error: Error) => {
+  console.error(`The database did not start: ${error?.message ?? error}`);
+  process.exit(1);
+});
+console.log(database.embedded ? `Embedded PostgreSQL running, data in ${database.dataDir}` : "Using DATABASE_URL.");
 const db = getDb();
 await migrateToLatest(db, database.url);
 if (!(await isSeeded(db))) {

@@ -66,10 +66,10 @@ async function blockedParent(target: string): Promise<string | null> {
 const REACHABLE_CACHE = "/var/cache/exportal";
 const REACHABLE_DATA = "/var/lib/exportal";
 
-/** Creates `dir` (and parents) for root, readable and enterable by others, and checks the postgres user can reach it. */
-async function reachableDir(dir: string): Promise<void> {
+/** Creates `dir` (and parents) for root, enterable by others, and checks the postgres user can reach it. */
+async function reachableDir(dir: string, mode = 0o755): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o755 });
-  await chmod(dir, 0o755);
+  await chmod(dir, mode);
   const blocked = await blockedParent(path.join(dir, "x"));
   if (blocked) throw new Error(`the postgres user cannot enter ${blocked} either; chmod o+x ${blocked}`);
 }
@@ -166,7 +166,7 @@ async function reachableDataDir(databaseDir: string): Promise<{ dir: string; mov
   const hash = createHash("sha256").update(databaseDir).digest("hex").slice(0, 10);
   const slug = databaseDir.replace(/[^A-Za-z0-9._]+/g, "-").replace(/^-+/, "").slice(-40);
   const movedTo = path.join(REACHABLE_DATA, `${slug}-${hash}`);
-  await reachableDir(movedTo);
+  await reachableDir(movedTo, 0o711); // enterable, not listable: initdb's password file passes through it
   const dir = path.join(movedTo, "postgres");
   console.log(`The postgres user cannot enter ${blocked}, so the embedded database lives in ${dir}. ${advice}`);
   return { dir, movedTo };

@@ -19,6 +19,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: "browser",
+          // Each test drives the real portal through several pages; on 2 busy cores that can exceed 30 seconds.
+          testTimeout: 60_000,
           include: ["tests/e2e/**/*.test.ts"],
           ...DATABASE,
           globalSetup: [...DATABASE.globalSetup, "tests/setup/browser-global.ts"],

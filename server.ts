@@ -27,8 +27,11 @@ if (!existsSync(buildPath)) {
   process.exit(1);
 }
 
-const database = await openDatabase(dataDir());
-console.log(database.embedded ? `Embedded PostgreSQL running, data in ${dataDir()}/postgres` : "Using DATABASE_URL.");
+const database = await openDatabase(dataDir()).catch((error: Error) => {
+  console.error(`The database did not start: ${error?.message ?? error}`);
+  process.exit(1);
+});
+console.log(database.embedded ? `Embedded PostgreSQL running, data in ${database.dataDir}` : "Using DATABASE_URL.");
 const db = getDb();
 await migrateToLatest(db, database.url);
 if (!(await isSeeded(db))) {

@@ -4,6 +4,8 @@ import { startEmbeddedPostgres } from "./embedded";
 export interface DatabaseHandle {
   url: string;
   embedded: boolean;
+  /** The embedded database's data directory (null with DATABASE_URL). */
+  dataDir: string | null;
   stop(): Promise<void>;
 }
 
@@ -14,9 +16,9 @@ export interface DatabaseHandle {
  */
 export async function openDatabase(dataDir: string): Promise<DatabaseHandle> {
   if (process.env.DATABASE_URL) {
-    return { url: process.env.DATABASE_URL, embedded: false, stop: async () => {} };
+    return { url: process.env.DATABASE_URL, embedded: false, dataDir: null, stop: async () => {} };
   }
   const pg = await startEmbeddedPostgres(path.join(dataDir, "postgres"));
   process.env.DATABASE_URL = pg.url;
-  return { url: pg.url, embedded: true, stop: pg.stop };
+  return { url: pg.url, embedded: true, dataDir: pg.dataDir, stop: pg.stop };
 }

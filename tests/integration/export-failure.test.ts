@@ -1,11 +1,13 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 // Archive storage that cannot be written: its directory sits under a plain file.
-const blocker = path.join(mkdtempSync(path.join(os.tmpdir(), "exportal-blocked-")), "not-a-directory");
+const blockedDir = mkdtempSync(path.join(os.tmpdir(), "exportal-blocked-"));
+const blocker = path.join(blockedDir, "not-a-directory");
 writeFileSync(blocker, "");
+afterAll(() => rmSync(blockedDir, { recursive: true, force: true }));
 process.env.EXPORTAL_ARCHIVE_DIR = path.join(blocker, "archives");
 
 const { getDb } = await import("../../db/client");

@@ -1,39 +1,17 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { startApp, type RunningApp } from "./app-server";
 
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-];
-
 /**
- * The Chromium to drive: CHROMIUM_PATH, else Debian's /usr/bin/chromium, else
- * the binary shipped in the @sparticuz/chromium package (with our flags, not
- * its Lambda defaults; it runs without a zygote). A missing
- * browser fails loudly, never skips.
+ * Launches the Chromium the browser project's global setup chose and checked (tests/setup/chromium.ts). None
+ * working fails the test with how to get one: browser tests never skip.
  */
 export async function launchBrowser(): Promise<Browser> {
-  const configured = process.env.CHROMIUM_PATH;
-  if (configured && !existsSync(configured)) throw new Error(`CHROMIUM_PATH points to ${configured}, which does not exist.`);
-  if (configured || existsSync("/usr/bin/chromium")) {
-    return chromium.launch({ executablePath: configured || "/usr/bin/chromium", args: FLAGS });
-  }
-  try {
-    const packaged = (await import("@sparticuz/chromium")).default;
-    return await chromium.launch({ executablePath: await packaged.executablePath(), args: [...FLAGS, "--no-zygote"] });
-  } catch (error) {
-    throw new Error(
-      "No Chromium for the browser tests. Install Debian's (apt-get install -y chromium), set CHROMIUM_PATH to a Chromium " +
-        `binary, or run npm install so the @sparticuz/chromium fallback is there. (${(error as Error).message})`,
-    );
-  }
+  const choice = inject("chromium");
+  if (!choice?.path) throw new Error(choice?.error ?? "No Chromium: the browser tests run in the vitest project \"browser\", whose global setup finds one.");
+  return chromium.launch({ executablePath: choice.path, args: choice.args });
 }
 
 /** Where browser tests leave screenshots and downloads. */

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
@@ -13,14 +13,22 @@ const admin = postgres(`${serverUrl}/postgres`, { max: 1, onnotice: () => {} });
 await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${inject("templateDb")}`);
 
 process.env.DATABASE_URL = `${serverUrl}/${name}`;
-process.env.EXPORTAL_DATA_DIR = mkdtempSync(path.join(os.tmpdir(), "exportal-data-"));
+const dataDir = mkdtempSync(path.join(os.tmpdir(), "exportal-data-"));
+process.env.EXPORTAL_DATA_DIR = dataDir;
 process.env.BETTER_AUTH_SECRET = "test-secret-test-secret-test-secret-42";
 process.env.EXPORTAL_ENCRYPTION_KEY = "test-encryption-key";
 process.env.BETTER_AUTH_URL = "http://localhost:3000";
+// Processes the tests start with tsx (the portal, a worker) would otherwise leave its compile cache in the temp folder.
+process.env.TSX_DISABLE_CACHE = "1";
 
+// Runs whether the file's tests passed or failed; the data directory goes even when the database cleanup fails.
 afterAll(async () => {
-  const { closeDb } = await import("../../db/client");
-  await closeDb();
-  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
+  try {
+    const { closeDb } = await import("../../db/client");
+    await closeDb();
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });

@@ -21,6 +21,11 @@ export const DATA_TYPE_SCOPES: Record<string, ScopeType[] | undefined> = {
 /** The data types one may ask for with a scope. */
 export const dataTypesFor = (scope: ScopeType) => DATA_TYPE_NAMES.filter((type) => DATA_TYPE_SCOPES[type]?.includes(scope) ?? true);
 
+/** A value a client sent, for an error message: strings quoted, anything else as JSON (never its own toString). */
+function describeInput(value: unknown): string {
+  return typeof value === "string" ? `"${value}"` : (JSON.stringify(value) ?? typeof value);
+}
+
 export const DATE_PRESETS = ["last_7_days", "last_30_days", "last_90_days", "last_year", "all_time"] as const;
 export const FORMAT_NAMES = ["ndjson", "csv", "both"] as const;
 
@@ -67,7 +72,7 @@ export const exportRequestSchema = z.object({
     })
     .default({}),
   dataTypes: z
-    .array(z.enum(DATA_TYPE_NAMES, { error: (issue) => `Unknown data type "${String(issue.input)}". Choose from ${DATA_TYPE_NAMES.join(", ")}.` }), {
+    .array(z.enum(DATA_TYPE_NAMES, { error: (issue) => `Unknown data type ${describeInput(issue.input)}. Choose from ${DATA_TYPE_NAMES.join(", ")}.` }), {
       error: "Choose at least one data type.",
     })
     .min(1, "Choose at least one data type.")

@@ -75,7 +75,7 @@ describe("a chart widget whose range needs too many buckets", () => {
     form.set("file", new File([JSON.stringify(file)], "dashboard.json", { type: "application/json" }));
     const imported = await callRoute(importPage.action, new Request("http://localhost:3000/o/acme-health/t/production/dashboards/import", { method: "POST", headers: { Cookie: editor }, body: form }), PROD);
     expect(imported.status).toBe(201);
-    const id = imported.data.imported.id;
+    const id = imported.data.imported[0].id;
 
     const page = await callRoute(dashboardPage.loader, makeRequest(`/o/acme-health/t/production/dashboards/${id}`, { cookie: editor }), { ...PROD, id });
     expect(page.status).toBe(200);
@@ -127,5 +127,19 @@ describe("control characters in query parameters", () => {
       expect(res.status, value).toBe(400);
       expect((await res.json()).error.details.parameter).toMatch(/^metricIds/);
     }
+  });
+});
+
+describe("objects where strings belong", () => {
+  it("a data type that is an object with its own toString is a 400 naming dataTypes", async () => {
+    const exportsApi = await import("../../app/routes/api.v1.exports");
+    const request = new Request("http://localhost:3000/api/v1/exports", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ dataTypes: [{ toString: 0 }] }),
+    });
+    const res = await exportsApi.loader({ request, params: {}, context: {} });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.details.fields).toEqual({ "dataTypes.0": 'Unknown data type {"toString":0}. Choose from hsi_records, lab_results, metrics, integration_connections, dashboards.' });
   });
 });

@@ -56,11 +56,13 @@ describe("permission matrix", () => {
 
 // The checks in app/: a route's requireTenant(request, params, "p") and requirePermission(ctx, "p"),
 // an API handler's ctx.require("p"), and can(ability, "p") in routes and services.
-const CHECKS = /\b(requireTenant|requirePermission|can|\.require)\(/g;
+const CHECKS = /\b(requireTenant|requirePermission|can|authorize|\.require)\(/g;
+/** An API endpoint's declared permission, which apiRoute checks. */
+const DECLARED = /\bpermission: "([a-z_]+(?:\.[a-z_]+)+)"/g;
 
 /** The permissions named inside the check calls of one source file. */
 function checkedIn(source: string): string[] {
-  const found: string[] = [];
+  const found = [...source.matchAll(DECLARED)].map((m) => m[1]);
   for (const match of source.matchAll(CHECKS)) {
     // The call's arguments, up to its closing parenthesis.
     let depth = 1;
@@ -84,9 +86,10 @@ describe("every permission is checked somewhere", () => {
   const checked = new Set(sources("app").flatMap((file) => checkedIn(readFileSync(file, "utf8"))));
 
   it("finds the checks it looks for", () => {
-    expect(checkedIn(`requirePermission(ctx, intent === "cancel" ? "data.exports.cancel" : "data.exports.create"); can(a, "x.y")`)).toEqual([
-      "data.exports.cancel", "data.exports.create", "x.y",
+    expect(checkedIn(`requirePermission(ctx, intent === "cancel" ? "data.exports.cancel" : "data.exports.create"); can(a, "x.y"); authorize(r, "a.b")`)).toEqual([
+      "data.exports.cancel", "data.exports.create", "x.y", "a.b",
     ]);
+    expect(checkedIn(`GET: { permission: "metrics.read", async handle(ctx) { return f("not.a.check"); } }`)).toEqual(["metrics.read"]);
     expect(checked.size).toBeGreaterThan(10);
   });
 

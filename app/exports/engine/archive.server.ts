@@ -19,14 +19,15 @@ const TICK_MS = 1000;
 /** A failure whose message is fit to show the person who asked for the export. */
 export class ExportFailure extends Error {}
 
-/** Called about once a second with the rows written so far; throws to stop the export. */
+/** Called about once a second with the records written so far; throws to stop the export. */
 export type Progress = (rowsDone: number, rowsExpected: number) => Promise<void>;
 
 type ExportFile = { dataType: DataType; format: "ndjson" | "csv" };
 
+const formatsOf = (exp: Export) => (exp.format === "both" ? (["ndjson", "csv"] as const) : [exp.format]);
+
 function filesOf(exp: Export): ExportFile[] {
-  const formats = exp.format === "both" ? (["ndjson", "csv"] as const) : [exp.format];
-  return (exp.data_types as DataType[]).flatMap((dataType) => formats.map((format) => ({ dataType, format })));
+  return (exp.data_types as DataType[]).flatMap((dataType) => formatsOf(exp).map((format) => ({ dataType, format })));
 }
 
 function targetOf(exp: Export): ExportTarget {
@@ -111,7 +112,13 @@ async function writeZip(exp: Export, out: Writable, progress: Progress): Promise
     if (exp.deidentification === "deidentified") await setPseudonymKey(client);
     const expected = await countRows(client, exp, target);
     const files = filesOf(exp);
-    const rowsExpected = files.reduce((sum, f) => sum + expected.get(f.dataType)!, 0);
+    // Progress counts records, not lines: rows expected are the snapshot's rows summed over the data
+    // types, once each; rows done are the lines written to all files divided by the number of formats,
+    // i.e. each data type's records averaged over its formats (a record in NDJSON and not yet in CSV
+    // counts half). Every type has every format, so at the end rows done equal rows expected.
+    const formats = formatsOf(exp).length;
+    const rowsExpected = [...expected.values()].reduce((sum, n) => sum + n, 0);
+    const recordsOf = (lines: number) => Math.floor(lines / formats);
     await progress(0, rowsExpected);
 
     // ZIP64 end records always; an entry past 4 GiB gets ZIP64 headers from its written size.
@@ -119,10 +126,10 @@ async function writeZip(exp: Export, out: Writable, progress: Progress): Promise
     const written = pipeline(archive, out);
     written.catch(() => {}); // surfaced below, or by the failure that stopped the export
     const entries: ManifestFile[] = [];
-    let rowsDone = 0;
+    let linesDone = 0;
     for (const file of files) {
-      const entry = await copyFile(client, archive, file, target, expected.get(file.dataType)!, (lines) => progress(rowsDone + lines, rowsExpected));
-      rowsDone += entry.rows;
+      const entry = await copyFile(client, archive, file, target, expected.get(file.dataType)!, (lines) => progress(recordsOf(linesDone + lines), rowsExpected));
+      linesDone += entry.rows;
       entries.push(entry);
     }
     if (exp.data_types.includes("dashboards")) entries.push(await dashboardsFile(client, archive, target, snapshotAt, expected.get("dashboards")!));
@@ -130,7 +137,7 @@ async function writeZip(exp: Export, out: Writable, progress: Progress): Promise
     archive.append(JSON.stringify(manifest, null, 2) + "\n", { name: "manifest.json" });
     await archive.finalize();
     await written;
-    return { manifest, rowsDone };
+    return { manifest, rowsDone: recordsOf(linesDone) };
   });
 }
 

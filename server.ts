@@ -7,6 +7,7 @@ import express from "express";
 import { sealCredential } from "./app/analytics/credential-crypto.server";
 import { CLIENT_IP_HEADER } from "./app/lib/client.server";
 import { dataDir } from "./app/lib/config.server";
+import { getSecret } from "./app/lib/secrets.server";
 import { openDatabase } from "./db/bootstrap";
 import { closeDb, getDb } from "./db/client";
 import { migrateToLatest } from "./db/migrate";
@@ -26,7 +27,7 @@ if (!existsSync(buildPath)) {
   process.exit(1);
 }
 
-const database = await openDatabase(dataDir());
+const database = await openDatabase(dataDir(), () => getSecret("database"));
 console.log(database.embedded ? `Embedded PostgreSQL running, data in ${dataDir()}/postgres` : "Using DATABASE_URL.");
 const db = getDb();
 await migrateToLatest(db, database.url);

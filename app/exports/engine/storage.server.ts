@@ -28,10 +28,9 @@ function safeKey(key: string): string {
 /**
  * Creates `dir` and every folder from `root` down to it for the portal's user
  * alone (0700), and tightens such folders it owns that an older version made
- * 0755. Folders above `root` are left as they are.
+ * 0755. Existing folders above `root` are left as they are.
  */
 async function privateDir(root: string, dir: string): Promise<void> {
-  await mkdir(path.dirname(root), { recursive: true });
   const parts = path.relative(root, dir).split(path.sep).filter(Boolean);
   for (let i = 0; i <= parts.length; i++) {
     const level = path.join(root, ...parts.slice(0, i));

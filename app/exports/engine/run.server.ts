@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import { getDb, type DB } from "../../../db/client";
 import { ACTIVE_EXPORT_STATUSES, type Export } from "../../../db/schema";
 import { recordExportEvent, SYSTEM } from "../../audit/audit.server";
-import { retentionConfig } from "../../lib/config.server";
+import { leaseConfig, retentionConfig } from "../../lib/config.server";
 import { ExportFailure, writeArchive } from "./archive.server";
+import { holdLease } from "./lease.server";
 import { getStorage } from "./storage.server";
 
 export { ExportFailure };
@@ -38,6 +39,11 @@ function claim(db: DB, exportId: string, runId: string) {
 /** The update that only the run owning a still-running export may make. */
 function ownRun(db: DB, exp: Export) {
   return db.updateTable("export").where("id", "=", exp.id).where("status", "=", "running").where("run_id", "=", exp.run_id);
+}
+
+/** Moves the heartbeat of an export this run still owns; false once it no longer does. */
+async function renewLease(db: DB, exp: Export): Promise<boolean> {
+  return !!(await ownRun(db, exp).set({ heartbeat_at: new Date() }).returning("id").executeTakeFirst());
 }
 
 /**
@@ -101,12 +107,16 @@ export async function runExport(exportId: string, { mayRetry }: RunOptions = { m
   const db = getDb();
   const exp = await claim(db, exportId, randomUUID());
   if (!exp) return;
-  await recordExportEvent(db, exp, "started", SYSTEM);
+  // From claim to publish: progress ticks alone leave gaps longer than the stale threshold.
+  const lease = holdLease(() => renewLease(db, exp), leaseConfig().renewEveryMs, `export ${exp.id}`);
   try {
+    await recordExportEvent(db, exp, "started", SYSTEM);
     await publish(db, exp, await writeArchive(exp, progressOf(db, exp)));
   } catch (error) {
     if (error instanceof ExportCancelled) return;
     if (isTransient(error) && mayRetry) throw error;
     await fail(db, exp, error);
+  } finally {
+    await lease.release();
   }
 }

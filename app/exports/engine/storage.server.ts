@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, type ReadStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
@@ -25,14 +25,30 @@ function safeKey(key: string): string {
   return key;
 }
 
+/**
+ * Creates `dir` and every folder from `root` down to it for the portal's user
+ * alone (0700), and tightens such folders it owns that an older version made
+ * 0755. Existing folders above `root` are left as they are.
+ */
+async function privateDir(root: string, dir: string): Promise<void> {
+  const parts = path.relative(root, dir).split(path.sep).filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const level = path.join(root, ...parts.slice(0, i));
+    await mkdir(level, { recursive: true, mode: 0o700 });
+    const { mode, uid } = await stat(level);
+    if (mode & 0o077 && uid === process.getuid?.()) await chmod(level, 0o700);
+  }
+}
+
+/** Archives hold people's data: files 0600 in 0700 folders, readable by the portal's user only. */
 export function localStorage(root: string): ArchiveStorage {
   const file = (key: string) => path.join(root, safeKey(key));
   return {
     async put(key, write) {
       const final = file(key);
       const temp = `${final}.partial-${randomBytes(6).toString("hex")}`;
-      await mkdir(path.dirname(final), { recursive: true });
-      const out = createWriteStream(temp);
+      await privateDir(root, path.dirname(final));
+      const out = createWriteStream(temp, { mode: 0o600 });
       try {
         await write(out);
         if (!out.writableFinished) await finished(out);

@@ -74,6 +74,10 @@ async function copyFile(client: PoolClient, archive: ZipArchive, file: ExportFil
   } finally {
     clearInterval(timer);
   }
+  // The stream ends at CopyDone; the row count arrives after it, in CommandComplete, which pg may read only
+  // after the pipeline resolved (seen as "wrote 0 rows"). pg reads a connection's messages in order, so
+  // once a next query answers, the count has been read.
+  await client.query("SELECT 1");
   if (copy.rowCount !== expected) throw new Error(`${name}: wrote ${copy.rowCount} rows, the snapshot holds ${expected}`);
   return { name, dataType: file.dataType, format: file.format, rows: copy.rowCount, bytes: stats.bytes, sha256: stats.sha256() };
 }

@@ -56,7 +56,7 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   "data.exports.schedule": "Schedule exports",
   "org.exports.create": "Export the entire organization",
   "studies.export": "Export study cohorts (identifiers removed or de-identified)",
-  "studies.export.full": "Export study cohorts with full identifying data",
+  "studies.export.full": "Export participant data in full, identifiers included (any scope)",
   "metrics.read": "Read metrics",
   "metrics.write": "Push custom metrics",
   "dashboards.read": "See dashboards",

@@ -17,6 +17,7 @@ let prodEditor: Requester;
 let prodAdmin: Requester;
 let owner: Requester;
 let stagingEditor: Requester;
+let stagingAdmin: Requester;
 let projects: { id: string; name: string; tenant: string }[];
 
 const db = () => getDb();
@@ -41,11 +42,12 @@ async function expectConflict(promise: Promise<unknown>) {
 }
 
 beforeAll(async () => {
-  [prodEditor, prodAdmin, owner, stagingEditor] = await Promise.all([
+  [prodEditor, prodAdmin, owner, stagingEditor, stagingAdmin] = await Promise.all([
     requesterFor("production-editor@acme.test", "production"),
     requesterFor("production-admin@acme.test", "production"),
     requesterFor("owner@acme.test", "production"),
     requesterFor("staging-editor@acme.test", "staging"),
+    requesterFor("staging-admin@acme.test", "staging"),
   ]);
   projects = await db()
     .selectFrom("project as p")
@@ -57,10 +59,12 @@ beforeAll(async () => {
 
 const project = (tenant: string, name: string) => projects.find((p) => p.tenant === tenant && p.name === name)!;
 
+// Tests that compare exported rows with the database by record id export full data, which keeps the ids
+// (de-identified files leave them out); only admins may.
 describe("scopes", () => {
   it("a project export holds exactly that project's rows", async () => {
     const cardio = project("production", "Cardio Study");
-    const exp = await createExport(db(), prodEditor, { scope: { type: "project", projectId: cardio.id }, dataTypes: ["hsi_records", "lab_results"] });
+    const exp = await createExport(db(), prodAdmin, { scope: { type: "project", projectId: cardio.id }, dataTypes: ["hsi_records", "lab_results"], deidentification: "full" });
     await runQueuedJobs();
     const files = await openArchive(exp.id);
     expect(ndjsonIds(files.get("hsi_records.ndjson")!)).toEqual(await sourceIds("hsi_record", sql`project_id = ${cardio.id}`));
@@ -70,7 +74,7 @@ describe("scopes", () => {
   it("an app export holds exactly the chosen apps' rows", async () => {
     const metabolic = project("production", "Metabolic Health");
     const [a, b] = await appsOf(metabolic.id);
-    const exp = await createExport(db(), prodEditor, { scope: { type: "app", projectId: metabolic.id, appIds: [a.id, b.id] }, dataTypes: ["hsi_records"] });
+    const exp = await createExport(db(), prodAdmin, { scope: { type: "app", projectId: metabolic.id, appIds: [a.id, b.id] }, dataTypes: ["hsi_records"], deidentification: "full" });
     await runQueuedJobs();
     const files = await openArchive(exp.id);
     const expected = await sourceIds("hsi_record", sql`app_id in (${a.id}, ${b.id})`);
@@ -79,7 +83,7 @@ describe("scopes", () => {
   });
 
   it("an organization export holds every tenant of the organization and nothing of another organization", async () => {
-    const exp = await createExport(db(), owner, { scope: { type: "organization" }, dataTypes: ["hsi_records"] });
+    const exp = await createExport(db(), owner, { scope: { type: "organization" }, dataTypes: ["hsi_records"], deidentification: "full" });
     await runQueuedJobs();
     const files = await openArchive(exp.id);
     const expected = await sourceIds(
@@ -184,10 +188,11 @@ describe("date ranges", () => {
     const atFrom = await at("2031-01-02T00:00:00Z");
     const inside = await at("2031-01-05T12:00:00Z");
     const atTo = await at("2031-01-10T00:00:00Z");
-    const exp = await createExport(db(), stagingEditor, {
+    const exp = await createExport(db(), stagingAdmin, {
       scope: { type: "project", projectId: sleep.id },
       dataTypes: ["hsi_records"],
       dateRange: { from: "2031-01-02", to: "2031-01-10" },
+      deidentification: "full",
     });
     expect(exp.filters).toEqual({ from: "2031-01-02T00:00:00.000Z", to: "2031-01-10T00:00:00.000Z" });
     await runQueuedJobs();
@@ -221,8 +226,8 @@ describe("CSV", () => {
         recorded_at: "2032-06-01T00:00:00Z", metric, value: -5.5, unit: "u", payload: { note: "=1+1", n: 2 },
       }).execute();
     }
-    const exp = await createExport(db(), prodEditor, {
-      scope: { type: "project", projectId: cardio.id }, dataTypes: ["hsi_records"], format: "both", dateRange: { from: "2032-06-01" },
+    const exp = await createExport(db(), prodAdmin, {
+      scope: { type: "project", projectId: cardio.id }, dataTypes: ["hsi_records"], format: "both", dateRange: { from: "2032-06-01" }, deidentification: "full",
     });
     await runQueuedJobs();
     const files = await openArchive(exp.id);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DATA_TYPE_SPECS, participantLinked, removedFields, type DataType } from "../../app/exports/engine/columns.server";
+import { DATA_TYPE_SPECS, participantLinked, removedFields, SECRET_KEY_PATTERN, type DataType } from "../../app/exports/engine/columns.server";
 import { copyStatement } from "../../app/exports/engine/statements.server";
 import { PARTICIPANT_DATA_TYPES } from "../../app/exports/export-request";
 
@@ -67,5 +67,28 @@ describe("every scope: the profile decides", () => {
     expect(removedFields(["hsi_records", "lab_results"], "deidentified")).toEqual([
       "hsi_records.payload.device.serial", "hsi_records.id", "lab_results.payload.lab.accession", "lab_results.id",
     ]);
+  });
+});
+
+describe("secret-looking JSON keys", () => {
+  const secret = new RegExp(SECRET_KEY_PATTERN, "i");
+  it("match credentials however they are spelled, and not the data's own keys", () => {
+    for (const key of ["token", "accessToken", "refresh_token", "secret", "client_secret", "password", "db_passwd", "apiKey", "api_key", "API-KEY", "privateKey", "Authorization", "cookie", "credentials"]) {
+      expect(secret.test(key), key).toBe(true);
+    }
+    for (const key of ["stage", "device", "firmware", "serial", "confidence", "lab", "accession", "syncIntervalMinutes", "metrics", "lastError", "metricId", "accountName", "login", "keys", "author"]) {
+      expect(secret.test(key), key).toBe(false);
+    }
+  });
+
+  it("are filtered out of every exported JSON column", () => {
+    for (const [type, spec] of Object.entries(DATA_TYPE_SPECS) as [DataType, (typeof DATA_TYPE_SPECS)[DataType]][]) {
+      for (const [name, kind] of spec.columns as [string, string][]) {
+        if (kind !== "json") continue;
+        for (const format of ["csv", "ndjson"] as const) {
+          expect(copyStatement(type, format, { ...study, scope: { type: "tenant" } }), `${type}.${name}`).toContain(`exportal_jsonb_drop_keys(${name}, '${SECRET_KEY_PATTERN}')`);
+        }
+      }
+    }
   });
 });

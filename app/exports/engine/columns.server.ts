@@ -8,7 +8,8 @@ import type { Permission } from "../../auth/permissions";
  * pseudonymized since the pseudonym stands in for it. `row_id`: the row's own
  * database id, dropped when pseudonymized, since it would join the file back
  * to an identified export of the same rows. `time` and `date` values are
- * shifted by the participant's offset when pseudonymized.
+ * shifted by the participant's offset when pseudonymized. `json` values lose
+ * every key that looks like a secret (SECRET_KEY_PATTERN).
  */
 export type Kind = "id" | "row_id" | "participant" | "participant_code" | "number" | "boolean" | "text" | "time" | "date" | "json";
 
@@ -113,6 +114,27 @@ export const DATA_TYPE_SPECS = {
 } satisfies Record<string, DataTypeSpec>;
 
 export type DataType = keyof typeof DATA_TYPE_SPECS;
+
+/**
+ * JSON keys that never leave, at any depth of any exported JSON column
+ * (payloads, metadata, account info, configuration, widget config): a key
+ * whose name contains one of these, case-insensitively, is removed with its
+ * value. Credentials live in integration_credential, which no export reads;
+ * this catches the ones that end up in JSON anyway (`token`, `accessToken`,
+ * `client_secret`, `password`, `apiKey`, `api-key`, `privateKey`, …).
+ */
+export const SECRET_KEY_PATTERN =
+  "token|secret|passw|passphrase|pwd|api[-_. ]?key|private[-_. ]?key|access[-_. ]?key|credential|authorization|cookie";
+
+/**
+ * The SQL of a JSON value without its secret-looking keys. The text test is a
+ * cheap, sound filter (a matching key is in the value's text as written), so
+ * only values that might hold one are rebuilt.
+ */
+export function withoutSecretKeys(value: string): string {
+  const pattern = `'${SECRET_KEY_PATTERN}'`;
+  return `(CASE WHEN ${value}::text ~* ${pattern} THEN exportal_jsonb_drop_keys(${value}, ${pattern}) ELSE ${value} END)`;
+}
 
 /** Whether a data type's rows belong to participants: pseudonyms and date shifts apply to it. */
 export const participantLinked = (dataType: DataType) => (DATA_TYPE_SPECS[dataType] as DataTypeSpec).columns.some(([, kind]) => kind === "participant");

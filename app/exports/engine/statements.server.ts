@@ -1,7 +1,7 @@
 import type { DeidentificationProfile, ExportFilters, ExportScope } from "../../../db/schema";
 import { DATA_TYPE_SCOPES } from "../export-request";
 import { isUuid } from "../../lib/ids";
-import { DATA_TYPE_SPECS, participantLinked, type DataType, type DataTypeSpec, type Kind } from "./columns.server";
+import { DATA_TYPE_SPECS, participantLinked, withoutSecretKeys, type DataType, type DataTypeSpec, type Kind } from "./columns.server";
 
 const TEXT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -122,7 +122,7 @@ function outputColumns(dataType: DataType, target: ExportTarget): OutputColumn[]
   for (const [name, kind] of spec.columns) {
     if (removing && identifying.includes(name)) continue;
     if (pseudonyms && (kind === "participant_code" || kind === "row_id")) continue;
-    let value = name;
+    let value = kind === "json" ? withoutSecretKeys(name) : name;
     if (removing) {
       for (const field of identifying.filter((f) => f.startsWith(`${name}.`))) value = `(${value} #- ${jsonPath(field.split(".").slice(1))})`;
     }

@@ -8,7 +8,7 @@ import { startEmbeddedPostgres } from "../db/embedded";
 import { migrateToLatest } from "../db/migrate";
 import { addHsiRecords, bulkInsert, seedDemo } from "../db/seed";
 import { sealCredential } from "../app/analytics/credential-crypto.server";
-import { copyStatement } from "../app/exports/engine/columns.server";
+import { copyStatement } from "../app/exports/engine/statements.server";
 import { createExport } from "../app/exports/exports.server";
 import { requesterOf, requireTenant } from "../app/auth/access.server";
 import { getAuth } from "../app/auth/auth.server";
@@ -45,7 +45,7 @@ try {
   const tenant = await db.selectFrom("tenant").select("id").where("slug", "=", "production").executeTakeFirstOrThrow();
   await bulkInsert(db, (trx) => addHsiRecords(trx, tenant.id, rows));
 
-  const signIn = await getAuth().api.signInEmail({ body: { email: "production-editor@acme.test", password: "exportal-demo" }, asResponse: true });
+  const signIn = await getAuth().api.signInEmail({ body: { email: "production-admin@acme.test", password: "exportal-demo" }, asResponse: true });
   const cookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
   const requester = requesterOf(
     await requireTenant(new Request("http://localhost/", { headers: { Cookie: cookie } }), { org: "acme-health", tenant: "production" }),
@@ -59,7 +59,8 @@ try {
     for (let i = 0; i < runs; i++) {
       const parts = format === "both" ? (["ndjson", "csv"] as const) : [format];
       result.baseline.push(parts.map((p) => child(["baseline", baselines[p]])));
-      await createExport(db, requester, { dataTypes: ["hsi_records"], format });
+      // Full data, as the baseline's statement: the profile's transforms are measured by their own SQL, not here.
+      await createExport(db, requester, { dataTypes: ["hsi_records"], format, deidentification: "full" });
       result.export.push(child(["export"]));
       const last = await db.selectFrom("export").select(["status", "archive_bytes", "error"]).orderBy("created_at", "desc").executeTakeFirstOrThrow();
       if (last.status !== "done") throw new Error(`export ${format} ended ${last.status}: ${last.error}`);

@@ -175,7 +175,7 @@ export interface ExportTable {
   run_id: string | null;
   /** When the download link stops working and the archive is removed. */
   expires_at: Timestamp | null;
-  /** Study exports only: how identifiers were handled. */
+  /** Exports of participants' rows, in any scope: how identifiers were handled; null for exports without such rows. */
   deidentification: ColumnType<DeidentificationProfile | null, DeidentificationProfile | null | undefined, DeidentificationProfile | null>;
 }
 
@@ -353,7 +353,7 @@ export interface ExportManifest {
   snapshotAt: string;
   generator: string;
   files: ManifestFile[];
-  /** Study exports: the profile, the fields it removed and, when pseudonymized, what that means. Never the secret. */
+  /** Exports of participants' rows (HSI, lab, study participants): the profile, the fields it removed and what that means. Never the secret. */
   deidentification?: {
     profile: DeidentificationProfile;
     removedFields: string[];

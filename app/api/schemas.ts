@@ -93,7 +93,10 @@ export const apiExport = z.object({
   dateRange: z.object({ preset: z.string().optional(), from: z.string().optional(), to: z.string().optional() }),
   dataTypes: z.array(z.string()),
   format: z.enum(["ndjson", "csv", "both"]),
-  deidentification: z.enum(DEIDENTIFICATION_PROFILES).nullable(),
+  deidentification: z
+    .enum(DEIDENTIFICATION_PROFILES)
+    .nullable()
+    .describe("The profile participants' rows (HSI, lab, study participants) were exported with, in any scope; null for exports without such rows."),
   progress: z.object({
     rowsDone: z.number(),
     rowsExpected: z.number().nullable(),

@@ -54,7 +54,7 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   "data.exports.cancel": "Cancel exports",
   "org.exports.create": "Export the entire organization",
   "studies.export": "Export study cohorts (identifiers removed or de-identified)",
-  "studies.export.full": "Export study cohorts with full identifying data",
+  "studies.export.full": "Export participant data in full, identifiers included (any scope)",
   "metrics.read": "Read metrics",
   "metrics.write": "Push custom metrics",
   "dashboards.read": "See dashboards",

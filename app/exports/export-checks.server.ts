@@ -8,7 +8,7 @@ import { isUuid } from "../lib/ids";
 import { invalid } from "../lib/validation";
 import { DATA_TYPE_SPECS, type DataTypeSpec } from "./engine/columns.server";
 import { dataTypeLabel } from "./export-labels";
-import { DATA_TYPE_SCOPES, type ValidExportRequest } from "./export-request";
+import { DATA_TYPE_SCOPES, holdsParticipants, type ValidExportRequest } from "./export-request";
 
 /** Checks that the scope's project and apps exist in the requester's tenant. */
 export async function checkScope(db: DB, requester: Requester, scope: ValidExportRequest["scope"]): Promise<ExportScope> {
@@ -60,12 +60,18 @@ async function checkStudyScope(
 }
 
 /**
- * The de-identification profile of a study export: the one asked for, else
- * the most protective. Each profile needs its permission; other scopes take none.
+ * The de-identification profile of an export holding participants' rows, in
+ * any scope: the one asked for, else the most protective. Each profile needs
+ * its permission. Exports without such rows have none and take none.
  */
-export function checkProfile(requester: Requester, scope: ExportScope, asked: DeidentificationProfile | undefined): DeidentificationProfile | null {
-  if (scope.type !== "study") {
-    if (asked) throw invalid("deidentification", "De-identification applies to study exports only.");
+export function checkProfile(
+  requester: Requester,
+  scope: ExportScope,
+  dataTypes: readonly string[],
+  asked: DeidentificationProfile | undefined,
+): DeidentificationProfile | null {
+  if (!holdsParticipants(scope.type, dataTypes)) {
+    if (asked) throw invalid("deidentification", "De-identification applies to exports of HSI records or lab results; leave it out for these data types.");
     return null;
   }
   const profile = asked ?? DEFAULT_PROFILE;

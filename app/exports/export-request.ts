@@ -18,6 +18,16 @@ export const DATA_TYPE_SCOPES: Record<string, ScopeType[] | undefined> = {
   dashboard_widgets: TENANT_WIDE,
 };
 
+/**
+ * The data types whose rows belong to participants. An export holding any of
+ * them (and every study export, which adds its participants) is made with a
+ * de-identification profile; other exports have none.
+ */
+export const PARTICIPANT_DATA_TYPES = ["hsi_records", "lab_results"] as const satisfies readonly (typeof DATA_TYPE_NAMES)[number][];
+
+export const holdsParticipants = (scope: ScopeType, dataTypes: readonly string[]) =>
+  scope === "study" || dataTypes.some((type) => (PARTICIPANT_DATA_TYPES as readonly string[]).includes(type));
+
 /** The data types one may ask for with a scope. */
 export const dataTypesFor = (scope: ScopeType) => DATA_TYPE_NAMES.filter((type) => DATA_TYPE_SCOPES[type]?.includes(scope) ?? true);
 
@@ -78,10 +88,14 @@ export const exportRequestSchema = z.object({
     .min(1, "Choose at least one data type.")
     .default(["hsi_records", "lab_results"]),
   format: z.enum(FORMAT_NAMES, { error: "Choose a format: ndjson, csv or both." }).default("ndjson"),
-  /** Study scope only; absent means the most protective profile, `deidentified`. */
   deidentification: z
     .enum(DEIDENTIFICATION_PROFILES, { error: `Choose a de-identification profile: ${DEIDENTIFICATION_PROFILES.join(", ")}.` })
-    .optional(),
+    .optional()
+    .describe(
+      "How participants' rows (HSI records, lab results, a study's participants) leave, in every scope: `deidentified` (the default) " +
+        "drops identifying fields and record ids, replaces participant ids by keyed pseudonyms and shifts each participant's dates; " +
+        "`identifiers_removed` drops identifying fields; `full` (needs `studies.export.full`) keeps everything. Not allowed for exports without such rows.",
+    ),
 });
 
 export type ExportRequest = z.input<typeof exportRequestSchema>;

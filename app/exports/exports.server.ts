@@ -61,7 +61,7 @@ export async function createExport(db: DB, requester: Requester, input: ExportRe
   const request = parsed.data;
   const filters = resolveDateRange(request.dateRange);
   const scope = await checkScope(db, requester, request.scope);
-  const deidentification = checkProfile(requester, scope, request.deidentification);
+  const deidentification = checkProfile(requester, scope, request.dataTypes, request.deidentification);
   checkDataTypes(requester, scope, request.dataTypes);
   // A study export always says who its participants are, in the profile's terms;
   // a dashboards export holds their widgets.

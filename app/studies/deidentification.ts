@@ -7,16 +7,21 @@ export type { DeidentificationProfile };
 export const DEIDENTIFICATION_PROFILES = ["full", "identifiers_removed", "deidentified"] as const satisfies readonly DeidentificationProfile[];
 
 /**
- * A study export asking nothing gets the most protective profile: whoever may
- * export a study may use it, and a program that forgot to ask leaks nothing.
+ * An export of participants' rows asking nothing gets the most protective
+ * profile, whoever asks: everyone who may export may use it, and a program
+ * that forgot to ask leaks nothing.
  */
 export const DEFAULT_PROFILE: DeidentificationProfile = "deidentified";
 
-/** The permission each profile needs: editors hold `studies.export`, admins also `studies.export.full`. */
+/**
+ * The permission each profile needs, in every scope. Only full data asks for
+ * more than the export itself (`studies.export.full`: tenant admins, org
+ * owners and admins); a study scope also needs `studies.export`.
+ */
 export const PROFILE_PERMISSION: Record<DeidentificationProfile, Permission> = {
   full: "studies.export.full",
-  identifiers_removed: "studies.export",
-  deidentified: "studies.export",
+  identifiers_removed: "data.exports.create",
+  deidentified: "data.exports.create",
 };
 
 export const PROFILE_LABELS: Record<DeidentificationProfile, { label: string; hint: string }> = {
@@ -24,7 +29,7 @@ export const PROFILE_LABELS: Record<DeidentificationProfile, { label: string; hi
   identifiers_removed: { label: "Identifiers removed", hint: "no names, emails, birth dates, notes, device serials or lab accession numbers" },
   deidentified: {
     label: "De-identified",
-    hint: "identifiers removed, participant ids replaced by pseudonyms, dates shifted per participant",
+    hint: "identifiers and record ids removed, participant ids replaced by pseudonyms, dates shifted per participant",
   },
 };
 

@@ -18,6 +18,7 @@ let prodEditor: Requester;
 let prodAdmin: Requester;
 let owner: Requester;
 let stagingEditor: Requester;
+let stagingAdmin: Requester;
 let projects: { id: string; name: string; tenant: string }[];
 
 const db = () => getDb();
@@ -42,11 +43,12 @@ async function expectConflict(promise: Promise<unknown>) {
 }
 
 beforeAll(async () => {
-  [prodEditor, prodAdmin, owner, stagingEditor] = await Promise.all([
+  [prodEditor, prodAdmin, owner, stagingEditor, stagingAdmin] = await Promise.all([
     requesterFor("production-editor@acme.test", "production"),
     requesterFor("production-admin@acme.test", "production"),
     requesterFor("owner@acme.test", "production"),
     requesterFor("staging-editor@acme.test", "staging"),
+    requesterFor("staging-admin@acme.test", "staging"),
   ]);
   projects = await db()
     .selectFrom("project as p")
@@ -58,10 +60,12 @@ beforeAll(async () => {
 
 const project = (tenant: string, name: string) => projects.find((p) => p.tenant === tenant && p.name === name)!;
 
+// Tests that compare exported rows with the database by record id export full data, which keeps the ids
+// (de-identified files leave them out); only admins may.
 describe("scopes", () => {
   it("a project export holds exactly that project's rows", async () => {
     const cardio = project("production", "Cardio Study");
-    const exp = await createExport(db(), prodEditor, { scope: { type: "project", projectId: cardio.id }, dataTypes: ["hsi_records", "lab_results"] });
+    const exp = await createExport(db(), prodAdmin, { scope: { type: "project", projectId: cardio.id }, dataTypes: ["hsi_records", "lab_results"], deidentification: "full" });
     await runQueuedJobs();
     const files = await openArchive(exp.id);
     for (const [table, file] of [["hsi_record", "hsi_records.ndjson"], ["lab_result", "lab_results.ndjson"]] as const) {
@@ -76,7 +80,7 @@ describe("scopes", () => {
   it("an app export holds exactly the chosen apps' rows", async () => {
     const metabolic = project("production", "Metabolic Health");
     const [a, b] = await appsOf(metabolic.id);
-    const exp = await createExport(db(), prodEditor, { scope: { type: "app", projectId: metabolic.id, appIds: [a.id, b.id] }, dataTypes: ["hsi_records"] });
+    const exp = await createExport(db(), prodAdmin, { scope: { type: "app", projectId: metabolic.id, appIds: [a.id, b.id] }, dataTypes: ["hsi_records"], deidentification: "full" });
     await runQueuedJobs();
     const files = await openArchive(exp.id);
     const expected = await sourceIds("hsi_record", sql`app_id in (${a.id}, ${b.id})`);
@@ -85,7 +89,7 @@ describe("scopes", () => {
   });
 
   it("an organization export holds every tenant of the organization and nothing of another organization", async () => {
-    const exp = await createExport(db(), owner, { scope: { type: "organization" }, dataTypes: ["hsi_records"] });
+    const exp = await createExport(db(), owner, { scope: { type: "organization" }, dataTypes: ["hsi_records"], deidentification: "full" });
     await runQueuedJobs();
     const files = await openArchive(exp.id);
     const expected = await sourceIds(
@@ -203,10 +207,11 @@ describe("date ranges", () => {
     const atFrom = await at(`${from}T00:00:00Z`);
     const inside = await at(`${day(403)}T12:00:00Z`);
     const atTo = await at(`${to}T00:00:00Z`);
-    const exp = await createExport(db(), stagingEditor, {
+    const exp = await createExport(db(), stagingAdmin, {
       scope: { type: "project", projectId: sleep.id },
       dataTypes: ["hsi_records"],
       dateRange: { from, to },
+      deidentification: "full",
     });
     expect(exp.filters).toEqual({ from: `${from}T00:00:00.000Z`, to: `${to}T00:00:00.000Z` });
     await runQueuedJobs();
@@ -242,8 +247,8 @@ describe("CSV", () => {
         recorded_at: `${after}T00:00:00Z`, metric, value: -5.5, unit: "u", payload: { note: "=1+1", n: 2 },
       }).execute();
     }
-    const exp = await createExport(db(), prodEditor, {
-      scope: { type: "project", projectId: cardio.id }, dataTypes: ["hsi_records"], format: "both", dateRange: { from: after },
+    const exp = await createExport(db(), prodAdmin, {
+      scope: { type: "project", projectId: cardio.id }, dataTypes: ["hsi_records"], format: "both", dateRange: { from: after }, deidentification: "full",
     });
     await runQueuedJobs();
     const files = await openArchive(exp.id);

@@ -65,20 +65,26 @@ describe("the default export: tenant scope, HSI records and lab results, NDJSON"
     expect(labNdjson.toString().trim().split("\n").length).toBe(labs.rows[0].n);
     expect(new Date(manifest.snapshotAt).toISOString()).toBe(manifest.snapshotAt);
 
+    // The default is de-identified, whoever asks: the tenant's rows without their record ids, participants as
+    // pseudonyms, times shifted, ordered by the shifted times.
+    expect(done.deidentification).toBe("deidentified");
+    expect(manifest.deidentification.profile).toBe("deidentified");
     const lines = ndjson.toString("utf8").split("\n");
     expect(lines.pop()).toBe("");
     const parsed = lines.map((l) => JSON.parse(l));
     expect(parsed.length).toBe(source.length);
-    parsed.forEach((row, i) => {
-      expect(String(row.id)).toBe(source[i].id);
-      expect(row.metric).toBe(source[i].metric);
-      expect(row.value).toBe(source[i].value);
-      expect(row.payload).toEqual(source[i].payload);
-      expect(new Date(row.recorded_at).getTime()).toBe(source[i].recorded_at.getTime());
+    const content = (rows: { metric: string; value: number | null; payload: unknown }[]) => rows.map((r) => JSON.stringify([r.metric, r.value, r.payload])).sort();
+    expect(content(parsed)).toEqual(content(source));
+    const times = parsed.map((row) => new Date(row.recorded_at).getTime());
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    const recorded = new Set(source.map((r) => r.recorded_at.getTime()));
+    for (const row of parsed) {
       expect(row.recorded_at).toMatch(/\+00:00$/);
-    });
+      expect(recorded.has(new Date(row.recorded_at).getTime())).toBe(false);
+      expect(row.participant_id).toMatch(/^p_[0-9a-f]{24}$/);
+    }
     expect(Object.keys(parsed[0]).sort()).toEqual(
-      ["app_id", "id", "metric", "participant_id", "payload", "project_id", "recorded_at", "unit", "value"],
+      ["app_id", "metric", "participant_id", "payload", "project_id", "recorded_at", "unit", "value"],
     );
 
     // The list shows it done, with its size.

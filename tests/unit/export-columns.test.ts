@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { copyStatement, DATA_TYPE_SPECS, removedFields } from "../../app/exports/engine/columns.server";
+import { DATA_TYPE_SPECS, participantLinked, removedFields, SECRET_KEY_PATTERN, type DataType } from "../../app/exports/engine/columns.server";
+import { copyStatement } from "../../app/exports/engine/statements.server";
+import { PARTICIPANT_DATA_TYPES } from "../../app/exports/export-request";
 
 const study = {
   tenantId: "11111111-1111-4111-8111-111111111111",
@@ -33,5 +35,49 @@ describe("identifying fields are declared beside the column allowlist", () => {
 
   it("the participants file exists only for study scopes", () => {
     expect(() => copyStatement("participants", "csv", { ...study, scope: { type: "tenant" } })).toThrow(/study scopes only/);
+  });
+});
+
+describe("every scope: the profile decides", () => {
+  const tenant = { ...study, scope: { type: "tenant" as const } };
+
+  it("the request's participant data types are the allowlist's types with a participant column", () => {
+    const linked = (Object.keys(DATA_TYPE_SPECS) as DataType[]).filter(participantLinked);
+    expect(linked).toEqual([...PARTICIPANT_DATA_TYPES, "participants"]);
+  });
+
+  it("a de-identified tenant export keys pseudonyms per project and leaves out record ids; full keeps them", () => {
+    const deid = copyStatement("hsi_records", "csv", { ...tenant, deidentification: "deidentified" });
+    expect(deid).toContain("'project:' || project_id::text AS keyed_by FROM participant");
+    expect(deid).not.toContain(`AS "id"`);
+    expect(deid).toContain("ORDER BY (recorded_at - deid.offset_days");
+    expect(copyStatement("hsi_records", "csv", { ...tenant, deidentification: "full" })).toContain(`AS "id"`);
+    expect(copyStatement("metrics", "csv", { ...tenant, deidentification: "deidentified" })).not.toContain("deid");
+    expect(removedFields(["hsi_records", "lab_results"], "deidentified")).toEqual([
+      "hsi_records.payload.device.serial", "hsi_records.id", "lab_results.payload.lab.accession", "lab_results.id",
+    ]);
+  });
+});
+
+describe("secret-looking JSON keys", () => {
+  const secret = new RegExp(SECRET_KEY_PATTERN, "i");
+  it("match credentials however they are spelled, and not the data's own keys", () => {
+    for (const key of ["token", "accessToken", "refresh_token", "secret", "client_secret", "password", "db_passwd", "apiKey", "api_key", "API-KEY", "privateKey", "Authorization", "cookie", "credentials"]) {
+      expect(secret.test(key), key).toBe(true);
+    }
+    for (const key of ["stage", "device", "firmware", "serial", "confidence", "lab", "accession", "syncIntervalMinutes", "metrics", "lastError", "metricId", "accountName", "login", "keys", "author"]) {
+      expect(secret.test(key), key).toBe(false);
+    }
+  });
+
+  it("are filtered out of every exported JSON column", () => {
+    for (const [type, spec] of Object.entries(DATA_TYPE_SPECS) as [DataType, (typeof DATA_TYPE_SPECS)[DataType]][]) {
+      for (const [name, kind] of spec.columns as [string, string][]) {
+        if (kind !== "json") continue;
+        for (const format of ["csv", "ndjson"] as const) {
+          expect(copyStatement(type, format, { ...study, scope: { type: "tenant" } }), `${type}.${name}`).toContain(`exportal_jsonb_drop_keys(${name}, '${SECRET_KEY_PATTERN}')`);
+        }
+      }
+    }
   });
 });

@@ -8,7 +8,8 @@ import type { Export, ExportManifest, ManifestFile } from "../../../db/schema";
 import { dashboardDocument, WIDGET_ORDER } from "../../analytics/dashboards.server";
 import { DASHBOARD_FORMAT_VERSION, DASHBOARDS_FORMAT } from "../../api/schemas";
 import { getSecret } from "../../lib/secrets.server";
-import { copyStatement, countStatement, DATA_TYPE_SPECS, PSEUDONYM_KEY_SETTING, whereClause, type DataType, type ExportTarget } from "./columns.server";
+import { DATA_TYPE_SPECS, withoutSecretKeys, type DataType } from "./columns.server";
+import { copyStatement, countStatement, PSEUDONYM_KEY_SETTING, whereClause, type ExportTarget } from "./statements.server";
 import { FileStats } from "./file-stats.server";
 import { manifestOf } from "./manifest.server";
 import { inSnapshot } from "./snapshot.server";
@@ -108,7 +109,7 @@ async function dashboardsFile(client: PoolClient, archive: ZipArchive, target: E
     `SELECT id, name, slug, type, is_default, description, created_at, updated_at FROM dashboard WHERE ${whereClause("dashboards", target)} ORDER BY created_at, id`,
   );
   const { rows: widgets } = await client.query(
-    `SELECT id, dashboard_id, type, title, x, y, w, h, visible, config FROM dashboard_widget WHERE ${whereClause("dashboard_widgets", target)} ORDER BY ${WIDGET_ORDER}`,
+    `SELECT id, dashboard_id, type, title, x, y, w, h, visible, ${withoutSecretKeys("config")} AS config FROM dashboard_widget WHERE ${whereClause("dashboard_widgets", target)} ORDER BY ${WIDGET_ORDER}`,
   );
   if (dashboards.length !== expected) throw new Error(`dashboards.json: wrote ${dashboards.length} dashboards, the snapshot holds ${expected}`);
   const document = {

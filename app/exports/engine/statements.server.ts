@@ -1,0 +1,180 @@
+import type { DeidentificationProfile, ExportFilters, ExportScope } from "../../../db/schema";
+import { DATA_TYPE_SCOPES } from "../export-request";
+import { isUuid } from "../../lib/ids";
+import { DATA_TYPE_SPECS, participantLinked, withoutSecretKeys, type DataType, type DataTypeSpec, type Kind } from "./columns.server";
+
+const TEXT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+// COPY takes no bind parameters, so every value in its SQL is checked here
+// and written as a literal only after it passed.
+function uuid(value: string): string {
+  if (!isUuid(value)) throw new Error(`not a uuid: ${value}`);
+  return `'${value}'`;
+}
+function textId(value: string): string {
+  if (!TEXT_ID.test(value)) throw new Error(`not an id: ${value}`);
+  return `'${value}'`;
+}
+function timestamp(value: string): string {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new Error(`not a timestamp: ${value}`);
+  return `'${date.toISOString()}'::timestamptz`;
+}
+
+export interface ExportTarget {
+  tenantId: string;
+  organizationId: string;
+  scope: ExportScope;
+  filters: ExportFilters;
+  /** How participants' rows are handled; none (exports without them) means as recorded. */
+  deidentification?: DeidentificationProfile | null;
+}
+
+/**
+ * The session setting that holds the pseudonym key (hex) while an export
+ * runs: set with a bind parameter in the export's transaction, so the secret
+ * is never part of any SQL text, log line or error.
+ */
+export const PSEUDONYM_KEY_SETTING = "exportal.pseudonym_key";
+
+/** The tenants an export reads: its own, or every tenant of its organization. */
+function tenantFilter(target: ExportTarget): string {
+  return target.scope.type === "organization"
+    ? `tenant_id IN (SELECT id FROM tenant WHERE organization_id = ${textId(target.organizationId)})`
+    : `tenant_id = ${uuid(target.tenantId)}`;
+}
+
+/** The WHERE clause selecting a data type's rows for an export's scope and date range. */
+export function whereClause(dataType: DataType, target: ExportTarget): string {
+  const spec: DataTypeSpec = DATA_TYPE_SPECS[dataType];
+  const { scope, filters } = target;
+  if (spec.cohortRoster && scope.type !== "study") throw new Error(`${dataType} are exported with study scopes only`);
+  const parts = [tenantFilter(target)];
+  if (scope.type === "project") parts.push(`project_id = ${uuid(scope.projectId)}`);
+  if (scope.type === "app") parts.push(`app_id IN (${scope.appIds.map(uuid).join(", ")})`);
+  if (scope.type === "study") {
+    parts.push(`project_id = (SELECT project_id FROM study WHERE id = ${uuid(scope.studyId)})`);
+    if (spec.cohortRoster) parts.push(`cohort_id = ${uuid(scope.cohortId)}`);
+    parts.push(
+      scope.participantId
+        ? `participant_id = ${uuid(scope.participantId)}`
+        : `participant_id IN (SELECT participant_id FROM cohort_member WHERE cohort_id = ${uuid(scope.cohortId)})`,
+    );
+  }
+  if (!(DATA_TYPE_SCOPES[dataType]?.includes(scope.type) ?? true)) throw new Error(`${dataType} are not exported with ${scope.type} scopes`);
+  const dated = !spec.cohortRoster && !spec.undated;
+  if (dated && filters.from) parts.push(`${spec.time} >= ${timestamp(filters.from)}`);
+  if (dated && filters.to) parts.push(`${spec.time} < ${timestamp(filters.to)}`);
+  return parts.join(" AND ");
+}
+
+// The profile applies in every scope; pseudonyms and date shifts only to participants' rows.
+const pseudonymized = (dataType: DataType, target: ExportTarget) => target.deidentification === "deidentified" && participantLinked(dataType);
+const identifiersRemoved = (target: ExportTarget) => (target.deidentification ?? "full") !== "full";
+
+/**
+ * Each participant's pseudonym and date offset, keyed HMAC-SHA256: per study
+ * in a study scope (the cohort's members, over the study and participant
+ * ids), per project elsewhere (the scope's participants, over their project
+ * and participant ids). Stable across exports of one study or project,
+ * different in another. The offset (1–365 days, never none) is the first four
+ * bytes of a second HMAC modulo 365, with 0 taken as 365.
+ */
+function pseudonymTable(target: ExportTarget): string {
+  const { scope } = target;
+  const members =
+    scope.type === "study"
+      ? `SELECT participant_id AS pid, ${uuid(scope.studyId)} AS keyed_by FROM cohort_member WHERE cohort_id = ${uuid(scope.cohortId)}`
+      : `SELECT id AS pid, 'project:' || project_id::text AS keyed_by FROM participant WHERE ${tenantFilter(target)}`;
+  const key = `decode(current_setting('${PSEUDONYM_KEY_SETTING}'), 'hex')`;
+  const mac = (purpose: string) => `hmac(convert_to('${purpose}:' || keyed_by || ':' || pid::text, 'UTF8'), ${key}, 'sha256')`;
+  const days = `(get_byte(o, 0)::bigint * 16777216 + get_byte(o, 1) * 65536 + get_byte(o, 2) * 256 + get_byte(o, 3)) % 365`;
+  return `(SELECT pid, 'p_' || left(encode(p, 'hex'), 24) AS pseudonym, coalesce(nullif(${days}, 0), 365)::int AS offset_days
+    FROM (SELECT pid, ${mac("pseudonym")} AS p, ${mac("date-offset")} AS o FROM (${members}) AS members) AS macs) AS deid`;
+}
+
+function fromClause(dataType: DataType, target: ExportTarget): string {
+  const table = DATA_TYPE_SPECS[dataType].table;
+  if (!pseudonymized(dataType, target)) return table;
+  return `${table} JOIN ${pseudonymTable(target)} ON deid.pid = participant_id`;
+}
+
+/** `payload.device.serial` → `{device,serial}`, for jsonb's `#-`. */
+function jsonPath(path: string[]): string {
+  if (!path.every((key) => TEXT_ID.test(key))) throw new Error(`not a json path: ${path.join(".")}`);
+  return `'{${path.join(",")}}'`;
+}
+
+interface OutputColumn {
+  name: string;
+  kind: Kind;
+  /** The SQL expression of the value as the profile lets it out. */
+  value: string;
+}
+
+/** The columns an export's profile lets out, each with the expression of its value. */
+function outputColumns(dataType: DataType, target: ExportTarget): OutputColumn[] {
+  const spec: DataTypeSpec = DATA_TYPE_SPECS[dataType];
+  const removing = identifiersRemoved(target);
+  const pseudonyms = pseudonymized(dataType, target);
+  const identifying = spec.identifying ?? [];
+  const columns: OutputColumn[] = [];
+  for (const [name, kind] of spec.columns) {
+    if (removing && identifying.includes(name)) continue;
+    if (pseudonyms && (kind === "participant_code" || kind === "row_id")) continue;
+    let value = kind === "json" ? withoutSecretKeys(name) : name;
+    if (removing) {
+      for (const field of identifying.filter((f) => f.startsWith(`${name}.`))) value = `(${value} #- ${jsonPath(field.split(".").slice(1))})`;
+    }
+    if (pseudonyms && kind === "participant") value = "deid.pseudonym";
+    // Whole days of 24 hours, so every interval between a participant's times is kept exactly.
+    if (pseudonyms && kind === "time") value = `(${name} - deid.offset_days * interval '24 hours')`;
+    if (pseudonyms && kind === "date") value = `(${name} - deid.offset_days)`;
+    columns.push({ name, kind, value });
+  }
+  return columns;
+}
+
+function csvExpression({ value, kind }: OutputColumn): string {
+  switch (kind) {
+    case "text":
+    case "participant_code":
+      return `exportal_csv_safe(${value})`;
+    case "json":
+      return `exportal_csv_safe(${value}::text)`;
+    case "boolean":
+      return `${value}::text`;
+    case "time":
+      return `to_char(${value} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+    case "date":
+      return `to_char(${value}, 'YYYY-MM-DD')`;
+    default:
+      return value;
+  }
+}
+
+/**
+ * The COPY statement that renders one file. PostgreSQL renders both formats:
+ * CSV directly, NDJSON as one JSON object per row, copied in CSV mode with
+ * quote and delimiter bytes that JSON text never holds, so it is not re-escaped.
+ * Pseudonymized files are ordered by their shifted times and pseudonyms, which reveal nothing.
+ */
+export function copyStatement(dataType: DataType, format: "ndjson" | "csv", target: ExportTarget): string {
+  const spec = DATA_TYPE_SPECS[dataType];
+  const columns = outputColumns(dataType, target);
+  const from = `${fromClause(dataType, target)} WHERE ${whereClause(dataType, target)}`;
+  const time = columns.find((c) => c.name === spec.time)!.value;
+  const order = `ORDER BY ${time}, ${pseudonymized(dataType, target) ? "deid.pseudonym, " : ""}id`;
+  if (format === "csv") {
+    const select = columns.map((c) => `${csvExpression(c)} AS "${c.name}"`).join(", ");
+    return `COPY (SELECT ${select} FROM ${from} ${order}) TO STDOUT WITH (FORMAT csv, HEADER)`;
+  }
+  const object = columns.map((c) => `'${c.name}', ${c.value}`).join(", ");
+  return `COPY (SELECT json_build_object(${object})::text FROM ${from} ${order})
+    TO STDOUT WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')`;
+}
+
+/** Counts the rows an export of this data type holds (run in the export's snapshot). */
+export function countStatement(dataType: DataType, target: ExportTarget): string {
+  return `SELECT count(*)::bigint AS n FROM ${fromClause(dataType, target)} WHERE ${whereClause(dataType, target)}`;
+}

@@ -109,7 +109,7 @@ describe("tenant pages", () => {
     const all = await callRoute(settings.loader, makeRequest(path(PROD, "settings"), { cookie: owner }), PROD);
     expect(all.data.granted).toEqual([
       "See projects, studies and data", "See who can open this tenant", "See exports", "Start exports", "Download exports", "Cancel exports",
-      "Export the entire organization", "Export study cohorts (identifiers removed or de-identified)", "Export study cohorts with full identifying data",
+      "Export the entire organization", "Export study cohorts (identifiers removed or de-identified)", "Export participant data in full, identifiers included (any scope)",
       "Read metrics", "Push custom metrics", "See dashboards", "Manage API keys", "Manage tenants", "Import dashboards", "Download dashboard files",
     ]);
 

@@ -55,13 +55,14 @@ export function getCountersDb(): DB {
  * pg-copy-streams handles it.
  */
 export function getCopyPool(): pg.Pool {
-  copyPool ??= new pg.Pool({
+  if (copyPool) return copyPool;
+  copyPool = new pg.Pool({
     connectionString: databaseUrl(),
     max: 4,
     options: "-c TimeZone=UTC -c application_name=exportal-export",
   });
   // An idle connection the server closed (restart, Ctrl-C) is dropped by the pool; without a
-  // listener, node-postgres would turn that into an uncaught exception.
+  // listener, node-postgres would turn that into an uncaught exception. Once per pool, not per call.
   copyPool.on("error", (error) => console.error(`[db] idle export connection closed: ${error.message}`));
   return copyPool;
 }

@@ -15,10 +15,10 @@ export interface AuditActor {
 
 export const SYSTEM: AuditActor = { userId: null, label: "system" };
 
-/** Where an event happened: the organization, and the tenant when it is about one. */
+/** Where an event happened: the organization, and the tenant when it is about one; neither for a sign-in, before anyone is known. */
 export interface AuditPlace {
-  organization_id: string;
-  tenant_id: string;
+  organization_id: string | null;
+  tenant_id: string | null;
 }
 
 /** Appends one event to the audit trail, which no one can edit, delete or truncate. */
@@ -64,25 +64,13 @@ export function recordExportEvent(
  * is known yet, so it belongs to no organization or tenant; the subject is the
  * email that was tried. Never give it the password.
  */
-export async function recordSignInEvent(
+export function recordSignInEvent(
   db: DB,
   action: "sign_in_failed" | "sign_in_locked",
   details: { email: string; ip: string | null; [key: string]: unknown },
 ): Promise<void> {
-  await db
-    .insertInto("audit_event")
-    .values({
-      organization_id: null,
-      tenant_id: null,
-      actor_user_id: null,
-      actor_label: "anonymous",
-      client_ip: details.ip,
-      action: `auth.${action}`,
-      subject_type: "account",
-      subject_id: details.email.slice(0, 320),
-      details,
-    })
-    .execute();
+  const anonymous: AuditActor = { userId: null, label: "anonymous", ip: details.ip };
+  return recordEvent(db, { organization_id: null, tenant_id: null }, `auth.${action}`, { type: "account", id: details.email.slice(0, 320) }, anonymous, details);
 }
 
 /** The audit events of one export, oldest first. */

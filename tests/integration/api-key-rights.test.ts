@@ -26,13 +26,12 @@ async function createKeyAs(cookie: string, name: string, permissions: string[]):
   return res.data.created;
 }
 
-async function exportsApi(key: string, init: { method?: string; json?: unknown; idempotencyKey?: string } = {}) {
+function exportsApi(key: string, init: { method?: string; json?: unknown; idempotencyKey?: string } = {}) {
   const headers: Record<string, string> = { Authorization: `Bearer ${key}` };
   if (init.json !== undefined) headers["Content-Type"] = "application/json";
   if (init.idempotencyKey) headers["Idempotency-Key"] = init.idempotencyKey;
   const request = new Request("http://localhost:3000/api/v1/exports", { method: init.method ?? "GET", headers, body: init.json === undefined ? undefined : JSON.stringify(init.json) });
-  const response = await apiExports.loader({ request, params: {}, context: {} });
-  return { status: response.status, headers: response.headers, body: await response.json() };
+  return callRoute(apiExports.loader, request);
 }
 
 beforeAll(async () => {
@@ -49,7 +48,7 @@ describe("a key acts with at most its creator's current rights", () => {
     await getDb().updateTable("tenant_member").set({ role: "viewer" }).where("tenant_id", "=", tenantId).where("user_id", "=", adminId).execute();
     const demoted = await exportsApi(key, { method: "POST", json: { dataTypes: ["lab_results"] } });
     expect(demoted.status).toBe(403);
-    expect(demoted.body.error.details.permission).toBe("data.exports.create");
+    expect(demoted.data.error.details.permission).toBe("data.exports.create");
     expect(await getDb().selectFrom("export").select("id").where("tenant_id", "=", tenantId).execute()).toEqual([]);
     expect((await exportsApi(key)).status).toBe(200);
 
@@ -89,11 +88,11 @@ describe("Idempotency-Key", () => {
     const again = await exportsApi(writer.key, request);
     expect(again.status).toBe(202);
     expect(again.headers.get("Idempotent-Replayed")).toBe("true");
-    expect(again.body.id).toBe(first.body.id);
+    expect(again.data.id).toBe(first.data.id);
 
     const readOnly = await exportsApi(reader.key, request);
     expect(readOnly.status).toBe(403);
-    expect(readOnly.body.error.details.permission).toBe("data.exports.create");
+    expect(readOnly.data.error.details.permission).toBe("data.exports.create");
 
     // Another key with the same Idempotency-Key runs on its own: here the first export still holds the tenant.
     const otherKey = await exportsApi(other.key, request);

@@ -36,10 +36,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     page,
     pages,
     total,
-    // Links are live until they expire; decided here so server and browser render the same.
-    liveLinks: exports.filter((e) => linkIsLive(e, now)).map((e) => e.id),
-    // Estimated here too, so the page does not depend on the browser's clock.
-    secondsLeft: Object.fromEntries(exports.map((e) => [e.id, estimatedSecondsLeft(e, now)] as const).filter(([, s]) => s !== null)) as Record<string, number>,
     base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
     tenant: ctx.tenant,
     canCreate: can(ctx.ability, "data.exports.create"),
@@ -47,7 +43,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     canCancel: can(ctx.ability, "data.exports.cancel"),
     canExportOrganization: can(ctx.ability, "org.exports.create"),
     allowedProfiles: allowedProfiles(ctx.ability),
-    exports,
+    // Whether a link is live and the time left are decided here, so the page does not depend on the browser's clock.
+    exports: exports.map((e) => ({ ...e, linkLive: linkIsLive(e, now), secondsLeft: estimatedSecondsLeft(e, now) })),
     projects: await listProjects(getDb(), requester),
     names: await studyScopeNames(getDb(), requester, exports.map((e) => e.scope)),
   };
@@ -129,7 +126,7 @@ function CancelButton({ exportId }: { exportId: string }) {
 }
 
 export default function Exports() {
-  const { base, tenant, canCreate, canDownload, canCancel, canExportOrganization, allowedProfiles, exports, projects, names, page, pages, total, liveLinks, secondsLeft } =
+  const { base, tenant, canCreate, canDownload, canCancel, canExportOrganization, allowedProfiles, exports, projects, names, page, pages, total } =
     useLoaderData<typeof loader>();
   const revalidator = useRevalidator();
   const result = useActionData<typeof action>();
@@ -209,14 +206,14 @@ export default function Exports() {
                   <td>{e.requestedBy ?? "—"}</td>
                   <td>
                     <StatusBadge status={e.status} />
-                    {e.status === "running" && <ExportProgress done={e.rows_done} expected={e.rows_expected} secondsLeft={secondsLeft[e.id]} />}
+                    {e.status === "running" && <ExportProgress done={e.rows_done} expected={e.rows_expected} secondsLeft={e.secondsLeft} />}
                     {e.status === "failed" && e.error && <p className="error-text small">{e.error}</p>}
                   </td>
                   <td>{e.status === "done" ? formatCount(e.rows_done) : "—"}</td>
                   <td>{formatBytes(e.archive_bytes)}</td>
                   <td>{formatLabel(e.format)}</td>
                   <td>
-                    {canDownload && liveLinks.includes(e.id) && (
+                    {canDownload && e.linkLive && (
                       <>
                         <a href={`${base}/${e.id}/download`} download>
                           Download

@@ -14,7 +14,7 @@ import { DATA_TYPE_SCOPES, holdsParticipants, type ValidExportRequest } from "./
 export async function checkScope(db: DB, requester: Requester, scope: ValidExportRequest["scope"]): Promise<ExportScope> {
   if (scope.type === "organization") {
     if (!can(requester.ability, "org.exports.create")) {
-      throw new AppError("FORBIDDEN", "Only organization owners and admins may export the entire organization.");
+      throw new AppError("FORBIDDEN", "Only organization owners and admins may export the entire organization.", { permission: "org.exports.create" });
     }
     return scope;
   }
@@ -41,7 +41,7 @@ async function checkStudyScope(
   scope: Extract<ValidExportRequest["scope"], { type: "study" }>,
 ): Promise<ExportScope> {
   if (!can(requester.ability, "studies.export")) {
-    throw new AppError("FORBIDDEN", "Your role does not include exporting study data. Ask an organization or tenant admin.");
+    throw new AppError("FORBIDDEN", "Your role does not include exporting study data. Ask an organization or tenant admin.", { permission: "studies.export" });
   }
   const study = isUuid(scope.studyId)
     ? await db.selectFrom("study").select("id").where("tenant_id", "=", requester.tenantId).where("id", "=", scope.studyId).executeTakeFirst()
@@ -78,7 +78,7 @@ export function checkProfile(
   const permission = PROFILE_PERMISSION[profile];
   if (!can(requester.ability, permission)) {
     const message = `Exporting “${PROFILE_LABELS[profile].label}” needs the permission ${permission}, which your role does not include. Choose “Identifiers removed” or “De-identified”, or ask a tenant admin.`;
-    throw new AppError("FORBIDDEN", message, { fieldErrors: { deidentification: message } });
+    throw new AppError("FORBIDDEN", message, { permission, fieldErrors: { deidentification: message } });
   }
   return profile;
 }

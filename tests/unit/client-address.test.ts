@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { describe, expect, it } from "vitest";
-import { clientIp, trustProxySetting } from "../../app/lib/client-ip.server";
+import { clientIp, trustProxySetting } from "../../app/lib/client.server";
 
 /** The address a real Express app resolves for a request sent with `headers`, under EXPORTAL_TRUST_PROXY=`setting`. */
 async function resolvedIp(setting: string | undefined, headers: Record<string, string> = {}) {

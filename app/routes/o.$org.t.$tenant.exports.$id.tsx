@@ -9,7 +9,8 @@ import { dataTypeLabel, formatLabel, scopeLabel } from "~/exports/export-labels"
 import { PROFILE_LABELS } from "~/studies/deidentification";
 import { getExport } from "~/exports/export-queries.server";
 import { linkIsLive, signedLinkPath } from "~/exports/download.server";
-import { listProjects, studyScopeNames } from "~/tenants/tenant-data.server";
+import { listProjects } from "~/tenants/tenant-data.server";
+import { studyScopeNames } from "~/studies/studies.server";
 import { formatBytes, formatCount } from "~/lib/format";
 import { estimatedSecondsLeft } from "~/exports/time-left";
 import { can } from "~/auth/permissions";

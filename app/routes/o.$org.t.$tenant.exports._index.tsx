@@ -16,7 +16,8 @@ import { listExports, PAGE_SIZE } from "~/exports/export-queries.server";
 import { formatLabel, scopeLabel } from "~/exports/export-labels";
 import { estimatedSecondsLeft } from "~/exports/time-left";
 import { formatBytes, formatCount } from "~/lib/format";
-import { listProjects, studyScopeNames } from "~/tenants/tenant-data.server";
+import { listProjects } from "~/tenants/tenant-data.server";
+import { studyScopeNames } from "~/studies/studies.server";
 import { can } from "~/auth/permissions";
 import { allowedProfiles } from "~/studies/deidentification";
 

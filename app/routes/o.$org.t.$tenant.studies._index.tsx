@@ -8,7 +8,8 @@ import { requireTenant, requesterOf } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
 import { allowedProfiles } from "~/studies/deidentification";
 import { can } from "~/auth/permissions";
-import { listProjects, listStudies } from "~/tenants/tenant-data.server";
+import { listProjects } from "~/tenants/tenant-data.server";
+import { listStudies } from "~/studies/studies.server";
 
 export const meta: MetaFunction = () => [{ title: "Studies · Exportal" }];
 

@@ -1,6 +1,5 @@
 import { authorize, type Requester } from "../auth/requester";
 import type { DB } from "../../db/client";
-import type { ExportScope } from "../../db/schema";
 
 export interface ProjectWithApps {
   id: string;
@@ -58,55 +57,4 @@ export async function listTenantMembers(db: DB, requester: Requester): Promise<T
     .select(["u.name", "u.email", "m.role as orgRole", "tm.role as tenantRole"])
     .orderBy("u.name")
     .execute();
-}
-
-/** Names of the studies, cohorts and participants that study-scope exports refer to, by id. */
-export async function studyScopeNames(db: DB, requester: Requester, scopes: ExportScope[]): Promise<Record<string, string>> {
-  authorize(requester, "data.exports.read");
-  const { tenantId } = requester;
-  const study = scopes.filter((s): s is Extract<ExportScope, { type: "study" }> => s.type === "study");
-  if (study.length === 0) return {};
-  const ids = (pick: (s: (typeof study)[number]) => string | undefined) => [...new Set(study.map(pick).filter((x): x is string => !!x))];
-  const [studies, cohorts, participants] = await Promise.all([
-    db.selectFrom("study").select(["id", "name"]).where("tenant_id", "=", tenantId).where("id", "in", ids((s) => s.studyId)).execute(),
-    db.selectFrom("cohort").select(["id", "name"]).where("tenant_id", "=", tenantId).where("id", "in", ids((s) => s.cohortId)).execute(),
-    ids((s) => s.participantId).length
-      ? db.selectFrom("participant").select(["id", "external_id as name"]).where("tenant_id", "=", tenantId).where("id", "in", ids((s) => s.participantId)).execute()
-      : [],
-  ]);
-  return Object.fromEntries([...studies, ...cohorts, ...participants].map((r) => [r.id, r.name]));
-}
-
-export interface StudyWithCohorts {
-  id: string;
-  name: string;
-  projectId: string;
-  projectName: string;
-  cohorts: { id: string; name: string; participants: number }[];
-}
-
-/** The tenant's studies with their cohorts and how many participants each enrols. */
-export async function listStudies(db: DB, requester: Requester): Promise<StudyWithCohorts[]> {
-  authorize(requester, "data.read");
-  const { tenantId } = requester;
-  const rows = await db
-    .selectFrom("study as s")
-    .innerJoin("project as p", "p.id", "s.project_id")
-    .leftJoin("cohort as c", "c.study_id", "s.id")
-    .where("s.tenant_id", "=", tenantId)
-    .select(["s.id", "s.name", "p.id as projectId", "p.name as projectName", "c.id as cohortId", "c.name as cohortName"])
-    .select((eb) =>
-      eb.selectFrom("cohort_member as m").whereRef("m.cohort_id", "=", "c.id").select((e) => e.fn.countAll<string>().as("n")).as("participants"),
-    )
-    .orderBy("p.name")
-    .orderBy("s.name")
-    .orderBy("c.name")
-    .execute();
-  const studies = new Map<string, StudyWithCohorts>();
-  for (const r of rows) {
-    const study = studies.get(r.id) ?? { id: r.id, name: r.name, projectId: r.projectId, projectName: r.projectName, cohorts: [] };
-    studies.set(r.id, study);
-    if (r.cohortId) study.cohorts.push({ id: r.cohortId, name: r.cohortName!, participants: Number(r.participants ?? 0) });
-  }
-  return [...studies.values()];
 }

@@ -10,8 +10,8 @@ import { buildAbility, permissionsFor, type Permission } from "../../app/auth/pe
 import type { Requester } from "../../app/auth/requester";
 import { downloadExport, issueSignedLink } from "../../app/exports/download.server";
 import { cancelExport, createExport } from "../../app/exports/exports.server";
-import { getCohort, listCohortParticipants } from "../../app/studies/studies.server";
-import { listProjects, listStudies, listTenantMembers } from "../../app/tenants/tenant-data.server";
+import { getCohort, listCohortParticipants, listStudies } from "../../app/studies/studies.server";
+import { listProjects, listTenantMembers } from "../../app/tenants/tenant-data.server";
 import { ownerIn } from "../setup/api";
 import { runQueuedJobs } from "../setup/exports";
 

@@ -1,10 +1,10 @@
-import { authorize, type Requester } from "../auth/requester";
 import type { z } from "zod";
 import type { DB } from "../../db/client";
 import { DASHBOARD_FORMAT, DASHBOARD_FORMAT_VERSION, DASHBOARDS_FORMAT, dashboardFile as fileInput, dashboardsFile } from "../api/schemas";
 import { jsonProblem, MAX_JSON_DEPTH } from "../api/body.server";
 import { readDashboard } from "./dashboards.server";
 import { AppError } from "../lib/errors";
+import { authorize, type Requester } from "../auth/requester";
 
 // Dashboard files: "Export dashboard" writes one, an export with dashboards
 // writes a `dashboards.json` of many, and "Import dashboard" (portal and API)

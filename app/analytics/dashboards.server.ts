@@ -1,10 +1,10 @@
-import { authorize, type Requester } from "../auth/requester";
 import { sql, type Selectable } from "kysely";
 import type { z } from "zod";
 import type { DB } from "../../db/client";
 import type { DashboardTable, DashboardWidgetTable } from "../../db/schema";
 import type { dashboardSummary, widget } from "../api/schemas";
 import { isUuid } from "../lib/ids";
+import { authorize, type Requester } from "../auth/requester";
 
 type DashboardSummary = z.infer<typeof dashboardSummary>;
 type DashboardRow = Pick<Selectable<DashboardTable>, "id" | "name" | "slug" | "type" | "is_default" | "description" | "created_at" | "updated_at">;

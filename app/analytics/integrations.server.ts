@@ -1,5 +1,5 @@
-import { authorize, type Requester } from "../auth/requester";
 import type { DB } from "../../db/client";
+import { authorize, type Requester } from "../auth/requester";
 
 /** What the integrations page shows of each connection: never a credential, which lives in another table. */
 export interface ConnectionSummary {

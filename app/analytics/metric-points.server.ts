@@ -1,10 +1,10 @@
-import { authorize, type Requester } from "../auth/requester";
 import { sql } from "kysely";
 import type { z } from "zod";
 import type { DB } from "../../db/client";
 import type { customMetricBody, listMetricsQuery, metricPoint, timeseriesQuery } from "../api/schemas";
 import { utcInstant as instant } from "../lib/dates";
 import { AppError } from "../lib/errors";
+import { authorize, type Requester } from "../auth/requester";
 
 type MetricPoint = z.infer<typeof metricPoint>;
 

@@ -1,9 +1,9 @@
-import { authorize, type Requester } from "../auth/requester";
 import { z } from "zod";
 import type { DB } from "../../db/client";
 import { AppError } from "../lib/errors";
 import { fieldErrors } from "../lib/validation";
 import { DEFAULT_EXPORT_BURST, DEFAULT_EXPORTS_PER_HOUR, DEFAULT_REQUESTS_PER_HOUR } from "./rate-limit.server";
+import { authorize, type Requester } from "../auth/requester";
 
 // An empty field means "use the default".
 const limit = (max: number) =>

@@ -1,5 +1,5 @@
-import { authorize, type Requester } from "../auth/requester";
 import type { DB } from "../../db/client";
+import { authorize, type Requester } from "../auth/requester";
 
 export interface ProjectWithApps {
   id: string;

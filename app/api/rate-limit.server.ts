@@ -76,10 +76,14 @@ export async function takeExportToken(db: DB, tenantId: string, limits: TenantLi
       select tokens, refilled_at from api_token_bucket where tenant_id = ${tenantId} and bucket = 'exports' for update
     ),
     refilled as (
-      select least(${burst}::float8, tokens + extract(epoch from now() - refilled_at) * ${perSecond}::float8) as tokens from current
+      -- now() is when this transaction began, which may be before a concurrent one that took a token
+      -- and committed first: time never runs backwards here, or the bucket would drain below empty.
+      select least(${burst}::float8, tokens + greatest(0, extract(epoch from now() - refilled_at)) * ${perSecond}::float8) as tokens,
+             greatest(refilled_at, now()) as refilled_at
+      from current
     ),
     taken as (
-      update api_token_bucket b set tokens = refilled.tokens - 1, refilled_at = now()
+      update api_token_bucket b set tokens = refilled.tokens - 1, refilled_at = refilled.refilled_at
       from refilled
       where b.tenant_id = ${tenantId} and b.bucket = 'exports' and refilled.tokens >= 1
       returning b.tokens

@@ -122,6 +122,20 @@ describe("rate limits", () => {
     // Reading is not export creation: the bucket does not apply.
     expect((await api("/api/v1/exports", { key })).status).toBe(200);
   });
+
+  it("a token taken by a transaction that began later never drains the bucket below empty", async () => {
+    const tenant = await tenantBySlug("main");
+    await getDb().updateTable("tenant").set({ api_export_burst: 3, api_exports_per_hour: 30 }).where("id", "=", tenant.id).execute();
+    // As a concurrent request that began after this one, but took its token first, leaves the bucket.
+    await sql`update api_token_bucket set tokens = 0, refilled_at = now() + interval '5 seconds'
+              where tenant_id = ${tenant.id} and bucket = 'exports'`.execute(getDb());
+    const key = await createKey("main");
+    const limited = await api("/api/v1/exports", { key, json: { format: "xml" } });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBe(120);
+    const bucket = await sql<{ tokens: number }>`select tokens from api_token_bucket where tenant_id = ${tenant.id} and bucket = 'exports'`.execute(getDb());
+    expect(bucket.rows[0].tokens).toBe(0);
+  });
 });
 
 describe("setting a tenant's limits", () => {

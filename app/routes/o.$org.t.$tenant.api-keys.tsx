@@ -2,6 +2,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { CopyButton } from "~/components/CopyButton";
 import { Time } from "~/components/Time";
+import { ConfirmAction } from "~/components/ConfirmAction";
 import { requirePermission, requireTenant, requesterOf } from "~/auth/access.server";
 import { API_KEY_PERMISSIONS, createApiKey, listApiKeys, revokeApiKey } from "~/api/keys.server";
 import { getDb } from "~/lib/db.server";
@@ -132,11 +133,16 @@ export default function ApiKeys() {
                     </td>
                     <td>
                       {!k.revoked_at && (
-                        <Form method="post" onSubmit={(e) => { if (!window.confirm(`Revoke “${k.name}”? Programs using it lose access at once.`)) e.preventDefault(); }}>
-                          <input type="hidden" name="intent" value="revoke" />
-                          <input type="hidden" name="keyId" value={k.id} />
-                          <button type="submit" className="link-button">Revoke</button>
-                        </Form>
+                        <ConfirmAction
+                          label="Revoke"
+                          accessibleLabel={`Revoke ${k.name}`}
+                          title={`Revoke “${k.name}”?`}
+                          consequence="Programs using this key lose access at once. A revoked key cannot be restored; you would make a new one."
+                          confirmLabel="Revoke key"
+                          pendingLabel="Revoking…"
+                          dismissLabel="Keep the key"
+                          fields={{ intent: "revoke", keyId: k.id }}
+                        />
                       )}
                     </td>
                   </tr>

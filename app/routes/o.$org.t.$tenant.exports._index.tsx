@@ -1,10 +1,11 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Link, useActionData, useFetcher, useLoaderData, useRevalidator } from "@remix-run/react";
+import { Link, useActionData, useLoaderData, useRevalidator } from "@remix-run/react";
 import { useEffect, useState } from "react";
 import { NewExportDialog, type SubmittedValues } from "~/exports/NewExportDialog";
 import { ExportProgress, StatusBadge } from "~/exports/ExportStatus";
 import { lastPageHref, Pagination, pageParam } from "~/components/Pagination";
 import { Time } from "~/components/Time";
+import { ConfirmAction } from "~/components/ConfirmAction";
 import { requesterOf, requirePermission, requireTenant } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
 import { AppError } from "~/lib/errors";
@@ -109,20 +110,17 @@ function usePollWhile(active: boolean) {
 
 /** Cancels after the user confirms; the row updates with the next poll. */
 function CancelButton({ exportId }: { exportId: string }) {
-  const fetcher = useFetcher();
   return (
-    <fetcher.Form
-      method="post"
-      onSubmit={(event) => {
-        if (!window.confirm("Cancel this export? Its progress is discarded and no archive is kept.")) event.preventDefault();
-      }}
-    >
-      <input type="hidden" name="intent" value="cancel" />
-      <input type="hidden" name="exportId" value={exportId} />
-      <button type="submit" className="link-button" disabled={fetcher.state !== "idle"}>
-        {fetcher.state === "idle" ? "Cancel" : "Cancelling…"}
-      </button>
-    </fetcher.Form>
+    <ConfirmAction
+      label="Cancel"
+      accessibleLabel={`Cancel export ${exportId}`}
+      title="Cancel this export?"
+      consequence="Its progress is discarded and no archive is kept. Anyone waiting for it gets nothing."
+      confirmLabel="Cancel export"
+      pendingLabel="Cancelling…"
+      dismissLabel="Keep it running"
+      fields={{ intent: "cancel", exportId }}
+    />
   );
 }
 

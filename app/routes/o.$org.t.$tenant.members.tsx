@@ -1,6 +1,7 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { useFetcher, useLoaderData } from "@remix-run/react";
 import { getDb } from "~/lib/db.server";
+import { publicOrigin } from "~/api/export-json.server";
 import { refused } from "~/lib/action-result.server";
 import { can } from "~/auth/permissions";
 import { requireTenant, requesterOf, type TenantContext } from "~/auth/access.server";
@@ -39,22 +40,17 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   };
 }
 
-/** Where the portal is reached, for invitation links: the configured URL, else the one this request came to. */
-function portalOrigin(request: Request): string {
-  return process.env.BETTER_AUTH_URL?.replace(/\/+$/, "") ?? new URL(request.url).origin;
-}
-
 async function act(ctx: TenantContext, request: Request, form: FormData) {
   const requester = requesterOf(ctx);
   const db = getDb();
   const str = (name: string) => String(form.get(name) ?? "");
   switch (str("intent")) {
     case "invite": {
-      const sent = await inviteMember(db, requester, { email: str("email"), role: str("role"), tenantRoles: tenantChoicesOf(form) }, portalOrigin(request));
+      const sent = await inviteMember(db, requester, { email: str("email"), role: str("role"), tenantRoles: tenantChoicesOf(form) }, publicOrigin(request));
       return data({ ok: true as const, sent }, { status: 201 });
     }
     case "resend":
-      return data({ ok: true as const, sent: await resendInvitation(db, requester, str("invitationId"), portalOrigin(request)) });
+      return data({ ok: true as const, sent: await resendInvitation(db, requester, str("invitationId"), publicOrigin(request)) });
     case "revoke":
       await revokeInvitation(db, requester, str("invitationId"));
       return data({ ok: true as const });

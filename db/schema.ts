@@ -41,6 +41,20 @@ export interface MemberTable {
   role: OrgRole;
   createdAt: Timestamp;
 }
+/** better-auth's statuses; "canceled" is a revoked invitation. */
+export type InvitationStatus = "pending" | "accepted" | "rejected" | "canceled";
+export interface InvitationTable {
+  id: string;
+  organizationId: string;
+  email: string;
+  role: OrgRole | null;
+  status: InvitationStatus;
+  expiresAt: Timestamp;
+  createdAt: CreatedAt;
+  inviterId: string;
+  /** Ours: SHA-256 of the link's token (null for an invitation made by better-auth itself). */
+  token_hash: string | null;
+}
 
 // Ours.
 export const TENANT_ROLES = ["admin", "editor", "viewer"] as const;
@@ -61,6 +75,12 @@ export interface TenantMemberTable {
   user_id: string;
   role: TenantRole;
   created_at: CreatedAt;
+}
+/** The role an invitation grants in one tenant. */
+export interface InvitationTenantRoleTable {
+  invitation_id: string;
+  tenant_id: string;
+  role: TenantRole;
 }
 export interface UserPreferenceTable {
   user_id: string;
@@ -368,8 +388,10 @@ export interface Database {
   account: AccountTable;
   organization: OrganizationTable;
   member: MemberTable;
+  invitation: InvitationTable;
   tenant: TenantTable;
   tenant_member: TenantMemberTable;
+  invitation_tenant_role: InvitationTenantRoleTable;
   user_preference: UserPreferenceTable;
   project: ProjectTable;
   app: AppTable;

@@ -38,6 +38,7 @@ export const PERMISSIONS = [
   "dashboards.read",
   "api_keys.manage",
   "tenants.manage",
+  "members.manage",
   "dashboards.import",
   "dashboards.export",
 ] as const;
@@ -60,6 +61,7 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   "dashboards.read": "See dashboards",
   "api_keys.manage": "Manage API keys",
   "tenants.manage": "Manage tenants",
+  "members.manage": "Invite people, change their roles and remove them",
   "dashboards.import": "Import dashboards",
   "dashboards.export": "Download dashboard files",
 };
@@ -85,7 +87,7 @@ const EDITOR: Permission[] = [
   "dashboards.export",
 ];
 const TENANT_ADMIN: Permission[] = [...EDITOR, "studies.export.full", "api_keys.manage"];
-const ORG_ADMIN: Permission[] = [...TENANT_ADMIN, "org.exports.create", "tenants.manage"];
+const ORG_ADMIN: Permission[] = [...TENANT_ADMIN, "org.exports.create", "tenants.manage", "members.manage"];
 
 export const TENANT_ROLE_PERMISSIONS: Record<TenantRole, readonly Permission[]> = {
   viewer: VIEWER,

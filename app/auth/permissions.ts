@@ -40,6 +40,7 @@ export const PERMISSIONS = [
   "tenants.manage",
   "dashboards.import",
   "dashboards.export",
+  "audit.read",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -62,6 +63,7 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   "tenants.manage": "Manage tenants",
   "dashboards.import": "Import dashboards",
   "dashboards.export": "Download dashboard files",
+  "audit.read": "Read the audit log",
 };
 
 export type { OrgRole, TenantRole };
@@ -84,7 +86,7 @@ const EDITOR: Permission[] = [
   // Viewers look; a dashboard file leaves the portal, so it is an export.
   "dashboards.export",
 ];
-const TENANT_ADMIN: Permission[] = [...EDITOR, "studies.export.full", "api_keys.manage"];
+const TENANT_ADMIN: Permission[] = [...EDITOR, "studies.export.full", "api_keys.manage", "audit.read"];
 const ORG_ADMIN: Permission[] = [...TENANT_ADMIN, "org.exports.create", "tenants.manage"];
 
 export const TENANT_ROLE_PERMISSIONS: Record<TenantRole, readonly Permission[]> = {

@@ -31,6 +31,7 @@ const MATRIX: Record<Permission, string> = {
   "tenants.manage":                "Y      Y      -      -      -      -",
   "dashboards.import":             "Y      Y      Y      Y      -      -",
   "dashboards.export":             "Y      Y      Y      Y      -      -",
+  "audit.read":                    "Y      Y      Y      -      -      -",
 };
 
 describe("permission matrix", () => {

@@ -8,7 +8,7 @@ import { listExportEvents } from "~/audit/audit.server";
 import { dataTypeLabel, formatLabel, scopeLabel } from "~/exports/export-labels";
 import { PROFILE_LABELS } from "~/studies/deidentification";
 import { getExport } from "~/exports/export-queries.server";
-import { linkIsLive, signedLinkPath } from "~/exports/download.server";
+import { linkIsLive, mayDownload, signedLinkPath } from "~/exports/download.server";
 import { listProjects } from "~/tenants/tenant-data.server";
 import { studyScopeNames } from "~/studies/studies.server";
 import { formatBytes, formatCount } from "~/lib/format";
@@ -22,7 +22,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const requester = requesterOf(ctx);
   const exp = await getExport(getDb(), requesterOf(ctx), params.id ?? "");
   if (!exp) throw notFound();
-  const canDownload = can(ctx.ability, "data.exports.download");
+  const canDownload = mayDownload(requester, exp);
   return {
     base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
     tenant: ctx.tenant,

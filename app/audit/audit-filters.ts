@@ -22,7 +22,11 @@ const ACTOR = /^(user|key|label):(.+)$/s;
 const TYPED_SUBJECT = /^([a-z][a-z_]{0,39}):(.+)$/s;
 const MAX_TEXT = 320;
 
-const validDate = (value: string) => DATE.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`));
+// A real day: JavaScript reads 2026-02-30 as 2 March, so the date must read back as written.
+function validDate(value: string): boolean {
+  const date = new Date(`${value}T00:00:00Z`);
+  return DATE.test(value) && !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+}
 
 /**
  * The filters in a URL's query, and a message for each one that cannot be

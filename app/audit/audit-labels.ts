@@ -50,7 +50,8 @@ const MAX_VALUE = 80;
 
 function short(value: unknown): string {
   if (value === null || value === undefined) return "—";
-  const text = typeof value === "string" ? value : JSON.stringify(value);
+  const list = Array.isArray(value) && value.every((v) => typeof v !== "object" || v === null);
+  const text = typeof value === "string" ? value : list ? (value as unknown[]).join(", ") : JSON.stringify(value);
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
 }
 

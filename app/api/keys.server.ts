@@ -22,6 +22,8 @@ export const API_KEY_PERMISSIONS = [
   "dashboards.read",
   "dashboards.import",
   "dashboards.export",
+  // For programs that export the audit trail (the audit_events data type); a key reads only its tenant's events.
+  "audit.read",
 ] as const satisfies readonly Permission[];
 
 const createInput = z.object({

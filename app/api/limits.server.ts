@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { DB } from "../../db/client";
+import { recordEvent } from "../audit/audit.server";
 import { AppError } from "../lib/errors";
 import { fieldErrors } from "../lib/validation";
 import { DEFAULT_EXPORT_BURST, DEFAULT_EXPORTS_PER_HOUR, DEFAULT_REQUESTS_PER_HOUR } from "./rate-limit.server";
@@ -30,7 +31,9 @@ export async function getApiLimits(db: DB, requester: Requester) {
   return db.selectFrom("tenant").select(["api_requests_per_hour", "api_exports_per_hour", "api_export_burst"]).where("id", "=", tenantId).executeTakeFirstOrThrow();
 }
 
-/** Sets the tenant's API limits; each field names its own error. */
+type Limits = z.output<typeof limitsInput>;
+
+/** Sets the tenant's API limits; each field names its own error. A change is audited with each changed limit before and after (null: the default). */
 export async function setApiLimits(db: DB, requester: Requester, input: Record<string, unknown>): Promise<void> {
   authorize(requester, "tenants.manage");
   const { tenantId } = requester;
@@ -38,5 +41,20 @@ export async function setApiLimits(db: DB, requester: Requester, input: Record<s
   if (!parsed.success) {
     throw new AppError("INVALID_REQUEST", "Check the limits.", { fieldErrors: fieldErrors(parsed.error, { topLevel: true }) });
   }
-  await db.updateTable("tenant").set(parsed.data).where("id", "=", tenantId).execute();
+  const next: Limits = parsed.data;
+  await db.transaction().execute(async (trx) => {
+    // Locked, so two admins saving at once each record the change they actually made.
+    const current = await trx
+      .selectFrom("tenant")
+      .select(["organization_id", "api_requests_per_hour", "api_exports_per_hour", "api_export_burst"])
+      .where("id", "=", tenantId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    const changed = (Object.keys(next) as (keyof Limits)[]).filter((name) => current[name] !== next[name]);
+    if (changed.length === 0) return;
+    await trx.updateTable("tenant").set(next).where("id", "=", tenantId).execute();
+    const from = Object.fromEntries(changed.map((name) => [name, current[name]]));
+    const to = Object.fromEntries(changed.map((name) => [name, next[name]]));
+    await recordEvent(trx, { organization_id: current.organization_id, tenant_id: tenantId }, "tenant.limits_changed", { type: "tenant", id: tenantId }, requester.actor, { from, to });
+  });
 }

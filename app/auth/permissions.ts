@@ -41,6 +41,7 @@ export const PERMISSIONS = [
   "members.manage",
   "dashboards.import",
   "dashboards.export",
+  "audit.read",
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -64,6 +65,7 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   "members.manage": "Invite people, change their roles and remove them",
   "dashboards.import": "Import dashboards",
   "dashboards.export": "Download dashboard files",
+  "audit.read": "Read the audit log",
 };
 
 export type { OrgRole, TenantRole };
@@ -86,7 +88,7 @@ const EDITOR: Permission[] = [
   // Viewers look; a dashboard file leaves the portal, so it is an export.
   "dashboards.export",
 ];
-const TENANT_ADMIN: Permission[] = [...EDITOR, "studies.export.full", "api_keys.manage"];
+const TENANT_ADMIN: Permission[] = [...EDITOR, "studies.export.full", "api_keys.manage", "audit.read"];
 const ORG_ADMIN: Permission[] = [...TENANT_ADMIN, "org.exports.create", "tenants.manage", "members.manage"];
 
 export const TENANT_ROLE_PERMISSIONS: Record<TenantRole, readonly Permission[]> = {

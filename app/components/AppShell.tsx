@@ -1,13 +1,13 @@
 import { Form, NavLink, useNavigate } from "@remix-run/react";
 import type { ReactNode } from "react";
-import { SECTIONS } from "./sections";
+import { SECTIONS, showsSection } from "./sections";
 
 export interface ShellData {
   user: { name: string; email: string };
   choices: { orgSlug: string; orgName: string; tenantSlug: string; tenantName: string }[];
   current: { orgSlug: string; tenantSlug: string } | null;
-  /** Sections the user may open beyond those everyone sees. */
-  canManageKeys?: boolean;
+  /** The user's permissions in the current tenant: sections that need one show only to those who hold it. */
+  permissions?: readonly string[];
 }
 
 
@@ -71,7 +71,7 @@ export function AppShell({ shell, section, children }: { shell: ShellData; secti
         </details>
       </header>
       <nav className="sidenav" aria-label="Sections">
-        {SECTIONS.filter((s) => !("adminOnly" in s) || shell.canManageKeys).map((s) =>
+        {SECTIONS.filter((s) => showsSection(s, shell.permissions ?? [])).map((s) =>
           base ? (
             <NavLink key={s.to} to={`${base}/${s.to}`}>
               {s.label}

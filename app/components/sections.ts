@@ -1,3 +1,12 @@
+import type { Permission } from "~/auth/permissions";
+
+interface SectionEntry {
+  to: string;
+  label: string;
+  /** Shown only to those who hold it (the page checks it too). */
+  permission?: Permission;
+}
+
 /** The portal's sections of a tenant, in the order the side navigation shows them. */
 export const SECTIONS = [
   { to: "exports", label: "Exports" },
@@ -8,12 +17,18 @@ export const SECTIONS = [
   { to: "dashboards", label: "Dashboards" },
   { to: "members", label: "Members" },
   { to: "api", label: "API" },
-  { to: "api-keys", label: "API keys", adminOnly: true },
+  { to: "api-keys", label: "API keys", permission: "api_keys.manage" },
+  { to: "audit", label: "Audit log", permission: "audit.read" },
   { to: "settings", label: "Settings" },
-] as const;
+] as const satisfies readonly SectionEntry[];
 
 export type Section = (typeof SECTIONS)[number]["to"];
 
 export function isSection(value: string | null): value is Section {
   return SECTIONS.some((s) => s.to === value);
+}
+
+/** Whether the side navigation shows a section to someone with these permissions. */
+export function showsSection(section: SectionEntry, permissions: readonly string[]): boolean {
+  return !section.permission || permissions.includes(section.permission);
 }

@@ -1,6 +1,7 @@
 import { Form, Link, useNavigation } from "@remix-run/react";
 import { useEffect, useRef, useState } from "react";
 import { dataTypesFor, holdsParticipants } from "~/exports/export-request";
+import { useTenantPermissions } from "~/components/tenant-permissions";
 import { DataTypeFields, DateFields, FormatFields, ProfileFields, ScopeFields, type DialogProject, type LockedScope } from "~/exports/ExportDialogFields";
 import type { DeidentificationProfile } from "~/studies/deidentification";
 
@@ -65,6 +66,7 @@ export function NewExportDialog(props: {
   const [projectId, setProjectId] = useState(values.projectId ?? projects[0]?.id ?? "");
   const [preset, setPreset] = useState(values.preset ?? "");
   const [dataTypes, setDataTypes] = useState(values.dataTypes ?? DEFAULT_TYPES);
+  const permissions = useTenantPermissions();
 
   useEffect(() => {
     const dialog = ref.current;
@@ -84,7 +86,8 @@ export function NewExportDialog(props: {
   }
 
   const scopeType = (locked ? "study" : scope) as Parameters<typeof dataTypesFor>[0];
-  const offered = dataTypesFor(scopeType);
+  // The audit trail is offered to those who may read it; createExport refuses it to anyone else.
+  const offered = dataTypesFor(scopeType).filter((type) => type !== "audit_events" || permissions.includes("audit.read"));
   const key = JSON.stringify(values); // remount inputs with the values of each refused submission
   const general = result?.error && Object.keys(errors).length === 0 ? result.error : undefined;
 

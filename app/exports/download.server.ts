@@ -2,9 +2,11 @@ import { Readable } from "node:stream";
 import type { DB } from "../../db/client";
 import type { Export } from "../../db/schema";
 import { recordExportEvent } from "../audit/audit.server";
+import { can, type Permission } from "../auth/permissions";
 import { authorize, type Requester } from "../auth/requester";
 import { clientOf } from "../lib/client.server";
 import { AppError } from "../lib/errors";
+import { DATA_TYPE_SPECS, type DataTypeSpec } from "./engine/columns.server";
 import { getStorage } from "./engine/storage.server";
 import { getExport, getExportForLink } from "./export-queries.server";
 import { signedDownloadPath, verifySignedLink } from "./signed-links.server";
@@ -79,6 +81,24 @@ export function startsDownload(response: Response): boolean {
 }
 
 /**
+ * Taking an archive out needs what putting its data types in needed: an
+ * editor may see an admin's export of the audit trail listed, but not
+ * download it without audit.read.
+ */
+function authorizeContents(requester: Pick<Requester, "ability" | "actor">, exp: Pick<Export, "data_types">): void {
+  for (const permission of contentPermissions(exp)) authorize(requester, permission);
+}
+
+function contentPermissions(exp: Pick<Export, "data_types">): Permission[] {
+  return exp.data_types.flatMap((type) => (DATA_TYPE_SPECS[type as keyof typeof DATA_TYPE_SPECS] as DataTypeSpec | undefined)?.permission ?? []);
+}
+
+/** Whether the requester may download this export (for pages that offer the button and the signed link). */
+export function mayDownload(requester: Pick<Requester, "ability">, exp: Pick<Export, "data_types" | "scope">): boolean {
+  return can(requester.ability, "data.exports.download", exp) && contentPermissions(exp).every((p) => can(requester.ability, p));
+}
+
+/**
  * A portal download: the requester's right to download that export first,
  * then the archive; a started download is audited with who and from where.
  * An export the requester may not see is as unknown as one that never was.
@@ -87,6 +107,7 @@ export async function downloadExport(db: DB, requester: Requester, id: string, r
   authorize(requester, "data.exports.download");
   const exp = await getExport(db, requester, id);
   if (!exp) throw new AppError("NOT_FOUND", "No such export.");
+  authorizeContents(requester, exp);
   const response = await archiveResponse(request, exp);
   if (startsDownload(response)) await recordExportEvent(db, exp, "downloaded", requester.actor);
   return response;
@@ -117,6 +138,7 @@ export async function issueSignedLink(db: DB, requester: Requester, id: string):
   authorize(requester, "data.exports.download");
   const exp = await getExport(db, requester, id);
   if (!exp) throw new AppError("NOT_FOUND", "No export with this id in this tenant.", { id });
+  authorizeContents(requester, exp);
   if (linkExpired(exp)) throw new AppError("GONE", "This export's download link has expired and its archive was deleted. Create a new export.", { status: "expired" });
   if (exp.status !== "done") throw new AppError("CONFLICT", `This export is ${exp.status}; it can be downloaded once it is done.`, { status: exp.status });
   await recordExportEvent(db, exp, "link_issued", requester.actor);

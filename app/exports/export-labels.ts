@@ -39,6 +39,7 @@ const DATA_TYPE_LABELS: Record<string, string> = {
   integration_connections: "Integration connections",
   dashboards: "Dashboards",
   dashboard_widgets: "Dashboard widgets",
+  audit_events: "Audit events",
 };
 
 export function dataTypeLabel(dataType: string): string {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DEIDENTIFICATION_PROFILES } from "../studies/deidentification";
 
-export const DATA_TYPE_NAMES = ["hsi_records", "lab_results", "metrics", "integration_connections", "dashboards"] as const;
+export const DATA_TYPE_NAMES = ["hsi_records", "lab_results", "metrics", "integration_connections", "dashboards", "audit_events"] as const;
 type ScopeType = "tenant" | "organization" | "project" | "app" | "study";
 const TENANT_WIDE: ScopeType[] = ["tenant", "organization"];
 const PROJECT_WIDE: ScopeType[] = [...TENANT_WIDE, "project"];
@@ -9,13 +9,14 @@ const PROJECT_WIDE: ScopeType[] = [...TENANT_WIDE, "project"];
 /**
  * The scopes each data type can be exported with; absent means all. Metrics
  * and integration connections belong to projects (not apps or participants),
- * dashboards to the whole tenant.
+ * dashboards to the whole tenant, audit events to the tenant or the organization.
  */
 export const DATA_TYPE_SCOPES: Record<string, ScopeType[] | undefined> = {
   metrics: PROJECT_WIDE,
   integration_connections: PROJECT_WIDE,
   dashboards: TENANT_WIDE,
   dashboard_widgets: TENANT_WIDE,
+  audit_events: TENANT_WIDE,
 };
 
 /**
@@ -86,7 +87,11 @@ export const exportRequestSchema = z.object({
       error: "Choose at least one data type.",
     })
     .min(1, "Choose at least one data type.")
-    .default(["hsi_records", "lab_results"]),
+    .default(["hsi_records", "lab_results"])
+    .describe(
+      "`metrics` and `integration_connections` need a tenant, organization or project scope; `dashboards` and `audit_events` a tenant or organization scope. " +
+        "`audit_events` (the audit trail; needs `audit.read`) holds the tenant's events, or with an organization scope every event of the organization and its members' sign-ins.",
+    ),
   format: z.enum(FORMAT_NAMES, { error: "Choose a format: ndjson, csv or both." }).default("ndjson"),
   deidentification: z
     .enum(DEIDENTIFICATION_PROFILES, { error: `Choose a de-identification profile: ${DEIDENTIFICATION_PROFILES.join(", ")}.` })

@@ -1,5 +1,5 @@
-import type { LoaderFunctionArgs } from "@remix-run/node";
-import { notFound, requesterOf, requireTenant } from "~/auth/access.server";
+import { data, type LoaderFunctionArgs } from "@remix-run/node";
+import { notFound, requesterOf, requireTenant, type PermissionDenied } from "~/auth/access.server";
 import { downloadExport } from "~/exports/download.server";
 import { getDb } from "~/lib/db.server";
 import { AppError } from "~/lib/errors";
@@ -11,6 +11,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     return await downloadExport(getDb(), requesterOf(ctx), params.id ?? "", request);
   } catch (error) {
     if (error instanceof AppError && error.code === "NOT_FOUND") throw notFound();
+    // An archive holding data the role may not take out (such as the audit trail without audit.read).
+    if (error instanceof AppError && error.code === "FORBIDDEN") {
+      throw data({ denied: true, title: "You don't have permission to download this export", message: error.message } satisfies PermissionDenied, { status: 403 });
+    }
     throw error;
   }
 }

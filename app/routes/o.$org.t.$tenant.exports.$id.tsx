@@ -8,7 +8,7 @@ import { listExportEvents } from "~/audit/audit.server";
 import { dataTypeLabel, formatLabel, scopeLabel } from "~/exports/export-labels";
 import { PROFILE_LABELS } from "~/studies/deidentification";
 import { getExport } from "~/exports/export-queries.server";
-import { linkIsLive, signedLinkPath } from "~/exports/download.server";
+import { linkIsLive, mayDownload, signedLinkPath } from "~/exports/download.server";
 import { listProjects } from "~/tenants/tenant-data.server";
 import { studyScopeNames } from "~/studies/studies.server";
 import { formatBytes, formatCount } from "~/lib/format";
@@ -22,7 +22,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const requester = requesterOf(ctx);
   const exp = await getExport(getDb(), requesterOf(ctx), params.id ?? "");
   if (!exp) throw notFound();
-  const canDownload = can(ctx.ability, "data.exports.download");
+  const canDownload = mayDownload(requester, exp);
   return {
     base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
     tenant: ctx.tenant,
@@ -31,12 +31,13 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     canDownload,
     signedLink: canDownload && linkIsLive(exp) ? new URL(signedLinkPath(exp), request.url).href : null,
     events: await listExportEvents(getDb(), ctx.tenant.id, exp.id),
+    auditHref: can(ctx.ability, "audit.read") ? `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/audit?${new URLSearchParams({ subject: `export:${exp.id}` })}` : null,
     scope: scopeLabel(exp.scope, ctx.tenant.name, await listProjects(getDb(), requester), await studyScopeNames(getDb(), requester, [exp.scope])),
   };
 }
 
 export default function ExportDetail() {
-  const { base, exp, secondsLeft, canDownload, signedLink, events, scope } = useLoaderData<typeof loader>();
+  const { base, exp, secondsLeft, canDownload, signedLink, events, auditHref, scope } = useLoaderData<typeof loader>();
   return (
     <>
       <p>
@@ -142,6 +143,11 @@ export default function ExportDetail() {
         </>
       )}
       <h2>Activity</h2>
+      {auditHref && (
+        <p>
+          <Link to={auditHref}>All events of this export</Link> <span className="muted small">in the audit log, with addresses and user agents</span>
+        </p>
+      )}
       <ol className="events">
         {events.map((e, i) => (
           <li key={i}>

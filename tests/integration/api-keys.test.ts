@@ -9,6 +9,7 @@ import { createApiKey } from "../../app/api/keys.server";
 import { authenticateApiKey } from "../../app/api/key-auth.server";
 import { ownerIn } from "../setup/api";
 import { buildAbility, permissionsFor } from "../../app/auth/permissions";
+import { SECTIONS, showsSection } from "../../app/components/sections";
 import { callRoute, makeRequest, signIn } from "../setup/routes";
 import { day } from "../setup/dates";
 
@@ -105,8 +106,9 @@ describe("API keys", () => {
     expect((await callRoute(page.loader, makeRequest(url, { cookie: editor }), PROD)).status).toBe(403);
     expect((await create(editor, { name: "Sneaky", permissions: "data.exports.read" })).status).toBe(403);
     const frame = await callRoute(layout.loader, makeRequest(url, { cookie: editor }), PROD);
-    expect(frame.data.shell.canManageKeys).toBe(false);
-    expect((await callRoute(layout.loader, makeRequest(url, { cookie: admin }), PROD)).data.shell.canManageKeys).toBe(true);
+    const keysSection = SECTIONS.find((s) => s.to === "api-keys")!;
+    expect(showsSection(keysSection, frame.data.shell.permissions)).toBe(false);
+    expect(showsSection(keysSection, (await callRoute(layout.loader, makeRequest(url, { cookie: admin }), PROD)).data.shell.permissions)).toBe(true);
 
     const key = (await create(admin, { name: "Production only", permissions: "data.exports.read" })).data.created;
     const stagingAdmin = await signIn("staging-admin@acme.test");

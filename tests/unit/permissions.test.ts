@@ -32,6 +32,7 @@ const MATRIX: Record<Permission, string> = {
   "members.manage":                "Y      Y      -      -      -      -",
   "dashboards.import":             "Y      Y      Y      Y      -      -",
   "dashboards.export":             "Y      Y      Y      Y      -      -",
+  "audit.read":                    "Y      Y      Y      -      -      -",
 };
 
 describe("permission matrix", () => {

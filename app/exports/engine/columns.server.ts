@@ -29,6 +29,12 @@ export interface DataTypeSpec {
   undated?: true;
   /** What the requester needs besides the export permissions. */
   permission?: Permission;
+  /**
+   * Rows placed by organization, some in no tenant: an organization export
+   * takes the organization's rows and its members' sign-ins, as the audit
+   * log's organization view shows them, not the rows of its tenants.
+   */
+  organizationEvents?: true;
 }
 
 /**
@@ -109,6 +115,19 @@ export const DATA_TYPE_SPECS = {
     columns: [
       ["id", "id"], ["dashboard_id", "id"], ["type", "text"], ["title", "text"], ["x", "number"], ["y", "number"], ["w", "number"],
       ["h", "number"], ["visible", "boolean"], ["config", "json"], ["created_at", "time"],
+    ],
+  },
+  audit_events: {
+    // The trail as recorded; an export only reads it (the table refuses UPDATE, DELETE and TRUNCATE).
+    table: `(SELECT id, created_at AS occurred_at, organization_id, tenant_id, actor_user_id, actor_api_key_id, actor_label,
+      client_ip, user_agent, action, subject_type, subject_id, details FROM audit_event) AS audit_events`,
+    time: "occurred_at",
+    permission: "audit.read",
+    organizationEvents: true,
+    columns: [
+      ["id", "id"], ["occurred_at", "time"], ["organization_id", "id"], ["tenant_id", "id"], ["actor_user_id", "id"], ["actor_api_key_id", "id"],
+      ["actor_label", "text"], ["client_ip", "text"], ["user_agent", "text"], ["action", "text"], ["subject_type", "text"], ["subject_id", "text"],
+      ["details", "json"],
     ],
   },
 } satisfies Record<string, DataTypeSpec>;

@@ -44,12 +44,24 @@ function tenantFilter(target: ExportTarget): string {
     : `tenant_id = ${uuid(target.tenantId)}`;
 }
 
+/**
+ * The events of an organization: those placed in it (any tenant or none),
+ * and the sign-ins (placed nowhere) its members made or that were tried on
+ * their email. The audit log's organization view (app/audit/audit-log.server.ts) reads the same.
+ */
+function organizationEventsFilter(target: ExportTarget): string {
+  const org = textId(target.organizationId);
+  return `(organization_id = ${org} OR (organization_id IS NULL AND action LIKE 'auth.%' AND (
+    actor_user_id IN (SELECT "userId" FROM member WHERE "organizationId" = ${org})
+    OR (subject_type = 'account' AND lower(subject_id) IN (SELECT lower(u.email) FROM member m JOIN "user" u ON u.id = m."userId" WHERE m."organizationId" = ${org})))))`;
+}
+
 /** The WHERE clause selecting a data type's rows for an export's scope and date range. */
 export function whereClause(dataType: DataType, target: ExportTarget): string {
   const spec: DataTypeSpec = DATA_TYPE_SPECS[dataType];
   const { scope, filters } = target;
   if (spec.cohortRoster && scope.type !== "study") throw new Error(`${dataType} are exported with study scopes only`);
-  const parts = [tenantFilter(target)];
+  const parts = [spec.organizationEvents && scope.type === "organization" ? organizationEventsFilter(target) : tenantFilter(target)];
   if (scope.type === "project") parts.push(`project_id = ${uuid(scope.projectId)}`);
   if (scope.type === "app") parts.push(`app_id IN (${scope.appIds.map(uuid).join(", ")})`);
   if (scope.type === "study") {

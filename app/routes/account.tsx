@@ -32,7 +32,7 @@ export async function action({ request }: ActionFunctionArgs) {
   }
   if (intent === "sign-out-others") {
     await signOutSessions(getDb(), user, request, "others");
-    return data({ ok: true as const, intent, message: "You are signed out everywhere else. This browser stays signed in." });
+    return data({ ok: true as const, intent: "sign-out-others" as const, message: "You are signed out everywhere else. This browser stays signed in." });
   }
   // What was typed is never sent back: a password does not belong in a page.
   try {
@@ -43,9 +43,9 @@ export async function action({ request }: ActionFunctionArgs) {
       signOutOthers: form.get("signOutOthers") === "on",
     });
     const message = form.get("signOutOthers") === "on" ? "Your password was changed, and you are signed out everywhere else." : "Your password was changed.";
-    return data({ ok: true as const, intent: "password", message, changedAt: Date.now() }, { headers });
+    return data({ ok: true as const, intent: "password" as const, message, changedAt: Date.now() }, { headers });
   } catch (error) {
-    return refused(error, { intent: "password" });
+    return refused(error, { intent: "password" as const });
   }
 }
 
@@ -58,7 +58,7 @@ function PasswordForm() {
   const field = (name: string) => ({ "aria-invalid": !!errors[name], "aria-describedby": errors[name] ? `${name}-error` : undefined });
   return (
     // A success remounts the form, so it starts empty again.
-    <Form method="post" className="card account-form" aria-labelledby="password-title" key={mine?.ok && "changedAt" in mine ? mine.changedAt : "password"}>
+    <Form method="post" className="card account-form" aria-labelledby="password-title" key={mine?.ok ? mine.changedAt : "password"}>
       <h2 id="password-title">Change password</h2>
       <input type="hidden" name="intent" value="password" />
       {mine?.ok && <p className="notice success" role="status">{mine.message}</p>}

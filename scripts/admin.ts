@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { SET_PASSWORD_LINK_HOURS } from "../app/account/set-password.server";
+import { SET_PASSWORD_LINK_HOURS } from "../app/account/password-rules";
 import { createOwner } from "../app/admin/create-owner.server";
 import { dataDir } from "../app/lib/config.server";
 import { AppError } from "../app/lib/errors";

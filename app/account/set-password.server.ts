@@ -3,11 +3,11 @@ import type { DB } from "../../db/client";
 import { cookiesOf, getAuth, type SessionUser } from "../auth/auth.server";
 import { HOUR_MS } from "../lib/dates";
 import { recordAccountEvent, recordAuthEvent } from "./account-events.server";
+import { SET_PASSWORD_LINK_HOURS } from "./password-rules";
 
 // A set-password link is better-auth's reset-password token: single use (better-auth consumes it
 // atomically), kept only as a hash (auth.server.ts), and resetPassword creates the credential
 // account a new owner does not have yet.
-export const SET_PASSWORD_LINK_HOURS = 24;
 const identifier = (token: string) => `reset-password:${token}`;
 
 /** A new one-time token with which `userId` sets their password, valid `hours`. */

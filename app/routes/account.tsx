@@ -1,6 +1,7 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { changePassword, PASSWORD_MIN } from "~/account/password.server";
+import { changePassword } from "~/account/password.server";
+import { PASSWORD_MIN } from "~/account/password-rules";
 import { listSessions, signOutSessions } from "~/account/sessions.server";
 import { describeUserAgent } from "~/account/user-agent";
 import { listTenantChoices, requireUser } from "~/auth/access.server";

@@ -1,7 +1,7 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { newPasswordErrors, PASSWORD_MIN } from "~/account/password.server";
-import { SET_PASSWORD_LINK_HOURS, setPasswordTokenUser, setPasswordWithToken } from "~/account/set-password.server";
+import { newPasswordErrors, PASSWORD_MIN, SET_PASSWORD_LINK_HOURS } from "~/account/password-rules";
+import { setPasswordTokenUser, setPasswordWithToken } from "~/account/set-password.server";
 import { lastTenantPath } from "~/auth/access.server";
 import { FieldError } from "~/components/FieldError";
 import { getDb } from "~/lib/db.server";

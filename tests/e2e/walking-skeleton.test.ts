@@ -242,7 +242,8 @@ describe("in a real browser", () => {
     const context = await portal.browser.newContext();
     const page = await context.newPage();
     await signIn(page, "production-viewer@acme.test");
-    await page.waitForURL(`${portal.app.url}/exports`);
+    // Production is the viewer's only tenant: they land in it.
+    await page.waitForURL(`${portal.app.url}/o/acme-health/t/production/exports`);
     await page.goto(`${portal.app.url}/o/acme-health/t/production/exports`);
     await page.getByText("You don't have permission to create exports. Ask an organization or tenant admin.").waitFor();
     expect(await page.getByRole("button", { name: "New export" }).count()).toBe(0);

@@ -34,11 +34,16 @@ const database = await openDatabase(dataDir(), () => getSecret("database")).catc
 console.log(database.embedded ? `Embedded PostgreSQL running, data in ${database.dataDir}` : "Using DATABASE_URL.");
 const db = getDb();
 await migrateToLatest(db, database.url);
-if (!(await isSeeded(db))) {
+// EXPORTAL_DEMO=false: a real installation, which starts empty (`npm run admin -- create-owner` makes its first
+// organization). The demo is seeded only into a database without any organization, never beside real ones.
+const demo = process.env.EXPORTAL_DEMO?.trim().toLowerCase() !== "false";
+const empty = !(await db.selectFrom("organization").select("id").limit(1).executeTakeFirst());
+if (demo && empty) {
   const hsiRows = Number(process.env.SEED_HSI_ROWS ?? 100_000);
   console.log(`Seeding the demo organization with ${hsiRows} HSI records (first start only)...`);
   await seedDemo(db, { hsiRows, labRows: Math.round(hsiRows / 10), seal: sealCredential });
 }
+const seeded = await isSeeded(db);
 const worker = await startWorker(database.url, Number(process.env.WORKER_CONCURRENCY ?? 2));
 
 const build = (await import(buildPath.href)) as ServerBuild;
@@ -64,8 +69,12 @@ server.on("error", (error: NodeJS.ErrnoException) => {
 });
 server.on("listening", () => {
   console.log(`\nExportal is running at ${publicUrl}\n`);
-  console.log(`Demo accounts (password: ${DEMO_PASSWORD}):`);
-  for (const a of DEMO_ACCOUNTS) console.log(`  ${a.email.padEnd(28)} ${a.role}`);
+  if (seeded) {
+    console.log(`Demo accounts (password: ${DEMO_PASSWORD}):`);
+    for (const a of DEMO_ACCOUNTS) console.log(`  ${a.email.padEnd(28)} ${a.role}`);
+  } else if (empty) {
+    console.log('No organization yet. Create the first one and its owner with:\n  npm run admin -- create-owner --email you@example.com --org "Your organization"');
+  }
   console.log("\nCtrl-C stops the portal, the worker and the database.");
 });
 

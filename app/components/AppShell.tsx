@@ -64,6 +64,7 @@ export function AppShell({ shell, section, children }: { shell: ShellData; secti
           </summary>
           <div className="menu">
             <p className="muted">{shell.user.email}</p>
+            <p><a href="/account">Your account</a></p>
             <Form method="post" action="/sign-out">
               <button type="submit" className="button secondary">Sign out</button>
             </Form>

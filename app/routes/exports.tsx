@@ -1,14 +1,17 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { redirect, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { AppShell } from "~/components/AppShell";
-import { listTenantChoices, requireUser } from "~/auth/access.server";
+import { listTenantChoices, onlyTenantPath, requireUser } from "~/auth/access.server";
 
 export const meta: MetaFunction = () => [{ title: "Exports · Exportal" }];
 
-/** The exports page before any organization and tenant is chosen. */
+/** The exports page before any organization and tenant is chosen; with only one to choose, that one. */
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
-  return { shell: { user, choices: await listTenantChoices(user.id), current: null } };
+  const choices = await listTenantChoices(user.id);
+  const only = onlyTenantPath(choices);
+  if (only) throw redirect(only);
+  return { shell: { user, choices, current: null } };
 }
 
 export default function ExportsWithoutTenant() {

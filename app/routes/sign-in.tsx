@@ -1,6 +1,7 @@
 import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
-import { cookiesOf, getAuth, getSessionUser } from "~/auth/auth.server";
+import { recordAuthEvent } from "~/account/account-events.server";
+import { cookiesOf, getAuth, getSessionUser, type SessionUser } from "~/auth/auth.server";
 import { beginSignIn, signInFailed, signInSucceeded, tooManyAttemptsMessage } from "~/auth/sign-in-limit.server";
 import { getDb } from "~/lib/db.server";
 import { safeRedirect } from "~/lib/safe-redirect";
@@ -38,6 +39,8 @@ export async function action({ request }: ActionFunctionArgs) {
     return data({ error: "Incorrect email or password.", email }, { status: 401 });
   }
   await signInSucceeded(getDb(), attempt);
+  const { user } = (await response.clone().json()) as { user: SessionUser };
+  await recordAuthEvent(getDb(), "sign_in", user, request);
   throw redirect(safeRedirect(form.get("redirectTo")), { headers: cookiesOf(response) });
 }
 

@@ -18,7 +18,7 @@ async function signIn(page: Page, email: string) {
 }
 
 describe("in a real browser", () => {
-  it("an editor signs in, picks the tenant, exports, watches it finish and downloads the archive", { timeout: 60_000 }, async () => {
+  it("an editor signs in, lands in their only tenant, exports, watches it finish and downloads the archive", { timeout: 60_000 }, async () => {
     const context = await portal.browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
 
@@ -29,10 +29,7 @@ describe("in a real browser", () => {
     await page.getByLabel("Email").fill("production-editor@acme.test");
     await page.getByLabel("Password").fill("exportal-demo");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL(`${portal.app.url}/exports`);
-    await page.getByText("Select an organization and tenant to view and create exports.").waitFor();
-
-    await page.getByLabel("Organization", { exact: true }).selectOption("acme-health");
+    // Production is the editor's only tenant: nothing to choose, so they land in it.
     await page.waitForURL(`${portal.app.url}/o/acme-health/t/production/exports`);
     await page.getByRole("heading", { name: "Exports" }).waitFor();
 
@@ -245,7 +242,8 @@ describe("in a real browser", () => {
     const context = await portal.browser.newContext();
     const page = await context.newPage();
     await signIn(page, "production-viewer@acme.test");
-    await page.waitForURL(`${portal.app.url}/exports`);
+    // Production is the viewer's only tenant: they land in it.
+    await page.waitForURL(`${portal.app.url}/o/acme-health/t/production/exports`);
     await page.goto(`${portal.app.url}/o/acme-health/t/production/exports`);
     await page.getByText("You don't have permission to create exports. Ask an organization or tenant admin.").waitFor();
     expect(await page.getByRole("button", { name: "New export" }).count()).toBe(0);

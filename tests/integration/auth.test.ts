@@ -74,10 +74,10 @@ describe("sign-in flow", () => {
     expect(ok.headers.get("Location")).toBe("/");
   });
 
-  it("home sends a signed-in user without a chosen tenant to the exports page that asks for one", async () => {
+  it("home sends a signed-in user with tenants to choose from, and none chosen yet, to the exports page that asks for one", async () => {
     const signedIn = await callRoute(
       signInRoute.action,
-      makeRequest("/sign-in", { form: { email: "staging-viewer@acme.test", password: "exportal-demo" } }),
+      makeRequest("/sign-in", { form: { email: "owner@acme.test", password: "exportal-demo" } }),
     );
     const res = await callRoute(home.loader, makeRequest("/", { cookie: cookieOf(signedIn.headers) }));
     expect(res.headers.get("Location")).toBe("/exports");

@@ -7,11 +7,11 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** Starts the portal the way `npm start` does (server.ts on the built app) against this file's database. */
-export async function startApp(): Promise<RunningApp> {
+/** Starts the portal the way `npm start` does (server.ts on the built app) against this file's database, or as `env` says. */
+export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "server.ts"], {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: `http://localhost:${port}`, BETTER_AUTH_URL: `http://localhost:${port}` },
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: `http://localhost:${port}`, BETTER_AUTH_URL: `http://localhost:${port}`, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";

@@ -38,6 +38,7 @@ export const PERMISSIONS = [
   "dashboards.read",
   "api_keys.manage",
   "tenants.manage",
+  "projects.manage",
   "dashboards.import",
   "dashboards.export",
 ] as const;
@@ -60,6 +61,7 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   "dashboards.read": "See dashboards",
   "api_keys.manage": "Manage API keys",
   "tenants.manage": "Manage tenants",
+  "projects.manage": "Create and rename projects and apps",
   "dashboards.import": "Import dashboards",
   "dashboards.export": "Download dashboard files",
 };
@@ -84,7 +86,7 @@ const EDITOR: Permission[] = [
   // Viewers look; a dashboard file leaves the portal, so it is an export.
   "dashboards.export",
 ];
-const TENANT_ADMIN: Permission[] = [...EDITOR, "studies.export.full", "api_keys.manage"];
+const TENANT_ADMIN: Permission[] = [...EDITOR, "studies.export.full", "api_keys.manage", "projects.manage"];
 const ORG_ADMIN: Permission[] = [...TENANT_ADMIN, "org.exports.create", "tenants.manage"];
 
 export const TENANT_ROLE_PERMISSIONS: Record<TenantRole, readonly Permission[]> = {

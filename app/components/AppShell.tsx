@@ -4,10 +4,10 @@ import { SECTIONS } from "./sections";
 
 export interface ShellData {
   user: { name: string; email: string };
-  choices: { orgSlug: string; orgName: string; tenantSlug: string; tenantName: string }[];
+  choices: { orgSlug: string; orgName: string; tenantSlug: string; tenantName: string; archived: boolean }[];
   current: { orgSlug: string; tenantSlug: string } | null;
-  /** Sections the user may open beyond those everyone sees. */
-  canManageKeys?: boolean;
+  /** The user's permissions in the current tenant: sections that require one show only to its holders. */
+  permissions?: readonly string[];
 }
 
 
@@ -36,7 +36,7 @@ function Switcher({ choices, current, section }: Pick<ShellData, "choices" | "cu
         {!current && <option value="">Choose tenant…</option>}
         {tenants.map((t) => (
           <option key={t.tenantSlug} value={t.tenantSlug}>
-            {t.tenantName}
+            {t.archived ? `${t.tenantName} (archived)` : t.tenantName}
           </option>
         ))}
       </select>
@@ -71,7 +71,7 @@ export function AppShell({ shell, section, children }: { shell: ShellData; secti
         </details>
       </header>
       <nav className="sidenav" aria-label="Sections">
-        {SECTIONS.filter((s) => !("adminOnly" in s) || shell.canManageKeys).map((s) =>
+        {SECTIONS.filter((s) => !("requires" in s) || shell.permissions?.includes(s.requires)).map((s) =>
           base ? (
             <NavLink key={s.to} to={`${base}/${s.to}`}>
               {s.label}

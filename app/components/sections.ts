@@ -1,4 +1,8 @@
-/** The portal's sections of a tenant, in the order the side navigation shows them. */
+/**
+ * The portal's sections of a tenant, in the order the side navigation shows
+ * them; one with `requires` is shown only to those holding that permission
+ * (its page checks it as well).
+ */
 export const SECTIONS = [
   { to: "exports", label: "Exports" },
   { to: "projects", label: "Projects" },
@@ -8,7 +12,8 @@ export const SECTIONS = [
   { to: "dashboards", label: "Dashboards" },
   { to: "members", label: "Members" },
   { to: "api", label: "API" },
-  { to: "api-keys", label: "API keys", adminOnly: true },
+  { to: "api-keys", label: "API keys", requires: "api_keys.manage" },
+  { to: "tenants", label: "Tenants", requires: "tenants.manage" },
   { to: "settings", label: "Settings" },
 ] as const;
 

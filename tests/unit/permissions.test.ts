@@ -29,6 +29,7 @@ const MATRIX: Record<Permission, string> = {
   "dashboards.read":               "Y      Y      Y      Y      Y      -",
   "api_keys.manage":               "Y      Y      Y      -      -      -",
   "tenants.manage":                "Y      Y      -      -      -      -",
+  "projects.manage":               "Y      Y      Y      -      -      -",
   "dashboards.import":             "Y      Y      Y      Y      -      -",
   "dashboards.export":             "Y      Y      Y      Y      -      -",
 };

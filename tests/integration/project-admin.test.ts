@@ -49,7 +49,7 @@ describe("who may create and rename projects and apps", () => {
       expect(created.status).toBe(expected);
       if (expected !== 200) {
         expect(await projectNamed(name)).toBeUndefined();
-        for (const form of [
+        for (const form of <Record<string, string>[]>[
           { intent: "rename-project", projectId: cardioId, name: "Hijacked" },
           { intent: "create-app", projectId: cardioId, name: "Hijacked", platform: "iOS" },
           { intent: "rename-app", appId: phoneId, name: "Hijacked" },
@@ -91,7 +91,7 @@ describe("who may create and rename projects and apps", () => {
   });
 
   it("a tenant admin cannot reach another tenant's project or app through their own tenant", async () => {
-    for (const form of [
+    for (const form of <Record<string, string>[]>[
       { intent: "rename-project", projectId: cardioId, name: "Hijacked" },
       { intent: "create-app", projectId: cardioId, name: "Hijacked", platform: "iOS" },
       { intent: "rename-app", appId: phoneId, name: "Hijacked" },

@@ -51,7 +51,8 @@ describe("who may manage tenants", () => {
         expect(row).toBeUndefined();
         // And on an existing tenant: nothing changes.
         const staging = await tenantBySlug("staging");
-        for (const form of [{ intent: "rename", tenantId: staging.id, name: "Renamed" }, { intent: "archive", tenantId: staging.id }, { intent: "restore", tenantId: staging.id }]) {
+        const forms: Record<string, string>[] = [{ intent: "rename", tenantId: staging.id, name: "Renamed" }, { intent: "archive", tenantId: staging.id }, { intent: "restore", tenantId: staging.id }];
+        for (const form of forms) {
           expect((await post(role, form)).status).toBe(expected);
         }
         expect(await tenantRow("staging")).toMatchObject({ name: "Staging", archived_at: null });
@@ -88,7 +89,8 @@ describe("who may manage tenants", () => {
 
   it("another organization's tenant is not found, even for an org owner", async () => {
     const globex = await tenantBySlug("main");
-    for (const form of [{ intent: "rename", tenantId: globex.id, name: "Taken over" }, { intent: "archive", tenantId: globex.id }]) {
+    const forms: Record<string, string>[] = [{ intent: "rename", tenantId: globex.id, name: "Taken over" }, { intent: "archive", tenantId: globex.id }];
+    for (const form of forms) {
       expect((await post("owner", form)).status).toBe(404);
     }
     expect((await post("owner", { intent: "archive", tenantId: "not-a-uuid" })).status).toBe(404);

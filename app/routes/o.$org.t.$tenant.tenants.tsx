@@ -131,7 +131,8 @@ export default function Tenants() {
                   <td>{t.projects.toLocaleString()}</td>
                   <td>{t.members.toLocaleString()}</td>
                   <td>{t.archived_at ? <>Archived <Time value={t.archived_at} /></> : "Active"}</td>
-                  <td className="row-actions">
+                  <td>
+                    <div className="row-actions">
                     <RenameForm currentName={t.name} what="tenant" fields={{ intent: "rename", tenantId: t.id }} />
                     {t.archived_at ? (
                       <RestoreButton tenantId={t.id} name={t.name} />
@@ -147,6 +148,7 @@ export default function Tenants() {
                         fields={{ intent: "archive", tenantId: t.id }}
                       />
                     )}
+                    </div>
                   </td>
                 </tr>
               ))}

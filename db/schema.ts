@@ -80,6 +80,8 @@ export interface TenantTable {
   api_requests_per_hour: ColumnType<number | null, number | null | undefined, number | null>;
   api_exports_per_hour: ColumnType<number | null, number | null | undefined, number | null>;
   api_export_burst: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Set while the tenant is archived (read-only); null when active. */
+  archived_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 export interface TenantMemberTable {
   tenant_id: string;

@@ -5,6 +5,7 @@ import { jsonProblem, MAX_JSON_DEPTH } from "../api/body.server";
 import { readDashboard } from "./dashboards.server";
 import { AppError } from "../lib/errors";
 import { authorize, type Requester } from "../auth/requester";
+import { assertTenantWritable } from "../tenants/archived.server";
 
 // Dashboard files: "Export dashboard" writes one, an export with dashboards
 // writes a `dashboards.json` of many, and "Import dashboard" (portal and API)
@@ -114,6 +115,7 @@ const slugOf = (name: string) =>
  */
 export async function importDashboards(db: DB, requester: Requester, input: unknown) {
   authorize(requester, "dashboards.import");
+  await assertTenantWritable(db, requester.tenantId);
   const { tenantId } = requester;
   const userId = requester.actor.userId;
   const { bulk, dashboards } = readDashboardFile(input);

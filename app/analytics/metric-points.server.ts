@@ -5,6 +5,7 @@ import type { customMetricBody, listMetricsQuery, metricPoint, timeseriesQuery }
 import { utcInstant as instant } from "../lib/dates";
 import { AppError } from "../lib/errors";
 import { authorize, type Requester } from "../auth/requester";
+import { assertTenantWritable } from "../tenants/archived.server";
 
 type MetricPoint = z.infer<typeof metricPoint>;
 
@@ -93,6 +94,7 @@ export async function metricTimeseries(db: DB, requester: Requester, metricId: s
  */
 export async function pushCustomMetric(db: DB, requester: Requester, body: z.output<typeof customMetricBody>): Promise<MetricPoint> {
   authorize(requester, "metrics.write");
+  await assertTenantWritable(db, requester.tenantId);
   const { tenantId } = requester;
   const apiKeyId = requester.actor.apiKeyId ?? null;
   const existing = await db

@@ -1,6 +1,7 @@
 import type { DB } from "../../db/client";
 import type { OrgRole, TenantRole } from "../../db/schema";
 import { permissionsFor, type Permission } from "../auth/permissions";
+import { AppError } from "../lib/errors";
 import { hashApiKey, isWellFormedApiKey } from "./key-format";
 
 /**
@@ -35,7 +36,8 @@ export function creatorPermissions(creatorOrgRole: OrgRole | null, creatorTenant
  * The tenant and permissions of a presented key, or null for a malformed,
  * unknown, revoked or expired one, or one whose creator has left, alike. Its
  * permissions are those its creator still holds, read on every request. Records when it was last used, to
- * the minute, so a busy key does not write on every request.
+ * the minute, so a busy key does not write on every request. A valid key of
+ * an archived tenant is refused with a 403 that says so (only to its holder).
  */
 export async function authenticateApiKey(db: DB, key: string, now = new Date()) {
   if (!isWellFormedApiKey(key)) return null;
@@ -43,7 +45,7 @@ export async function authenticateApiKey(db: DB, key: string, now = new Date()) 
     .innerJoin("tenant as t", "t.id", "k.tenant_id")
     .innerJoin("organization as o", "o.id", "t.organization_id")
     .select(["k.id", "k.tenant_id", "k.name", "k.permissions", "k.last_used_at"])
-    .select(["t.slug", "t.organization_id", "o.slug as orgSlug", "t.api_requests_per_hour", "t.api_exports_per_hour", "t.api_export_burst"])
+    .select(["t.slug", "t.name as tenantName", "t.archived_at", "t.organization_id", "o.slug as orgSlug", "t.api_requests_per_hour", "t.api_exports_per_hour", "t.api_export_burst"])
     .where("k.key_hash", "=", hashApiKey(key))
     .where("k.revoked_at", "is", null)
     .where((eb) => eb.or([eb("k.expires_at", "is", null), eb("k.expires_at", ">", now)]))
@@ -51,6 +53,9 @@ export async function authenticateApiKey(db: DB, key: string, now = new Date()) 
   if (!row) return null;
   const permissions = effectivePermissions(row.permissions as Permission[], row.creatorOrgRole, row.creatorTenantRole);
   if (creatorPermissions(row.creatorOrgRole, row.creatorTenantRole).length === 0) return null;
+  if (row.archived_at) {
+    throw new AppError("FORBIDDEN", `${row.tenantName} is archived, so its API keys are refused. An organization owner or admin can restore it on the Tenants page.`, { archived: true });
+  }
   if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > 60_000) {
     await db.updateTable("api_key").set({ last_used_at: now }).where("id", "=", row.id).execute();
   }

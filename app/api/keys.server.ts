@@ -6,6 +6,7 @@ import { authorize, type Requester } from "../auth/requester";
 import { AppError } from "../lib/errors";
 import { isUuid } from "../lib/ids";
 import { fieldErrors } from "../lib/validation";
+import { assertTenantWritable } from "../tenants/archived.server";
 import { creatorPermissions, effectivePermissions, keysWithCreatorRights } from "./key-auth.server";
 import { generateApiKey, hashApiKey, KEY_PREFIX } from "./key-format";
 
@@ -55,6 +56,7 @@ export interface CreatedApiKey {
 export async function createApiKey(db: DB, creator: Requester, input: unknown): Promise<CreatedApiKey> {
   authorize(creator, "api_keys.manage");
   if (!creator.actor.userId) throw new AppError("FORBIDDEN", "API keys are created by people, in the portal.");
+  await assertTenantWritable(db, creator.tenantId);
   const parsed = createInput.safeParse(input);
   if (!parsed.success) {
     throw new AppError("INVALID_REQUEST", "The API key request is not valid.", { fieldErrors: fieldErrors(parsed.error, { topLevel: true }) });

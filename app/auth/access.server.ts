@@ -10,7 +10,8 @@ export interface TenantContext {
   user: SessionUser;
   org: { id: string; name: string; slug: string };
   orgRole: OrgRole;
-  tenant: { id: string; name: string; slug: string };
+  /** `archived`: the tenant is read-only (its services refuse writes); it still opens, for its history. */
+  tenant: { id: string; name: string; slug: string; archived: boolean };
   tenantRole: TenantRole | null;
   permissions: Permission[];
   ability: AppAbility;
@@ -66,7 +67,7 @@ export async function requireTenant(
     .where("o.slug", "=", params.org ?? "")
     .select([
       "o.id as orgId", "o.name as orgName", "o.slug as orgSlug", "m.role as orgRole",
-      "t.id as tenantId", "t.name as tenantName", "t.slug as tenantSlug", "tm.role as tenantRole",
+      "t.id as tenantId", "t.name as tenantName", "t.slug as tenantSlug", "t.archived_at as tenantArchivedAt", "tm.role as tenantRole",
     ])
     .executeTakeFirst();
   if (!row) throw notFound();
@@ -77,7 +78,7 @@ export async function requireTenant(
     user,
     org: { id: row.orgId, name: row.orgName, slug: row.orgSlug },
     orgRole: row.orgRole,
-    tenant: { id: row.tenantId, name: row.tenantName, slug: row.tenantSlug },
+    tenant: { id: row.tenantId, name: row.tenantName, slug: row.tenantSlug, archived: row.tenantArchivedAt !== null },
     tenantRole: row.tenantRole,
     permissions,
     ability: buildAbility(permissions),
@@ -103,9 +104,14 @@ export interface TenantChoice {
   orgName: string;
   tenantSlug: string;
   tenantName: string;
+  archived: boolean;
 }
 
-/** Every organization and tenant the user may open, for the header switcher. */
+/**
+ * Every organization and tenant the user may open, for the header switcher.
+ * Archived tenants stay listed (marked) for everyone who could open them,
+ * tenant members included: their history stays downloadable until retention.
+ */
 export async function listTenantChoices(userId: string): Promise<TenantChoice[]> {
   return getDb()
     .selectFrom("member as m")
@@ -115,7 +121,10 @@ export async function listTenantChoices(userId: string): Promise<TenantChoice[]>
     .where("m.userId", "=", userId)
     .where((eb) => eb.or([eb("m.role", "in", ["owner", "admin"]), eb("tm.role", "is not", null)]))
     .select(["o.slug as orgSlug", "o.name as orgName", "t.slug as tenantSlug", "t.name as tenantName"])
+    .select(sql<boolean>`t.archived_at is not null`.as("archived"))
     .orderBy("o.name")
+    // Active tenants first, so choosing only an organization opens one that can still be worked in.
+    .orderBy((eb) => eb("t.archived_at", "is not", null))
     .orderBy("t.name")
     .execute();
 }

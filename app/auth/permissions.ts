@@ -39,6 +39,7 @@ export const PERMISSIONS = [
   "api_keys.manage",
   "tenants.manage",
   "members.manage",
+  "projects.manage",
   "dashboards.import",
   "dashboards.export",
   "audit.read",
@@ -63,6 +64,7 @@ export const PERMISSION_LABELS: Record<Permission, string> = {
   "api_keys.manage": "Manage API keys",
   "tenants.manage": "Manage tenants",
   "members.manage": "Invite people, change their roles and remove them",
+  "projects.manage": "Create and rename projects and apps",
   "dashboards.import": "Import dashboards",
   "dashboards.export": "Download dashboard files",
   "audit.read": "Read the audit log",
@@ -88,7 +90,7 @@ const EDITOR: Permission[] = [
   // Viewers look; a dashboard file leaves the portal, so it is an export.
   "dashboards.export",
 ];
-const TENANT_ADMIN: Permission[] = [...EDITOR, "studies.export.full", "api_keys.manage", "audit.read"];
+const TENANT_ADMIN: Permission[] = [...EDITOR, "studies.export.full", "api_keys.manage", "projects.manage", "audit.read"];
 const ORG_ADMIN: Permission[] = [...TENANT_ADMIN, "org.exports.create", "tenants.manage", "members.manage"];
 
 export const TENANT_ROLE_PERMISSIONS: Record<TenantRole, readonly Permission[]> = {

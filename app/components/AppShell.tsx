@@ -4,7 +4,7 @@ import { SECTIONS, showsSection } from "./sections";
 
 export interface ShellData {
   user: { name: string; email: string };
-  choices: { orgSlug: string; orgName: string; tenantSlug: string; tenantName: string }[];
+  choices: { orgSlug: string; orgName: string; tenantSlug: string; tenantName: string; archived: boolean }[];
   current: { orgSlug: string; tenantSlug: string } | null;
   /** The user's permissions in the current tenant: sections that need one show only to those who hold it. */
   permissions?: readonly string[];
@@ -36,7 +36,7 @@ function Switcher({ choices, current, section }: Pick<ShellData, "choices" | "cu
         {!current && <option value="">Choose tenant…</option>}
         {tenants.map((t) => (
           <option key={t.tenantSlug} value={t.tenantSlug}>
-            {t.tenantName}
+            {t.archived ? `${t.tenantName} (archived)` : t.tenantName}
           </option>
         ))}
       </select>

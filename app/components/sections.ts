@@ -19,6 +19,7 @@ export const SECTIONS = [
   { to: "api", label: "API" },
   { to: "api-keys", label: "API keys", permission: "api_keys.manage" },
   { to: "audit", label: "Audit log", permission: "audit.read" },
+  { to: "tenants", label: "Tenants", permission: "tenants.manage" },
   { to: "settings", label: "Settings" },
 ] as const satisfies readonly SectionEntry[];
 

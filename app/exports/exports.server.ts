@@ -5,6 +5,7 @@ import { recordExportEvent } from "../audit/audit.server";
 import { can } from "../auth/permissions";
 import { authorize, type Requester } from "../auth/requester";
 import { AppError } from "../lib/errors";
+import { assertTenantWritable } from "../tenants/archived.server";
 import { fieldErrors } from "../lib/validation";
 import { enqueueExportRun } from "./engine/queue.server";
 import { resolveDateRange } from "./date-range";
@@ -54,6 +55,7 @@ const isUniqueViolation = (e: unknown) => (e as { code?: string })?.code === "23
  */
 export async function createExport(db: DB, requester: Requester, input: ExportRequest | unknown): Promise<Export> {
   authorize(requester, "data.exports.create");
+  await assertTenantWritable(db, requester.tenantId);
   const parsed = exportRequestSchema.safeParse(input ?? {});
   if (!parsed.success) {
     throw new AppError("INVALID_REQUEST", "The export request is not valid.", { fieldErrors: fieldErrors(parsed.error) });

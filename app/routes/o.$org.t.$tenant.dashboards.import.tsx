@@ -27,7 +27,7 @@ type Problem = { path: string; message: string };
 export async function action({ request, params }: ActionFunctionArgs) {
   const ctx = await requireTenant(request, params);
   requirePermission(ctx, "dashboards.import");
-  const refused = (error: string, problems: Problem[] = [], fileName = "") => data({ error, problems, fileName }, { status: 400 });
+  const refused = (error: string, problems: Problem[] = [], fileName = "", status = 400) => data({ error, problems, fileName }, { status });
   let form: FormData;
   try {
     form = await unstable_parseMultipartFormData(request, unstable_createMemoryUploadHandler({ maxPartSize: MAX_FILE_BYTES }));
@@ -43,7 +43,8 @@ export async function action({ request, params }: ActionFunctionArgs) {
     return data({ imported: dashboards.map(({ dashboard: _dashboard, ...d }) => d), fileName }, { status: 201 });
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
-    return refused(error.message, (error.details.problems as Problem[] | undefined) ?? [], fileName);
+    // A bad file answers 400; an archived tenant 409, as its service says.
+    return refused(error.message, (error.details.problems as Problem[] | undefined) ?? [], fileName, error.status);
   }
 }
 

@@ -21,10 +21,15 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 export default function TenantLayout() {
-  const { shell } = useLoaderData<typeof loader>();
+  const { shell, tenant } = useLoaderData<typeof loader>();
   const section = useLocation().pathname.split("/")[5] ?? "exports";
   return (
     <AppShell shell={shell} section={section}>
+      {tenant.archived && (
+        <p className="notice archived-banner" role="status">
+          <strong>{tenant.name} is archived: read-only.</strong> Its history and archives stay downloadable; nothing new can be started here.
+        </p>
+      )}
       <Outlet />
     </AppShell>
   );

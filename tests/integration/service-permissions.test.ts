@@ -12,6 +12,8 @@ import { downloadExport, issueSignedLink } from "../../app/exports/download.serv
 import { cancelExport, createExport } from "../../app/exports/exports.server";
 import { getCohort, listCohortParticipants, listStudies } from "../../app/studies/studies.server";
 import { listProjects, listTenantMembers } from "../../app/tenants/tenant-data.server";
+import { archiveTenant, createTenant, listTenants, renameTenant, restoreTenant } from "../../app/tenants/tenants.server";
+import { createApp, createProject, renameApp, renameProject } from "../../app/tenants/projects.server";
 import { ownerIn } from "../setup/api";
 import { runQueuedJobs } from "../setup/exports";
 
@@ -22,6 +24,8 @@ let exportId: string;
 let dashboardId: string;
 let keyId: string;
 let cohort: { id: string; studyId: string };
+let projectId: string;
+let appId: string;
 
 /** The owner of the tenant with only these permissions. */
 const holding = (...permissions: Permission[]): Requester => ({ ...owner, ability: buildAbility(permissions) });
@@ -34,6 +38,8 @@ beforeAll(async () => {
   keyId = (await createApiKey(getDb(), owner, { name: "victim", permissions: ["data.exports.read"] })).id;
   const c = await getDb().selectFrom("cohort").select(["id", "study_id"]).where("tenant_id", "=", owner.tenantId).executeTakeFirstOrThrow();
   cohort = { id: c.id, studyId: c.study_id };
+  const app = await getDb().selectFrom("app").select(["id", "project_id"]).where("tenant_id", "=", owner.tenantId).executeTakeFirstOrThrow();
+  [projectId, appId] = [app.project_id, app.id];
 });
 
 const file = () => ({ format: "exportal.dashboard", formatVersion: 1, dashboard: { name: "Sneaked in", widgets: [] } });
@@ -51,6 +57,15 @@ const CALLS: [name: string, needs: Permission, call: (r: Requester) => Promise<u
   ["createApiKey", "api_keys.manage", (r) => createApiKey(getDb(), r, { name: "x", permissions: ["data.exports.read"] })],
   ["revokeApiKey", "api_keys.manage", (r) => revokeApiKey(getDb(), r, keyId)],
   ["listApiKeys", "api_keys.manage", (r) => listApiKeys(getDb(), r)],
+  ["listTenants", "tenants.manage", (r) => listTenants(getDb(), r)],
+  ["createTenant", "tenants.manage", (r) => createTenant(getDb(), r, { name: "Sneaky tenant" })],
+  ["renameTenant", "tenants.manage", (r) => renameTenant(getDb(), r, r.tenantId, { name: "Sneaky" })],
+  ["archiveTenant", "tenants.manage", (r) => archiveTenant(getDb(), r, r.tenantId)],
+  ["restoreTenant", "tenants.manage", (r) => restoreTenant(getDb(), r, r.tenantId)],
+  ["createProject", "projects.manage", (r) => createProject(getDb(), r, { name: "Sneaky project" })],
+  ["renameProject", "projects.manage", (r) => renameProject(getDb(), r, projectId, { name: "Sneaky" })],
+  ["createApp", "projects.manage", (r) => createApp(getDb(), r, projectId, { name: "Sneaky app", platform: "iOS" })],
+  ["renameApp", "projects.manage", (r) => renameApp(getDb(), r, appId, { name: "Sneaky" })],
   ["listCohortParticipants with identifiers", "studies.export.full", (r) => listCohortParticipants(getDb(), r, cohort.id, { page: 1, identifying: true })],
 ];
 
@@ -91,5 +106,9 @@ describe("service functions check their own permission", () => {
     expect(await getDb().selectFrom("metric_point").select("id").where("metric_id", "=", "sneaky.metric").execute()).toEqual([]);
     expect(await getDb().selectFrom("api_key").select("revoked_at").where("id", "=", keyId).executeTakeFirstOrThrow()).toEqual({ revoked_at: null });
     expect((await getApiLimits(getDb(), owner)).api_requests_per_hour).toBeNull();
+    expect(await getDb().selectFrom("tenant").select(["name", "archived_at"]).where("id", "=", owner.tenantId).executeTakeFirstOrThrow()).toEqual({ name: "Production", archived_at: null });
+    expect(await getDb().selectFrom("tenant").select("id").where("name", "=", "Sneaky tenant").execute()).toEqual([]);
+    expect(await getDb().selectFrom("project").select("id").where("name", "like", "Sneaky%").execute()).toEqual([]);
+    expect(await getDb().selectFrom("app").select("id").where("name", "like", "Sneaky%").execute()).toEqual([]);
   });
 });

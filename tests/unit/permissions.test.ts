@@ -30,6 +30,7 @@ const MATRIX: Record<Permission, string> = {
   "api_keys.manage":               "Y      Y      Y      -      -      -",
   "tenants.manage":                "Y      Y      -      -      -      -",
   "members.manage":                "Y      Y      -      -      -      -",
+  "projects.manage":               "Y      Y      Y      -      -      -",
   "dashboards.import":             "Y      Y      Y      Y      -      -",
   "dashboards.export":             "Y      Y      Y      Y      -      -",
   "audit.read":                    "Y      Y      Y      -      -      -",

@@ -104,8 +104,8 @@ export default function ApiKeys() {
                 <th scope="col">Name</th>
                 <th scope="col">Key</th>
                 <th scope="col">Permissions</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
+                <th scope="col" className="col-secondary">Created</th>
+                <th scope="col" className="col-secondary">Last used</th>
                 <th scope="col">Status</th>
                 <th scope="col"><span className="visually-hidden">Actions</span></th>
               </tr>
@@ -125,8 +125,8 @@ export default function ApiKeys() {
                         </p>
                       )}
                     </td>
-                    <td><Time value={k.created_at} />{k.createdBy ? ` by ${k.createdBy}` : ""}</td>
-                    <td>{k.last_used_at ? <Time value={k.last_used_at} /> : "Never"}</td>
+                    <td className="col-secondary"><Time value={k.created_at} />{k.createdBy ? ` by ${k.createdBy}` : ""}</td>
+                    <td className="col-secondary">{k.last_used_at ? <Time value={k.last_used_at} /> : "Never"}</td>
                     <td>
                       {k.revoked_at ? "Revoked" : k.expired ? "Expired" : !k.creatorActive ? "Inactive: its creator no longer has access to this tenant"
                         : k.expires_at ? <>Active, expires <Time value={k.expires_at} /></> : "Active"}

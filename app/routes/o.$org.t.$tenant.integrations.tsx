@@ -51,9 +51,9 @@ export default function Integrations() {
                   <tr>
                     <th scope="col">Service</th>
                     <th scope="col">Account</th>
-                    <th scope="col">Type</th>
+                    <th scope="col" className="col-secondary">Type</th>
                     <th scope="col">Status</th>
-                    <th scope="col">Last sync</th>
+                    <th scope="col" className="col-secondary">Last sync</th>
                     <th scope="col">Metrics</th>
                   </tr>
                 </thead>
@@ -62,12 +62,12 @@ export default function Integrations() {
                     <tr key={c.id}>
                       <td>{SERVICE_NAMES[c.service] ?? c.service}</td>
                       <td>{c.account ?? <span className="muted">—</span>}</td>
-                      <td>{TYPE_NAMES[c.type]}</td>
+                      <td className="col-secondary">{TYPE_NAMES[c.type]}</td>
                       <td>
                         <span className={`badge ${STATUS_BADGES[c.status]}`}>{c.status[0].toUpperCase() + c.status.slice(1)}</span>
                         {c.lastError && <p className="error-text small">{c.lastError}</p>}
                       </td>
-                      <td>
+                      <td className="col-secondary">
                         {c.lastSyncAt ? <Time value={c.lastSyncAt} /> : <span className="muted">Never</span>}
                         {c.syncIntervalMinutes && <p className="muted small">every {c.syncIntervalMinutes} min</p>}
                       </td>

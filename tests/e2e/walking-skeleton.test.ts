@@ -129,7 +129,7 @@ describe("in a real browser", () => {
     await page.getByText(manifest.files[0].sha256).waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, "export-detail.png"), fullPage: true });
 
-    await page.getByLabel("Account: Production Editor").click();
+    await page.getByRole("banner").getByText("Production Editor").click();
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/\/sign-in/);
     await context.close();

@@ -2,6 +2,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { CopyButton } from "~/components/CopyButton";
 import { Time } from "~/components/Time";
+import { ScrollRegion } from "~/components/ScrollRegion";
 import { ConfirmAction } from "~/components/ConfirmAction";
 import { requirePermission, requireTenant, requesterOf } from "~/auth/access.server";
 import { API_KEY_PERMISSIONS, createApiKey, listApiKeys, revokeApiKey } from "~/api/keys.server";
@@ -97,7 +98,7 @@ export default function ApiKeys() {
       {keys.length === 0 ? (
         <div className="empty-state"><p>No API keys yet. Create one above for each program that needs access.</p></div>
       ) : (
-        <div className="table-wrap">
+        <ScrollRegion className="table-wrap" label="API keys">
           <table>
             <thead>
               <tr>
@@ -150,7 +151,7 @@ export default function ApiKeys() {
               })}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </>
   );

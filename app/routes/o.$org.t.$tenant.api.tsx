@@ -160,7 +160,7 @@ export default function ApiDocs() {
             Needs the key permission <code>{op.permission}</code> ({op.permissionLabel.toLowerCase()}).
           </p>
           {op.parameters.length > 0 && (
-            <div className="table-wrap">
+            <ScrollRegion className="table-wrap" label={`Parameters of ${op.method} ${op.path}`}>
               <table>
                 <caption className="visually-hidden">Parameters of {op.method} {op.path}</caption>
                 <thead>
@@ -189,7 +189,7 @@ export default function ApiDocs() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollRegion>
           )}
           {op.body && (
             <>

@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { ProjectFilter } from "~/components/ProjectFilter";
 import { Time } from "~/components/Time";
+import { ScrollRegion } from "~/components/ScrollRegion";
 import { requireTenant, requesterOf } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
 import { listConnections } from "~/analytics/integrations.server";
@@ -44,7 +45,7 @@ export default function Integrations() {
         groups.map(({ project, connections }) => (
           <section key={project.id} className="study" aria-labelledby={`project-${project.id}`}>
             <h2 id={`project-${project.id}`}>{project.name}</h2>
-            <div className="table-wrap">
+            <ScrollRegion className="table-wrap" label={`Integrations of ${project.name}`}>
               <table>
                 <caption className="visually-hidden">Integrations of {project.name}</caption>
                 <thead>
@@ -84,7 +85,7 @@ export default function Integrations() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollRegion>
           </section>
         ))
       )}

@@ -53,10 +53,13 @@ beforeAll(async () => {
 /** What went wrong on each page and dialog, so one run reports them all. */
 let problems: string[] = [];
 
-/** What `page` shows now passes axe and fits its window; a full-page screenshot of it is left to look at. */
-async function check(page: Page, what: string) {
+/**
+ * What `page` shows now passes axe and fits its window; a screenshot of it is left to look at (of the
+ * window only for a dialog, whose backdrop covers only the window).
+ */
+async function check(page: Page, what: string, { dialog = false } = {}) {
   const size = page.viewportSize()!;
-  await page.screenshot({ path: path.join(ARTIFACTS, "every-page", `${size.width}-${what.replace(/\W+/g, "-")}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, "every-page", `${size.width}-${what.replace(/\W+/g, "-")}.png`), fullPage: !dialog });
   for (const expectation of [expectAccessible, expectFitsWidth]) {
     await expectation(page, `${what} at ${size.width}×${size.height}`).catch((error: Error) => problems.push(error.message));
   }
@@ -108,14 +111,14 @@ describe.each(SIZES)("every page at $name size ($width×$height)", (size) => {
     await page.getByRole("button", { name: "New export" }).click();
     const newExport = page.getByRole("dialog", { name: "New export" });
     await newExport.getByLabel("A project").check();
-    await check(page, "the New export dialog");
+    await check(page, "the New export dialog", { dialog: true });
     await page.keyboard.press("Escape");
     await newExport.waitFor({ state: "hidden" });
 
     await page.getByRole("button", { name: `Cancel export ${fixture.runningId}` }).click();
     const cancel = page.getByRole("alertdialog", { name: "Cancel this export?" });
     await cancel.waitFor();
-    await check(page, "the cancel confirmation");
+    await check(page, "the cancel confirmation", { dialog: true });
     await cancel.getByRole("button", { name: "Keep it running" }).click();
     await cancel.waitFor({ state: "hidden" });
 
@@ -123,7 +126,7 @@ describe.each(SIZES)("every page at $name size ($width×$height)", (size) => {
     await page.getByRole("button", { name: /^Revoke/ }).first().click();
     const revoke = page.getByRole("alertdialog");
     await revoke.waitFor();
-    await check(page, "the revoke confirmation");
+    await check(page, "the revoke confirmation", { dialog: true });
     await page.keyboard.press("Escape");
     await revoke.waitFor({ state: "hidden" });
 

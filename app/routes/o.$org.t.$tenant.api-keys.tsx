@@ -103,7 +103,7 @@ export default function ApiKeys() {
             <thead>
               <tr>
                 <th scope="col">Name</th>
-                <th scope="col">Key</th>
+                <th scope="col" className="col-secondary">Key</th>
                 <th scope="col">Permissions</th>
                 <th scope="col" className="col-secondary">Created</th>
                 <th scope="col" className="col-secondary">Last used</th>
@@ -116,7 +116,7 @@ export default function ApiKeys() {
                 return (
                   <tr key={k.id} data-key-id={k.id}>
                     <td>{k.name}</td>
-                    <td><code>{k.key_prefix}…{k.last4}</code></td>
+                    <td className="col-secondary"><code>{k.key_prefix}…{k.last4}</code></td>
                     <td>
                       {k.permissions.map((p) => PERMISSION_LABELS[p as Permission] ?? p).join(", ")}
                       {k.creatorActive && k.effectivePermissions.length < k.permissions.length && (

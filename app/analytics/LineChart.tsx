@@ -1,6 +1,7 @@
 import { useId } from "react";
 import { formatDay, formatValue, linearScale, niceTicks, timeTicks } from "~/analytics/chart";
 import { DAY_MS } from "~/lib/dates";
+import { ScrollRegion } from "~/components/ScrollRegion";
 
 export interface ChartPoint {
   /** ISO 8601 instant. */
@@ -74,7 +75,7 @@ export function LineChart({ points, title, unit, from, to, height = 260, compact
       {!compact && (
         <details className="chart-data">
           <summary>Show the numbers</summary>
-          <div className="table-wrap">
+          <ScrollRegion className="table-wrap" label={`The numbers of ${title}`}>
             <table>
               <caption className="visually-hidden">{title}</caption>
               <thead>
@@ -92,7 +93,7 @@ export function LineChart({ points, title, unit, from, to, height = 260, compact
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         </details>
       )}
     </figure>

@@ -1,5 +1,5 @@
-import { Form, NavLink, useNavigate } from "@remix-run/react";
-import type { ReactNode } from "react";
+import { Form, NavLink, useLocation, useNavigate } from "@remix-run/react";
+import { useEffect, useRef, type ReactNode } from "react";
 import { SECTIONS, showsSection } from "./sections";
 
 export interface ShellData {
@@ -47,9 +47,27 @@ function Switcher({ choices, current, section }: Pick<ShellData, "choices" | "cu
   );
 }
 
+/**
+ * On a narrow screen the side navigation is a strip that scrolls sideways; this keeps the current section
+ * in view there, so a phone shows where one is rather than always the first few sections.
+ */
+function useActiveLinkInView() {
+  const ref = useRef<HTMLElement>(null);
+  const { pathname } = useLocation();
+  useEffect(() => {
+    const nav = ref.current;
+    const active = nav?.querySelector("a.active");
+    if (!nav || !active || nav.scrollWidth <= nav.clientWidth) return;
+    const [strip, link] = [nav.getBoundingClientRect(), active.getBoundingClientRect()];
+    nav.scrollLeft += link.left - strip.left - (strip.width - link.width) / 2;
+  }, [pathname]);
+  return ref;
+}
+
 /** The portal's frame: header with switcher and user menu, side navigation, content. */
 export function AppShell({ shell, section, children }: { shell: ShellData; section: string; children: ReactNode }) {
   const base = shell.current ? `/o/${shell.current.orgSlug}/t/${shell.current.tenantSlug}` : null;
+  const navRef = useActiveLinkInView();
   return (
     <div className="shell">
       <header className="topbar">
@@ -58,8 +76,10 @@ export function AppShell({ shell, section, children }: { shell: ShellData; secti
         </a>
         <Switcher choices={shell.choices} current={shell.current} section={section} />
         <details className="user-menu">
-          <summary aria-label={`Account: ${shell.user.name}`}>
+          {/* Named by its text, not an aria-label, so the name a speech user says is the name they see. */}
+          <summary>
             <span className="avatar" aria-hidden="true">{shell.user.name.slice(0, 1)}</span>
+            <span className="visually-hidden">Account: </span>
             <span className="user-name">{shell.user.name}</span>
           </summary>
           <div className="menu">
@@ -71,7 +91,7 @@ export function AppShell({ shell, section, children }: { shell: ShellData; secti
           </div>
         </details>
       </header>
-      <nav className="sidenav" aria-label="Sections">
+      <nav className="sidenav" aria-label="Sections" ref={navRef}>
         {SECTIONS.filter((s) => showsSection(s, shell.permissions ?? [])).map((s) =>
           base ? (
             <NavLink key={s.to} to={`${base}/${s.to}`}>

@@ -2,6 +2,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { CopyButton } from "~/components/CopyButton";
 import { Time } from "~/components/Time";
+import { ScrollRegion } from "~/components/ScrollRegion";
 import { ConfirmAction } from "~/components/ConfirmAction";
 import { requirePermission, requireTenant, requesterOf } from "~/auth/access.server";
 import { API_KEY_PERMISSIONS, createApiKey, listApiKeys, revokeApiKey } from "~/api/keys.server";
@@ -97,15 +98,15 @@ export default function ApiKeys() {
       {keys.length === 0 ? (
         <div className="empty-state"><p>No API keys yet. Create one above for each program that needs access.</p></div>
       ) : (
-        <div className="table-wrap">
+        <ScrollRegion className="table-wrap" label="API keys">
           <table>
             <thead>
               <tr>
                 <th scope="col">Name</th>
-                <th scope="col">Key</th>
+                <th scope="col" className="col-secondary">Key</th>
                 <th scope="col">Permissions</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
+                <th scope="col" className="col-secondary">Created</th>
+                <th scope="col" className="col-secondary">Last used</th>
                 <th scope="col">Status</th>
                 <th scope="col"><span className="visually-hidden">Actions</span></th>
               </tr>
@@ -115,7 +116,7 @@ export default function ApiKeys() {
                 return (
                   <tr key={k.id} data-key-id={k.id}>
                     <td>{k.name}</td>
-                    <td><code>{k.key_prefix}…{k.last4}</code></td>
+                    <td className="col-secondary"><code>{k.key_prefix}…{k.last4}</code></td>
                     <td>
                       {k.permissions.map((p) => PERMISSION_LABELS[p as Permission] ?? p).join(", ")}
                       {k.creatorActive && k.effectivePermissions.length < k.permissions.length && (
@@ -125,8 +126,8 @@ export default function ApiKeys() {
                         </p>
                       )}
                     </td>
-                    <td><Time value={k.created_at} />{k.createdBy ? ` by ${k.createdBy}` : ""}</td>
-                    <td>{k.last_used_at ? <Time value={k.last_used_at} /> : "Never"}</td>
+                    <td className="col-secondary"><Time value={k.created_at} />{k.createdBy ? ` by ${k.createdBy}` : ""}</td>
+                    <td className="col-secondary">{k.last_used_at ? <Time value={k.last_used_at} /> : "Never"}</td>
                     <td>
                       {k.revoked_at ? "Revoked" : k.expired ? "Expired" : !k.creatorActive ? "Inactive: its creator no longer has access to this tenant"
                         : k.expires_at ? <>Active, expires <Time value={k.expires_at} /></> : "Active"}
@@ -150,7 +151,7 @@ export default function ApiKeys() {
               })}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </>
   );

@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { CopyButton } from "~/components/CopyButton";
+import { ScrollRegion } from "~/components/ScrollRegion";
 import { requireTenant } from "~/auth/access.server";
 import { publicOrigin } from "~/api/export-json.server";
 import { getDb } from "~/lib/db.server";
@@ -159,7 +160,7 @@ export default function ApiDocs() {
             Needs the key permission <code>{op.permission}</code> ({op.permissionLabel.toLowerCase()}).
           </p>
           {op.parameters.length > 0 && (
-            <div className="table-wrap">
+            <ScrollRegion className="table-wrap" label={`Parameters of ${op.method} ${op.path}`}>
               <table>
                 <caption className="visually-hidden">Parameters of {op.method} {op.path}</caption>
                 <thead>
@@ -188,12 +189,12 @@ export default function ApiDocs() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollRegion>
           )}
           {op.body && (
             <>
               <h3 className="small-heading">Body</h3>
-              <pre className="code-block"><code>{op.body}</code></pre>
+              <ScrollRegion as="pre" className="code-block" label={`Example body of ${op.method} ${op.path}`}><code>{op.body}</code></ScrollRegion>
             </>
           )}
           <h3 className="small-heading">Responses</h3>
@@ -206,7 +207,7 @@ export default function ApiDocs() {
           </ul>
           <h3 className="small-heading">Example</h3>
           <div className="code-with-copy">
-            <pre className="code-block"><code>{op.curl}</code></pre>
+            <ScrollRegion as="pre" className="code-block" label={`Example command for ${op.method} ${op.path}`}><code>{op.curl}</code></ScrollRegion>
             <CopyButton value={op.curl} label="Copy command" />
           </div>
         </section>

@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { LineChart } from "~/analytics/LineChart";
+import { ScrollRegion } from "~/components/ScrollRegion";
 import { notFound, requireTenant, requesterOf } from "~/auth/access.server";
 import { formatValue } from "~/analytics/chart";
 import { widgetContent, type WidgetContent } from "~/analytics/dashboard-widgets.server";
@@ -52,7 +53,7 @@ function WidgetBody({ content, title }: { content: WidgetContent; title: string 
       return content.rows.length === 0 ? (
         <p className="muted">No points yet.</p>
       ) : (
-        <div className="widget-table">
+        <ScrollRegion className="widget-table" label={title}>
           <table>
             <caption className="visually-hidden">{title}</caption>
             <thead>
@@ -70,7 +71,7 @@ function WidgetBody({ content, title }: { content: WidgetContent; title: string 
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       );
   }
 }

@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { ExportProgress, StatusBadge } from "~/exports/ExportStatus";
 import { Time } from "~/components/Time";
+import { ScrollRegion } from "~/components/ScrollRegion";
 import { notFound, requesterOf, requireTenant } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
 import { listExportEvents } from "~/audit/audit.server";
@@ -118,7 +119,7 @@ export default function ExportDetail() {
         <>
           <h2>Files</h2>
           <p className="muted small">Snapshot taken at <Time value={exp.manifest.snapshotAt} relative={false} />.</p>
-          <div className="table-wrap">
+          <ScrollRegion className="table-wrap" label="Files">
             <table>
               <thead>
                 <tr>
@@ -139,7 +140,7 @@ export default function ExportDetail() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         </>
       )}
       <h2>Activity</h2>

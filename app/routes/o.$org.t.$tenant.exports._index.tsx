@@ -1,11 +1,9 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Link, useActionData, useLoaderData, useRevalidator } from "@remix-run/react";
+import { useActionData, useLoaderData, useRevalidator } from "@remix-run/react";
 import { useEffect, useState } from "react";
 import { NewExportDialog, type SubmittedValues } from "~/exports/NewExportDialog";
-import { ExportProgress, StatusBadge } from "~/exports/ExportStatus";
+import { ExportList } from "~/exports/ExportList";
 import { lastPageHref, Pagination, pageParam } from "~/components/Pagination";
-import { Time } from "~/components/Time";
-import { ConfirmAction } from "~/components/ConfirmAction";
 import { requesterOf, requirePermission, requireTenant } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
 import { AppError } from "~/lib/errors";
@@ -14,9 +12,8 @@ import { linkIsLive } from "~/exports/download.server";
 import { exportRequestFromForm } from "~/exports/export-request";
 import { cancelExport, createExport } from "~/exports/exports.server";
 import { listExports, PAGE_SIZE } from "~/exports/export-queries.server";
-import { formatLabel, scopeLabel } from "~/exports/export-labels";
+import { scopeLabel } from "~/exports/export-labels";
 import { estimatedSecondsLeft } from "~/exports/time-left";
-import { formatBytes, formatCount } from "~/lib/format";
 import { listProjects } from "~/tenants/tenant-data.server";
 import { studyScopeNames } from "~/studies/studies.server";
 import { can } from "~/auth/permissions";
@@ -108,22 +105,6 @@ function usePollWhile(active: boolean) {
   }, [active, state, revalidate]);
 }
 
-/** Cancels after the user confirms; the row updates with the next poll. */
-function CancelButton({ exportId }: { exportId: string }) {
-  return (
-    <ConfirmAction
-      label="Cancel"
-      accessibleLabel={`Cancel export ${exportId}`}
-      title="Cancel this export?"
-      consequence="Its progress is discarded and no archive is kept. Anyone waiting for it gets nothing."
-      confirmLabel="Cancel export"
-      pendingLabel="Cancelling…"
-      dismissLabel="Keep it running"
-      fields={{ intent: "cancel", exportId }}
-    />
-  );
-}
-
 export default function Exports() {
   const { base, tenant, canCreate, canDownload, canCancel, canExportOrganization, allowedProfiles, exports, projects, names, page, pages, total } =
     useLoaderData<typeof loader>();
@@ -179,56 +160,12 @@ export default function Exports() {
           <p className="muted">{canCreate ? "Start one with “New export”; it appears here while it runs." : "Exports that members start appear here."}</p>
         </div>
       ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Created</th>
-                <th scope="col">Scope</th>
-                <th scope="col">Requested by</th>
-                <th scope="col">Status</th>
-                <th scope="col">Rows</th>
-                <th scope="col">Size</th>
-                <th scope="col">Format</th>
-                <th scope="col"><span className="visually-hidden">Actions</span></th>
-              </tr>
-            </thead>
-            <tbody>
-              {exports.map((e) => (
-                <tr key={e.id} data-export-id={e.id} data-status={e.status}>
-                  <td>
-                    <Link to={`${base}/${e.id}`}>
-                      <Time value={e.created_at} />
-                    </Link>
-                  </td>
-                  <td>{scopeLabel(e.scope, tenant.name, projects, names)}</td>
-                  <td>{e.requestedBy ?? "—"}</td>
-                  <td>
-                    <StatusBadge status={e.status} />
-                    {e.status === "running" && <ExportProgress done={e.rows_done} expected={e.rows_expected} secondsLeft={e.secondsLeft} />}
-                    {e.status === "failed" && e.error && <p className="error-text small">{e.error}</p>}
-                  </td>
-                  <td>{e.status === "done" ? formatCount(e.rows_done) : "—"}</td>
-                  <td>{formatBytes(e.archive_bytes)}</td>
-                  <td>{formatLabel(e.format)}</td>
-                  <td>
-                    {canDownload && e.linkLive && (
-                      <>
-                        <a href={`${base}/${e.id}/download`} download>
-                          Download
-                        </a>
-                        <span className="muted small block">
-                          expires <Time value={e.expires_at!} />
-                        </span>
-                      </>
-                    )}
-                    {canCancel && (e.status === "pending" || e.status === "running") && <CancelButton exportId={e.id} />}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ExportList
+          exports={exports.map((e) => ({ ...e, scope: scopeLabel(e.scope, tenant.name, projects, names) }))}
+          base={base}
+          canDownload={canDownload}
+          canCancel={canCancel}
+        />
       )}
       <Pagination page={page} pages={pages} total={total} noun="exports" href={(n) => `?page=${n}`} labels={["← Newer", "Older →"]} />
     </>

@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { ProjectFilter } from "~/components/ProjectFilter";
 import { Time } from "~/components/Time";
+import { ScrollRegion } from "~/components/ScrollRegion";
 import { requireTenant, requesterOf } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
 import { listConnections } from "~/analytics/integrations.server";
@@ -44,16 +45,16 @@ export default function Integrations() {
         groups.map(({ project, connections }) => (
           <section key={project.id} className="study" aria-labelledby={`project-${project.id}`}>
             <h2 id={`project-${project.id}`}>{project.name}</h2>
-            <div className="table-wrap">
+            <ScrollRegion className="table-wrap" label={`Integrations of ${project.name}`}>
               <table>
                 <caption className="visually-hidden">Integrations of {project.name}</caption>
                 <thead>
                   <tr>
                     <th scope="col">Service</th>
                     <th scope="col">Account</th>
-                    <th scope="col">Type</th>
+                    <th scope="col" className="col-secondary">Type</th>
                     <th scope="col">Status</th>
-                    <th scope="col">Last sync</th>
+                    <th scope="col" className="col-secondary">Last sync</th>
                     <th scope="col">Metrics</th>
                   </tr>
                 </thead>
@@ -62,12 +63,12 @@ export default function Integrations() {
                     <tr key={c.id}>
                       <td>{SERVICE_NAMES[c.service] ?? c.service}</td>
                       <td>{c.account ?? <span className="muted">—</span>}</td>
-                      <td>{TYPE_NAMES[c.type]}</td>
+                      <td className="col-secondary">{TYPE_NAMES[c.type]}</td>
                       <td>
                         <span className={`badge ${STATUS_BADGES[c.status]}`}>{c.status[0].toUpperCase() + c.status.slice(1)}</span>
                         {c.lastError && <p className="error-text small">{c.lastError}</p>}
                       </td>
-                      <td>
+                      <td className="col-secondary">
                         {c.lastSyncAt ? <Time value={c.lastSyncAt} /> : <span className="muted">Never</span>}
                         {c.syncIntervalMinutes && <p className="muted small">every {c.syncIntervalMinutes} min</p>}
                       </td>
@@ -84,7 +85,7 @@ export default function Integrations() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollRegion>
           </section>
         ))
       )}

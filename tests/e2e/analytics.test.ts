@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
+import { expectAccessible } from "../setup/axe";
 import { ARTIFACTS, portalAndBrowser } from "../setup/browser";
+import { expectFitsWidth } from "../setup/fits-width";
 import { day } from "../setup/dates";
 
 const TENANT = "/o/acme-health/t/production";
@@ -29,6 +31,7 @@ describe("integrations, metrics and dashboards in a real browser", () => {
     await expect.poll(() => cardio.getByRole("row").count()).toBe(3);
     await expect.poll(() => cardio.textContent()).toContain("Acme Payments");
     await page.screenshot({ path: path.join(ARTIFACTS, "integrations.png"), fullPage: true });
+    await expectAccessible(page, "integrations");
 
     await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Metrics" }).click();
     await page.getByLabel("Metric", { exact: true }).selectOption("ga.sessions");
@@ -39,6 +42,7 @@ describe("integrations, metrics and dashboards in a real browser", () => {
     await chart.waitFor();
     expect(await chart.locator("path.chart-line").getAttribute("d")).toMatch(/^M[\d.]+,[\d.]+( L[\d.]+,[\d.]+){40,}$/);
     await page.screenshot({ path: path.join(ARTIFACTS, "metrics-chart.png"), fullPage: true });
+    await expectAccessible(page, "metrics chart");
 
     // A custom range with To before From: the error sits beside To and the dates stay as typed.
     await page.getByLabel("Range", { exact: true }).selectOption("custom");
@@ -61,6 +65,7 @@ describe("integrations, metrics and dashboards in a real browser", () => {
     await page.getByRole("img", { name: /^Sessions per week: / }).waitFor();
     await expect.poll(() => page.locator(".widget").count()).toBe(6);
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard.png"), fullPage: true });
+    await expectAccessible(page, "dashboard");
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export dashboard" }).click()]);
     expect(download.suggestedFilename()).toMatch(/^dashboard-[0-9a-f-]{36}\.json$/);
@@ -75,6 +80,7 @@ describe("integrations, metrics and dashboards in a real browser", () => {
     const status = page.getByRole("status");
     await expect.poll(() => status.textContent()).toContain("Imported Overview with 6 widgets as “overview-2”.");
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-imported.png"), fullPage: true });
+    await expectAccessible(page, "dashboard imported");
     await page.getByRole("link", { name: "Open the dashboard" }).click();
     await page.getByRole("heading", { name: "Sessions per week" }).waitFor();
     expect(page.url()).not.toContain(exported.dashboard.id);
@@ -84,12 +90,15 @@ describe("integrations, metrics and dashboards in a real browser", () => {
     await page.getByLabel("File (dashboard-….json, or an export's dashboards.json)").setInputFiles({ name: "notes.json", mimeType: "application/json", buffer: Buffer.from('{"hello": 1}') });
     await page.getByRole("button", { name: "Import" }).click();
     await expect.poll(() => page.locator("#dashboard-file-error").textContent()).toContain('notes.json: This is not an Exportal dashboard file: its "format" is null');
+    await expectAccessible(page, "dashboard import, refused file");
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${portal.app.url}${TENANT}/dashboards`);
     await page.getByRole("link", { name: "Growth" }).click();
     await page.getByRole("heading", { name: "Stars" }).waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-phone.png"), fullPage: true });
+    await expectAccessible(page, "dashboard phone");
+    await expectFitsWidth(page, "dashboard phone");
     await page.context().close();
   });
 });

@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Locator, Page } from "playwright-core";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { expectAccessible } from "../setup/axe";
 import { ARTIFACTS, portalAndBrowser } from "../setup/browser";
+import { expectFitsWidth } from "../setup/fits-width";
 import { readZip } from "../setup/zip";
 import { holdTable } from "../setup/exports";
 import { day } from "../setup/dates";
@@ -25,6 +27,7 @@ describe("in a real browser", () => {
     await signIn(page, "wrong@acme.test");
     await expect.poll(() => page.getByRole("alert").textContent()).toBe("Incorrect email or password.");
     await expect.poll(() => page.getByLabel("Email").inputValue()).toBe("wrong@acme.test");
+    await expectAccessible(page, "sign in, refused");
 
     await page.getByLabel("Email").fill("production-editor@acme.test");
     await page.getByLabel("Password").fill("exportal-demo");
@@ -40,6 +43,7 @@ describe("in a real browser", () => {
     await dialog.getByLabel("Project", { exact: true }).selectOption({ label: "Cardio Study" });
     await dialog.getByRole("radio", { name: /^Both/ }).check();
     await page.screenshot({ path: path.join(ARTIFACTS, "new-export-dialog.png") });
+    await expectAccessible(page, "new export dialog");
     // The export waits on a locked table, so the page must show it unfinished before it can show it done.
     const release = await holdTable("hsi_record");
     let exportId!: string;
@@ -71,6 +75,7 @@ describe("in a real browser", () => {
     expect(page.url()).toBe(url);
     expect(await page.evaluate(() => (window as { samePage?: boolean }).samePage)).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, "exports-done.png"), fullPage: true });
+    await expectAccessible(page, "exports done");
 
     const [download] = await Promise.all([page.waitForEvent("download"), row.getByRole("link", { name: "Download" }).click()]);
     expect(download.suggestedFilename()).toBe(`export-${exportId}.zip`);
@@ -93,6 +98,7 @@ describe("in a real browser", () => {
     await sleepStudy.getByRole("row", { name: /Cohort B/ }).getByRole("button", { name: "Export" }).click();
     const locked = page.getByRole("dialog", { name: "New export" });
     await locked.getByText("Study Sleep-2025, Cohort B").waitFor();
+    await expectAccessible(page, "studies, export dialog locked to a cohort");
     expect(await locked.getByLabel("A project").count()).toBe(0);
     await locked.getByRole("button", { name: "Start export" }).click();
     await page.waitForURL(`${portal.app.url}/o/acme-health/t/production/exports`);
@@ -104,6 +110,7 @@ describe("in a real browser", () => {
     await page.goto(`${portal.app.url}/o/acme-health/t/production/studies`);
     await sleepStudy.getByRole("link", { name: "Cohort B" }).click();
     await page.getByRole("heading", { name: "Cohort B" }).waitFor();
+    await expectAccessible(page, "cohort");
     await page.getByLabel("Participant id").fill("P-0042");
     await page.getByRole("button", { name: "Search" }).click();
     await page.waitForURL(/\?q=P-0042/);
@@ -116,6 +123,7 @@ describe("in a real browser", () => {
     expect(await single.getByLabel(/De-identified/).isChecked()).toBe(true);
     await single.getByLabel(/Identifiers removed/).check();
     await page.screenshot({ path: path.join(ARTIFACTS, "participant-export-dialog.png"), fullPage: true });
+    await expectAccessible(page, "participant export dialog");
     await single.getByRole("button", { name: "Start export" }).click();
     await page.waitForURL(`${portal.app.url}/o/acme-health/t/production/exports`);
     await page.locator('tr[data-export-id][data-status="done"]', { hasText: "participant P-0042" }).waitFor({ timeout: 20_000 });
@@ -125,8 +133,9 @@ describe("in a real browser", () => {
     await page.waitForURL(`${portal.app.url}/o/acme-health/t/production/exports/${exportId}`);
     await page.getByText(manifest.files[0].sha256).waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, "export-detail.png"), fullPage: true });
+    await expectAccessible(page, "export detail");
 
-    await page.getByLabel("Account: Production Editor").click();
+    await page.getByRole("banner").getByText("Production Editor").click();
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/\/sign-in/);
     await context.close();
@@ -160,6 +169,7 @@ describe("in a real browser", () => {
     expect(await running.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("24");
     await running.getByText("24% · 1,234 of 5,000 rows").waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, "exports-running.png"), fullPage: true });
+    await expectAccessible(page, "exports running");
 
     await page.getByRole("button", { name: "New export" }).click();
     const dialog = page.getByRole("dialog", { name: "New export" });
@@ -177,6 +187,7 @@ describe("in a real browser", () => {
     expect(await dialog.getByLabel("A project").isChecked()).toBe(true);
     expect(await dialog.getByRole("radio", { name: /^CSV/ }).isChecked()).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, "new-export-validation.png") });
+    await expectAccessible(page, "new export validation");
 
     await dialog.getByLabel("To").fill("");
     await dialog.getByLabel("From").fill("");
@@ -211,6 +222,7 @@ describe("in a real browser", () => {
     await row.getByText(`${key.slice(0, 8)}…${key.slice(-4)}`).waitFor();
     expect(await page.getByLabel("Name").inputValue()).toBe("");
     await page.screenshot({ path: path.join(ARTIFACTS, "api-keys.png"), fullPage: true });
+    await expectAccessible(page, "api keys");
     await page.reload();
     expect(await page.getByLabel("New API key").count()).toBe(0);
     expect(await page.content()).not.toContain(key);
@@ -235,6 +247,7 @@ describe("in a real browser", () => {
     const example = page.locator("#post--api-v-exports pre").last();
     expect(await example.textContent()).toContain(`curl -sS -X POST "${portal.app.url}/api/v1/exports"`);
     await page.screenshot({ path: path.join(ARTIFACTS, "api-docs.png"), fullPage: true });
+    await expectAccessible(page, "api docs");
     await context.close();
   });
 
@@ -248,12 +261,16 @@ describe("in a real browser", () => {
     await page.getByText("You don't have permission to create exports. Ask an organization or tenant admin.").waitFor();
     expect(await page.getByRole("button", { name: "New export" }).count()).toBe(0);
     await page.screenshot({ path: path.join(ARTIFACTS, "exports-viewer.png"), fullPage: true });
+    await expectAccessible(page, "exports viewer");
     await page.getByRole("link", { name: "Settings" }).click();
     await page.getByText("Viewer of Production").waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, "settings-viewer.png"), fullPage: true });
+    await expectAccessible(page, "settings viewer");
     await page.goto(`${portal.app.url}/o/acme-health/t/production/exports`);
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: path.join(ARTIFACTS, "exports-phone.png"), fullPage: true });
+    await expectAccessible(page, "exports phone");
+    await expectFitsWidth(page, "exports phone");
     await context.close();
   });
 });

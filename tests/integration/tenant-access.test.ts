@@ -112,7 +112,8 @@ describe("tenant pages", () => {
     expect(all.data.granted).toEqual([
       "See projects, studies and data", "See who can open this tenant", "See exports", "Start exports", "Download exports", "Cancel exports",
       "Export the entire organization", "Export study cohorts (identifiers removed or de-identified)", "Export participant data in full, identifiers included (any scope)",
-      "Read metrics", "Push custom metrics", "See dashboards", "Manage API keys", "Manage tenants", "Create and rename projects and apps", "Import dashboards", "Download dashboard files",
+      "Read metrics", "Push custom metrics", "See dashboards", "Manage API keys", "Manage tenants", "Invite people, change their roles and remove them", "Create and rename projects and apps",
+      "Import dashboards", "Download dashboard files", "Read the audit log",
     ]);
 
     const m = await callRoute(members.loader, makeRequest(path(PROD, "members"), { cookie: viewer }), PROD);

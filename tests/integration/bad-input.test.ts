@@ -140,6 +140,6 @@ describe("objects where strings belong", () => {
     });
     const res = await exportsApi.loader({ request, params: {}, context: {} });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.details.fields).toEqual({ "dataTypes.0": 'Unknown data type {"toString":0}. Choose from hsi_records, lab_results, metrics, integration_connections, dashboards.' });
+    expect((await res.json()).error.details.fields).toEqual({ "dataTypes.0": 'Unknown data type {"toString":0}. Choose from hsi_records, lab_results, metrics, integration_connections, dashboards, audit_events.' });
   });
 });

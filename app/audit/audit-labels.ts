@@ -48,14 +48,23 @@ export function actionLabel(action: string): string {
 
 const MAX_VALUE = 80;
 
-function short(value: unknown): string {
-  if (value === null || value === undefined) return "—";
-  const list = Array.isArray(value) && value.every((v) => typeof v !== "object" || v === null);
-  const text = typeof value === "string" ? value : list ? (value as unknown[]).join(", ") : JSON.stringify(value);
-  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** A tenant, project or person as details store them (`{id, name, role?}`) reads as its name: "Production (editor)". */
+function named(value: unknown): string | undefined {
+  if (!isObject(value) || typeof value.name !== "string") return undefined;
+  return typeof value.role === "string" ? `${value.name} (${value.role})` : value.name;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+function short(value: unknown): string {
+  if (value === null || value === undefined) return "—";
+  const items = Array.isArray(value) ? value.map((v) => (typeof v !== "object" || v === null ? String(v) : named(v))) : [];
+  const text =
+    typeof value === "string" ? value
+    : Array.isArray(value) && items.every((i) => i !== undefined) ? items.join(", ")
+    : named(value) ?? JSON.stringify(value);
+  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+}
 const isChange = (value: unknown): value is { from: unknown; to: unknown } => isObject(value) && "from" in value && "to" in value;
 
 /** `{from, to}` as "from → to"; two objects as one line per key that differs. */
@@ -80,35 +89,4 @@ export function detailLines(details: Record<string, unknown>): string[] {
     return [...changeLines({ from, to }), ...detailLines(rest)];
   }
   return Object.entries(details).flatMap(([key, value]) => (isChange(value) ? changeLines(value, `${words(key)}: `) : [`${words(key)}: ${short(value)}`]));
-}
-
-/**
- * A user agent in a few words ("Chrome 131 on macOS"), or its first part for
- * programs ("curl/8.5.0"); the page shows the whole string on hover.
- */
-export function shortUserAgent(agent: string): string {
-  const browsers: [RegExp, string][] = [
-    [/Edg\/(\d+)/, "Edge"],
-    [/OPR\/(\d+)/, "Opera"],
-    [/Firefox\/(\d+)/, "Firefox"],
-    [/HeadlessChrome\/(\d+)/, "Headless Chrome"],
-    [/Chrome\/(\d+)/, "Chrome"],
-    [/Version\/(\d+)[\d.]* (Mobile\/\S+ )?Safari/, "Safari"],
-  ];
-  const systems: [RegExp, string][] = [
-    [/iPhone|iPad/, "iOS"],
-    [/Android/, "Android"],
-    [/Windows/, "Windows"],
-    [/Mac OS X|Macintosh/, "macOS"],
-    [/CrOS/, "ChromeOS"],
-    [/Linux/, "Linux"],
-  ];
-  for (const [pattern, name] of browsers) {
-    const match = pattern.exec(agent);
-    if (!match) continue;
-    const system = systems.find(([p]) => p.test(agent))?.[1];
-    return `${name} ${match[1]}${system ? ` on ${system}` : ""}`;
-  }
-  const first = agent.split(/\s+/)[0] ?? agent;
-  return first.length > 40 ? `${first.slice(0, 39)}…` : first;
 }

@@ -1,5 +1,6 @@
-import { useEffect, useId, useRef, useState } from "react";
+import { useId, useState } from "react";
 import { useFetcher } from "@remix-run/react";
+import { useModal } from "./ModalDialog";
 
 /**
  * A button that asks before it acts: it opens a modal <dialog> (focus stays
@@ -27,18 +28,13 @@ export function ConfirmAction(props: {
 }) {
   const { label, accessibleLabel, title, consequence, confirmLabel, pendingLabel, dismissLabel = "Cancel", fields, action, buttonClassName = "link-button" } = props;
   const fetcher = useFetcher<{ ok?: boolean; error?: string }>();
-  const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const textId = useId();
   const [open, setOpen] = useState(false);
   const busy = fetcher.state !== "idle";
   const error = fetcher.state === "idle" && fetcher.data && fetcher.data.ok === false ? fetcher.data.error : undefined;
 
-  useEffect(() => {
-    const dialog = ref.current;
-    if (open && dialog && !dialog.open) dialog.showModal();
-    if (!open && dialog?.open) dialog.close();
-  }, [open]);
+  const ref = useModal(open);
   // Close once the server has answered with anything but a refusal.
   const [sent, setSent] = useState(false);
   if (sent && fetcher.state === "idle" && fetcher.data !== undefined) {

@@ -1,5 +1,6 @@
 import { Form, Link, useNavigation } from "@remix-run/react";
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
+import { useModal } from "~/components/ModalDialog";
 import { dataTypesFor, holdsParticipants } from "~/exports/export-request";
 import { useTenantPermissions } from "~/components/tenant-permissions";
 import { DataTypeFields, DateFields, FormatFields, ProfileFields, ScopeFields, type DialogProject, type LockedScope } from "~/exports/ExportDialogFields";
@@ -52,7 +53,7 @@ export function NewExportDialog(props: {
   allowedProfiles?: DeidentificationProfile[];
 }) {
   const { open, onClose, projects, canExportOrganization, result, exportsPath } = props;
-  const ref = useRef<HTMLDialogElement>(null);
+  const ref = useModal(open);
   const submitting = useNavigation().formMethod === "POST";
   const values = result?.values ?? {};
   // A refused study export comes back to the exports page: keep it locked to its cohort.
@@ -68,11 +69,6 @@ export function NewExportDialog(props: {
   const [dataTypes, setDataTypes] = useState(values.dataTypes ?? DEFAULT_TYPES);
   const permissions = useTenantPermissions();
 
-  useEffect(() => {
-    const dialog = ref.current;
-    if (open && dialog && !dialog.open) dialog.showModal();
-    if (!open && dialog?.open) dialog.close();
-  }, [open]);
   // A refused submission reopens the form as it was sent.
   const [seenResult, setSeenResult] = useState(result);
   if (result !== seenResult) {

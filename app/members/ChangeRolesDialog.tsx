@@ -1,7 +1,7 @@
 import { useFetcher } from "@remix-run/react";
 import { useState } from "react";
 import type { OrgRole } from "../../db/schema";
-import { ModalDialog } from "./ModalDialog";
+import { ModalDialog } from "~/components/ModalDialog";
 import { RoleFields } from "./RoleFields";
 
 /** A member's Change roles button and its dialog: organization role and a role per tenant. */

@@ -3,7 +3,7 @@ import { useState } from "react";
 import { FieldError } from "~/components/FieldError";
 import type { OrgRole } from "../../db/schema";
 import { InvitationLink, type EmailOutcome } from "./InvitationLink";
-import { ModalDialog } from "./ModalDialog";
+import { ModalDialog } from "~/components/ModalDialog";
 import { RoleFields } from "./RoleFields";
 
 export interface InviteResult {

@@ -3,7 +3,7 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-
 import { changePassword } from "~/account/password.server";
 import { PASSWORD_MIN } from "~/account/password-rules";
 import { listSessions, signOutSessions } from "~/account/sessions.server";
-import { describeUserAgent } from "~/account/user-agent";
+import { shortUserAgent } from "~/lib/user-agent";
 import { listTenantChoices, requireUser } from "~/auth/access.server";
 import { AppShell } from "~/components/AppShell";
 import { ConfirmAction } from "~/components/ConfirmAction";
@@ -129,22 +129,22 @@ function Sessions() {
             <tr>
               <th scope="col">Browser</th>
               <th scope="col">Address</th>
-              <th scope="col">Signed in</th>
+              <th scope="col" className="col-secondary">Signed in</th>
               <th scope="col">Last active</th>
-              <th scope="col">Expires</th>
+              <th scope="col" className="col-secondary">Expires</th>
             </tr>
           </thead>
           <tbody>
             {sessions.map((s) => (
               <tr key={s.id} data-session-id={s.id}>
                 <td>
-                  <span title={s.userAgent ?? undefined}>{describeUserAgent(s.userAgent)}</span>
+                  <span title={s.userAgent ?? undefined}>{s.userAgent ? shortUserAgent(s.userAgent) : "Unknown browser"}</span>
                   {s.current && <> <span className="badge badge-done">This session</span></>}
                 </td>
                 <td>{s.ipAddress || "—"}</td>
-                <td><Time value={s.createdAt} /></td>
+                <td className="col-secondary"><Time value={s.createdAt} /></td>
                 <td><Time value={s.updatedAt} /></td>
-                <td><Time value={s.expiresAt} /></td>
+                <td className="col-secondary"><Time value={s.expiresAt} /></td>
               </tr>
             ))}
           </tbody>

@@ -4,7 +4,8 @@ import type { ReactNode } from "react";
 import { requesterOf, requireTenant, type PermissionDenied } from "~/auth/access.server";
 import { AUDIT_PAGE_SIZE, auditFilterChoices, listAuditEvents, readsOrganization } from "~/audit/audit-log.server";
 import { parseAuditFilters, type AuditView } from "~/audit/audit-filters";
-import { actionLabel, detailLines, shortUserAgent } from "~/audit/audit-labels";
+import { actionLabel, detailLines } from "~/audit/audit-labels";
+import { shortUserAgent } from "~/lib/user-agent";
 import { FieldError } from "~/components/FieldError";
 import { lastPageHref, pageParam, Pagination } from "~/components/Pagination";
 import { Time } from "~/components/Time";
@@ -187,7 +188,7 @@ export default function AuditLog() {
                   <th scope="col">Action</th>
                   <th scope="col">Subject</th>
                   <th scope="col">IP</th>
-                  <th scope="col">User agent</th>
+                  <th scope="col" className="col-secondary">User agent</th>
                   <th scope="col">What changed</th>
                 </tr>
               </thead>
@@ -202,7 +203,7 @@ export default function AuditLog() {
                       {view === "organization" && e.tenant && <span className="muted small block">in {e.tenant}</span>}
                     </td>
                     <td>{e.ip ?? <span className="muted">—</span>}</td>
-                    <td>{e.userAgent ? <span title={e.userAgent.full}>{e.userAgent.short}</span> : <span className="muted">—</span>}</td>
+                    <td className="col-secondary">{e.userAgent ? <span title={e.userAgent.full}>{e.userAgent.short}</span> : <span className="muted">—</span>}</td>
                     <td>
                       {e.changes.length > 0 && (
                         <ul className="audit-changes">

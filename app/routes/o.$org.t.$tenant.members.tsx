@@ -139,7 +139,7 @@ function ManageMembers({ tenant, manage }: { tenant: { id: string; name: string 
               <th scope="col">Name</th>
               <th scope="col">Email</th>
               <th scope="col">Role in {tenant.name}</th>
-              <th scope="col">Organization role</th>
+              <th scope="col" className="col-secondary">Organization role</th>
               <th scope="col"><span className="visually-hidden">Actions</span></th>
             </tr>
           </thead>
@@ -152,7 +152,7 @@ function ManageMembers({ tenant, manage }: { tenant: { id: string; name: string 
                   <td>{m.name}{self && <span className="muted"> (you)</span>}</td>
                   <td>{m.email}</td>
                   <td>{m.orgRole !== "member" ? `Admin (as organization ${m.orgRole})` : tenantRole ? TENANT_ROLE_LABELS[tenantRole] : "No access"}</td>
-                  <td>{ORG_ROLE_LABELS[m.orgRole]}</td>
+                  <td className="col-secondary">{ORG_ROLE_LABELS[m.orgRole]}</td>
                   <td>
                     {mayTouch(m.orgRole) && (
                       <div className="member-actions">
@@ -160,7 +160,7 @@ function ManageMembers({ tenant, manage }: { tenant: { id: string; name: string 
                         {m.orgRole === "member" && tenantRole && (
                           <ConfirmAction
                             label={`Remove from ${tenant.name}`}
-                            accessibleLabel={`Remove ${m.name} from ${tenant.name}`}
+                            accessibleLabel={`Remove from ${tenant.name}: ${m.name}`}
                             title={`Remove ${m.name} from ${tenant.name}?`}
                             consequence={`${m.name} can no longer open ${tenant.name} from their next request, and their API keys here stop working. They stay in ${manage.orgName} and keep their roles in other tenants.`}
                             confirmLabel={`Remove from ${tenant.name}`}
@@ -170,7 +170,7 @@ function ManageMembers({ tenant, manage }: { tenant: { id: string; name: string 
                         )}
                         <ConfirmAction
                           label="Remove from organization"
-                          accessibleLabel={`Remove ${m.name} from the organization`}
+                          accessibleLabel={`Remove from organization: ${m.name}`}
                           title={self ? `Leave ${manage.orgName}?` : `Remove ${m.name} from ${manage.orgName}?`}
                           consequence={`${self ? "You" : m.name} will lose access to every tenant of ${manage.orgName} on the next request, and ${self ? "your" : "their"} API keys here stop working. The account itself stays; only an invitation brings ${self ? "you" : "them"} back.`}
                           confirmLabel="Remove from organization"
@@ -197,8 +197,8 @@ function ManageMembers({ tenant, manage }: { tenant: { id: string; name: string 
               <tr>
                 <th scope="col">Email</th>
                 <th scope="col">Roles</th>
-                <th scope="col">Invited by</th>
-                <th scope="col">Expires</th>
+                <th scope="col" className="col-secondary">Invited by</th>
+                <th scope="col" className="col-secondary">Expires</th>
                 <th scope="col"><span className="visually-hidden">Actions</span></th>
               </tr>
             </thead>
@@ -210,8 +210,8 @@ function ManageMembers({ tenant, manage }: { tenant: { id: string; name: string 
                     {ORG_ROLE_LABELS[(i.role ?? "member") as keyof typeof ORG_ROLE_LABELS]}
                     {i.tenants.length > 0 && `; ${i.tenants.map((t) => `${TENANT_ROLE_LABELS[t.role]} in ${t.name}`).join(", ")}`}
                   </td>
-                  <td>{i.invitedBy}</td>
-                  <td>{i.expired ? <strong>Expired</strong> : <Time value={i.expiresAt} />}</td>
+                  <td className="col-secondary">{i.invitedBy}</td>
+                  <td className="col-secondary">{i.expired ? <strong>Expired</strong> : <Time value={i.expiresAt} />}</td>
                   <td>
                     {mayTouch(i.role ?? "member") && (
                       <div className="member-actions">

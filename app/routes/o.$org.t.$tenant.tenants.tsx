@@ -111,10 +111,10 @@ export default function Tenants() {
             <thead>
               <tr>
                 <th scope="col">Name</th>
-                <th scope="col">Slug</th>
-                <th scope="col">Created</th>
-                <th scope="col">Projects</th>
-                <th scope="col">Members</th>
+                <th scope="col" className="col-secondary">Slug</th>
+                <th scope="col" className="col-secondary">Created</th>
+                <th scope="col" className="col-secondary">Projects</th>
+                <th scope="col" className="col-secondary">Members</th>
                 <th scope="col">Status</th>
                 <th scope="col"><span className="visually-hidden">Actions</span></th>
               </tr>
@@ -126,14 +126,14 @@ export default function Tenants() {
                     <Link to={`/o/${org.slug}/t/${t.slug}/projects`}>{t.name}</Link>
                     {t.id === current && <span className="muted small"> (this tenant)</span>}
                   </td>
-                  <td><code>{t.slug}</code></td>
-                  <td><Time value={t.created_at} /></td>
-                  <td>{t.projects.toLocaleString()}</td>
-                  <td>{t.members.toLocaleString()}</td>
+                  <td className="col-secondary"><code>{t.slug}</code></td>
+                  <td className="col-secondary"><Time value={t.created_at} /></td>
+                  <td className="col-secondary">{t.projects.toLocaleString()}</td>
+                  <td className="col-secondary">{t.members.toLocaleString()}</td>
                   <td>{t.archived_at ? <>Archived <Time value={t.archived_at} /></> : "Active"}</td>
                   <td>
                     <div className="row-actions">
-                    <RenameForm currentName={t.name} what="tenant" fields={{ intent: "rename", tenantId: t.id }} />
+                      <RenameForm currentName={t.name} what="tenant" fields={{ intent: "rename", tenantId: t.id }} />
                     {t.archived_at ? (
                       <RestoreButton tenantId={t.id} name={t.name} />
                     ) : (

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { actionLabel, detailLines, shortUserAgent } from "../../app/audit/audit-labels";
+import { actionLabel, detailLines } from "../../app/audit/audit-labels";
+import { shortUserAgent } from "../../app/lib/user-agent";
 import { parseAuditFilters } from "../../app/audit/audit-filters";
 
 describe("the audit log in words", () => {
@@ -15,6 +16,9 @@ describe("the audit log in words", () => {
     expect(detailLines({ from: { a_b: 1, c: 2 }, to: { a_b: 3, c: 2 } })).toEqual(["a b: 1 → 3"]);
     expect(detailLines({ permissions: ["data.read", "audit.read"], expiresAt: null })).toEqual(["permissions: data.read, audit.read", "expiresAt: —"]);
     expect(detailLines({ note: "x".repeat(200) })[0]).toHaveLength("note: ".length + 80);
+    // Tenants and people stored as {id, name, role?} read as their names, not as JSON.
+    expect(detailLines({ tenant: { id: "t1", name: "Production" }, tenants: [{ id: "t1", name: "Production", role: "editor" }, { id: "t2", name: "Staging", role: "viewer" }] }))
+      .toEqual(["tenant: Production", "tenants: Production (editor), Staging (viewer)"]);
   });
 
   it("shortens user agents", () => {

@@ -19,6 +19,8 @@ export interface ExportListItem {
   requestedBy: string | null;
   /** Whether the archive may be downloaded now, decided by the server's clock. */
   linkLive: boolean;
+  /** Whether this requester may download it (the right to download, and to every data type inside). */
+  downloadable: boolean;
   secondsLeft: number | null;
   /** The scope in words, e.g. "Project Cardio Study". */
   scope: string;
@@ -28,7 +30,6 @@ interface ListProps {
   exports: ExportListItem[];
   /** The tenant's exports path; an export's page and download sit under it. */
   base: string;
-  canDownload: boolean;
   canCancel: boolean;
 }
 
@@ -45,7 +46,7 @@ export function ExportList(props: ListProps) {
   );
 }
 
-function ExportTable({ exports, base, canDownload, canCancel }: ListProps) {
+function ExportTable({ exports, base, canCancel }: ListProps) {
   return (
     <div className="table-wrap export-table">
       <table>
@@ -75,7 +76,7 @@ function ExportTable({ exports, base, canDownload, canCancel }: ListProps) {
               <td>{e.status === "done" ? formatCount(e.rows_done) : "—"}</td>
               <td>{formatBytes(e.archive_bytes)}</td>
               <td>{formatLabel(e.format)}</td>
-              <td><Actions exp={e} base={base} canDownload={canDownload} canCancel={canCancel} /></td>
+              <td><Actions exp={e} base={base} canCancel={canCancel} /></td>
             </tr>
           ))}
         </tbody>
@@ -84,7 +85,7 @@ function ExportTable({ exports, base, canDownload, canCancel }: ListProps) {
   );
 }
 
-function ExportCards({ exports, base, canDownload, canCancel }: ListProps) {
+function ExportCards({ exports, base, canCancel }: ListProps) {
   return (
     <ul className="export-cards" aria-label="Exports">
       {exports.map((e) => (
@@ -92,7 +93,7 @@ function ExportCards({ exports, base, canDownload, canCancel }: ListProps) {
           <div className="export-card-status">
             <Status exp={e} />
           </div>
-          <Actions exp={e} base={base} canDownload={canDownload} canCancel={canCancel} primary />
+          <Actions exp={e} base={base} canCancel={canCancel} primary />
           <dl className="export-card-facts">
             <dt>Created</dt>
             <dd>
@@ -132,8 +133,8 @@ function Status({ exp }: { exp: ExportListItem }) {
 }
 
 /** Download while the link lives, Cancel while it runs; on a card, Download is a full button to tap. */
-function Actions({ exp, base, canDownload, canCancel, primary = false }: Omit<ListProps, "exports"> & { exp: ExportListItem; primary?: boolean }) {
-  const download = canDownload && exp.linkLive;
+function Actions({ exp, base, canCancel, primary = false }: Omit<ListProps, "exports"> & { exp: ExportListItem; primary?: boolean }) {
+  const download = exp.downloadable && exp.linkLive;
   const cancel = canCancel && (exp.status === "pending" || exp.status === "running");
   if (!download && !cancel) return null;
   return (

@@ -8,7 +8,7 @@ import { requesterOf, requirePermission, requireTenant } from "~/auth/access.ser
 import { getDb } from "~/lib/db.server";
 import { AppError } from "~/lib/errors";
 import { refused } from "~/lib/action-result.server";
-import { linkIsLive } from "~/exports/download.server";
+import { linkIsLive, mayDownload } from "~/exports/download.server";
 import { exportRequestFromForm } from "~/exports/export-request";
 import { cancelExport, createExport } from "~/exports/exports.server";
 import { listExports, PAGE_SIZE } from "~/exports/export-queries.server";
@@ -37,13 +37,13 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     total,
     base: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/exports`,
     tenant: ctx.tenant,
-    canCreate: can(ctx.ability, "data.exports.create"),
-    canDownload: can(ctx.ability, "data.exports.download"),
+    // An archived tenant is read-only: its banner says so, and there is nothing to start.
+    canCreate: can(ctx.ability, "data.exports.create") && !ctx.tenant.archived,
     canCancel: can(ctx.ability, "data.exports.cancel"),
     canExportOrganization: can(ctx.ability, "org.exports.create"),
     allowedProfiles: allowedProfiles(ctx.ability),
     // Whether a link is live and the time left are decided here, so the page does not depend on the browser's clock.
-    exports: exports.map((e) => ({ ...e, linkLive: linkIsLive(e, now), secondsLeft: estimatedSecondsLeft(e, now) })),
+    exports: exports.map((e) => ({ ...e, linkLive: linkIsLive(e, now), downloadable: mayDownload(requester, e), secondsLeft: estimatedSecondsLeft(e, now) })),
     projects: await listProjects(getDb(), requester),
     names: await studyScopeNames(getDb(), requester, exports.map((e) => e.scope)),
   };
@@ -106,7 +106,7 @@ function usePollWhile(active: boolean) {
 }
 
 export default function Exports() {
-  const { base, tenant, canCreate, canDownload, canCancel, canExportOrganization, allowedProfiles, exports, projects, names, page, pages, total } =
+  const { base, tenant, canCreate, canCancel, canExportOrganization, allowedProfiles, exports, projects, names, page, pages, total } =
     useLoaderData<typeof loader>();
   const revalidator = useRevalidator();
   const result = useActionData<typeof action>();
@@ -140,7 +140,7 @@ export default function Exports() {
           )}
         </div>
       </div>
-      {!canCreate && (
+      {!canCreate && !tenant.archived && (
         <p className="notice" role="note">You don't have permission to create exports. Ask an organization or tenant admin.</p>
       )}
       {canCreate && (
@@ -163,7 +163,6 @@ export default function Exports() {
         <ExportList
           exports={exports.map((e) => ({ ...e, scope: scopeLabel(e.scope, tenant.name, projects, names) }))}
           base={base}
-          canDownload={canDownload}
           canCancel={canCancel}
         />
       )}

@@ -87,6 +87,8 @@ describe("an archived tenant", () => {
   });
 
   it("refuses new exports in the portal and in the service every caller shares, naming the tenant", async () => {
+    // The page offers nothing to start (the banner says why), not even the permission notice.
+    expect((await callRoute(exportsPage.loader, makeRequest(page("exports"), { cookie: editor }), STAGING)).data.canCreate).toBe(false);
     const before = await exportCount();
     const portal = await startExport();
     expect(portal.status).toBe(409);
@@ -138,6 +140,7 @@ describe("an archived tenant", () => {
   it("restored, it is writable again and its keys work again", async () => {
     expect((await setArchived("restore")).status).toBe(200);
     expect((await api(apiExports, "/api/v1/exports")).status).toBe(200);
+    expect((await callRoute(exportsPage.loader, makeRequest(page("exports"), { cookie: editor }), STAGING)).data.canCreate).toBe(true);
     expect((await startExport()).status).toBe(201);
     expect((await createKeyInPortal()).status).toBe(201);
     const frame = await callRoute(layout.loader, makeRequest(page("exports"), { cookie: editor }), STAGING);

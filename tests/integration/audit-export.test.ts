@@ -145,6 +145,10 @@ describe("exporting the audit trail", () => {
     const editor = await signIn("production-editor@acme.test");
     const page = await callRoute(detail.loader, makeRequest(`${exportsPath}/${exp.id}`, { cookie: editor }), { ...PROD, id: exp.id });
     expect(page.data).toMatchObject({ canDownload: false, signedLink: null });
+    const listed = async (cookie: string) =>
+      (await callRoute(exportsPage.loader, makeRequest(exportsPath, { cookie }), PROD)).data.exports.find((e: { id: string }) => e.id === exp.id);
+    expect(await listed(editor)).toMatchObject({ linkLive: true, downloadable: false });
+    expect(await listed(await signIn("production-admin@acme.test"))).toMatchObject({ linkLive: true, downloadable: true });
     const download = await callRoute(portalDownload.loader, makeRequest(`${exportsPath}/${exp.id}/download`, { cookie: editor }), { ...PROD, id: exp.id });
     expect(download.status).toBe(403);
     const admin = await signIn("production-admin@acme.test");

@@ -91,18 +91,21 @@ export default function Members() {
             <thead>
               <tr>
                 <th scope="col">Name</th>
-                <th scope="col">Email</th>
+                <th scope="col" className="col-secondary">Email</th>
                 <th scope="col">Role in {tenant.name}</th>
-                <th scope="col">Organization role</th>
+                <th scope="col" className="col-secondary">Organization role</th>
               </tr>
             </thead>
             <tbody>
               {members.map((m) => (
                 <tr key={m.email}>
-                  <td>{m.name}</td>
-                  <td>{m.email}</td>
+                  <td>
+                    {m.name}
+                    <span className="muted small phone-only">{m.email}</span>
+                  </td>
+                  <td className="col-secondary">{m.email}</td>
                   <td>{m.tenantRole ? TENANT_ROLE_LABELS[m.tenantRole] : `Admin (as organization ${m.orgRole})`}</td>
-                  <td>{ORG_ROLE_LABELS[m.orgRole as keyof typeof ORG_ROLE_LABELS] ?? m.orgRole}</td>
+                  <td className="col-secondary">{ORG_ROLE_LABELS[m.orgRole as keyof typeof ORG_ROLE_LABELS] ?? m.orgRole}</td>
                 </tr>
               ))}
             </tbody>
@@ -137,7 +140,7 @@ function ManageMembers({ tenant, manage }: { tenant: { id: string; name: string 
           <thead>
             <tr>
               <th scope="col">Name</th>
-              <th scope="col">Email</th>
+              <th scope="col" className="col-secondary">Email</th>
               <th scope="col">Role in {tenant.name}</th>
               <th scope="col" className="col-secondary">Organization role</th>
               <th scope="col"><span className="visually-hidden">Actions</span></th>
@@ -149,8 +152,11 @@ function ManageMembers({ tenant, manage }: { tenant: { id: string; name: string 
               const self = m.userId === manage.me;
               return (
                 <tr key={m.userId}>
-                  <td>{m.name}{self && <span className="muted"> (you)</span>}</td>
-                  <td>{m.email}</td>
+                  <td>
+                    {m.name}{self && <span className="muted"> (you)</span>}
+                    <span className="muted small phone-only">{m.email}</span>
+                  </td>
+                  <td className="col-secondary">{m.email}</td>
                   <td>{m.orgRole !== "member" ? `Admin (as organization ${m.orgRole})` : tenantRole ? TENANT_ROLE_LABELS[tenantRole] : "No access"}</td>
                   <td className="col-secondary">{ORG_ROLE_LABELS[m.orgRole]}</td>
                   <td>

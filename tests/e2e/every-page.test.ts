@@ -130,6 +130,33 @@ describe.each(SIZES)("every page at $name size ($width×$height)", (size) => {
     await page.keyboard.press("Escape");
     await revoke.waitFor({ state: "hidden" });
 
+    // Administration: the organization's trail, your account, and the dialogs of members and tenants.
+    await visit(page, `${TENANT}/audit?view=organization`, "the organization's audit log");
+    await visit(page, "/account", "your account");
+    await visit(page, `${TENANT}/members`, "members");
+    await page.getByRole("button", { name: "Invite member" }).click();
+    const invite = page.getByRole("dialog", { name: "Invite member" });
+    await invite.waitFor();
+    await check(page, "the invite dialog", { dialog: true });
+    await page.keyboard.press("Escape");
+    await invite.waitFor({ state: "hidden" });
+    await page.getByRole("button", { name: /^Change roles of/ }).first().click();
+    const roles = page.getByRole("dialog", { name: /^Change roles of/ });
+    await roles.waitFor();
+    await check(page, "the change roles dialog", { dialog: true });
+    await page.keyboard.press("Escape");
+    await roles.waitFor({ state: "hidden" });
+    await visit(page, `${TENANT}/tenants`, "tenants");
+    await page.getByRole("button", { name: /^Archive/ }).first().click();
+    const archive = page.getByRole("alertdialog");
+    await archive.waitFor();
+    await check(page, "the archive confirmation", { dialog: true });
+    await page.keyboard.press("Escape");
+    await archive.waitFor({ state: "hidden" });
+    // The pages a link from outside opens, here with a link that does not work.
+    await visit(page, "/invitations/no-such-invitation", "an unknown invitation");
+    await visit(page, "/set-password/no-such-token", "an unknown set-password link");
+
     await context.close();
     expect(problems.join("\n\n")).toBe("");
   });

@@ -1,11 +1,12 @@
 import { dataDir } from "../app/lib/config.server";
 import { getSecret } from "../app/lib/secrets.server";
-import { openDatabase } from "../db/bootstrap";
+import { joinDatabase } from "../db/bootstrap";
 import { closeDb, getDb } from "../db/client";
 import { migrateToLatest } from "../db/migrate";
 
 // `npm run migrate`: applies pending migrations to DATABASE_URL (or the embedded database).
-const database = await openDatabase(dataDir(), () => getSecret("database"));
+// Beside a running `npm start`, join its embedded PostgreSQL rather than stopping it as a leftover.
+const database = await joinDatabase(dataDir(), () => getSecret("database"));
 try {
   await migrateToLatest(getDb(), database.url);
   console.log("Database is up to date.");

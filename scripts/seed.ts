@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { sealCredential } from "../app/analytics/credential-crypto.server";
 import { dataDir } from "../app/lib/config.server";
 import { getSecret } from "../app/lib/secrets.server";
-import { openDatabase } from "../db/bootstrap";
+import { joinDatabase } from "../db/bootstrap";
 import { closeDb, getDb } from "../db/client";
 import { migrateToLatest } from "../db/migrate";
 import { addDemoData, isSeeded, seedDemo } from "../db/seed";
@@ -17,7 +17,8 @@ if (!Number.isInteger(hsiRows) || hsiRows < 0 || !Number.isInteger(labRows) || l
   process.exit(2);
 }
 
-const database = await openDatabase(dataDir(), () => getSecret("database"));
+// Beside a running `npm start`, join its embedded PostgreSQL rather than stopping it as a leftover.
+const database = await joinDatabase(dataDir(), () => getSecret("database"));
 try {
   const db = getDb();
   await migrateToLatest(db, database.url);

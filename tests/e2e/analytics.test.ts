@@ -1,29 +1,17 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { expectAccessible } from "../setup/axe";
-import { ARTIFACTS, portalAndBrowser } from "../setup/browser";
+import { ARTIFACTS, portalAndBrowser, signedIn } from "../setup/browser";
 import { expectFitsWidth } from "../setup/fits-width";
 import { day } from "../setup/dates";
 
 const TENANT = "/o/acme-health/t/production";
 const portal = portalAndBrowser();
 
-async function signedIn(email: string): Promise<Page> {
-  const context = await portal.browser.newContext({ acceptDownloads: true });
-  const page = await context.newPage();
-  await page.goto(`${portal.app.url}/sign-in`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("exportal-demo");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(/\/exports$/);
-  return page;
-}
-
 describe("integrations, metrics and dashboards in a real browser", () => {
   it("a viewer sees the connected services and charts a metric over a chosen range", async () => {
-    const page = await signedIn("production-viewer@acme.test");
+    const page = await signedIn(portal, "production-viewer@acme.test");
     await page.goto(`${portal.app.url}${TENANT}/exports`);
     await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Integrations" }).click();
     await page.getByRole("heading", { name: "Integrations", level: 1 }).waitFor();
@@ -58,7 +46,7 @@ describe("integrations, metrics and dashboards in a real browser", () => {
   });
 
   it("an editor opens a dashboard, exports it, imports the file again and opens the copy", async () => {
-    const page = await signedIn("production-editor@acme.test");
+    const page = await signedIn(portal, "production-editor@acme.test");
     await page.goto(`${portal.app.url}${TENANT}/dashboards`);
     await page.getByRole("link", { name: "Overview" }).click();
     await page.getByRole("heading", { name: "Sessions per week" }).waitFor();

@@ -1,23 +1,12 @@
 import path from "node:path";
-import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { ARTIFACTS, portalAndBrowser } from "../setup/browser";
+import { ARTIFACTS, portalAndBrowser, signedIn } from "../setup/browser";
 
 const portal = portalAndBrowser();
 
-async function signedIn(email: string): Promise<Page> {
-  const page = await (await portal.browser.newContext()).newPage();
-  await page.goto(`${portal.app.url}/sign-in`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("exportal-demo");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(/\/exports$/);
-  return page;
-}
-
 describe("tenants, projects and apps in a real browser", () => {
   it("the owner creates a tenant, fills it with a project and an app, renames them, archives it and restores it", async () => {
-    const page = await signedIn("owner@acme.test");
+    const page = await signedIn(portal, "owner@acme.test");
     await page.goto(`${portal.app.url}/o/acme-health/t/production/exports`);
     await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Tenants" }).click();
     await page.getByRole("heading", { name: "Tenants", level: 1 }).waitFor();

@@ -3,7 +3,7 @@ import { getDb } from "../../db/client";
 import * as membersPage from "../../app/routes/o.$org.t.$tenant.members";
 import * as keysPage from "../../app/routes/o.$org.t.$tenant.api-keys";
 import * as apiExports from "../../app/routes/api.v1.exports";
-import { callRoute, makeRequest, signIn } from "../setup/routes";
+import { callRoute, makeRequest, signIn, ROLES, type Role } from "../setup/routes";
 import { tenantBySlug } from "../setup/api";
 
 // The Members page's actions, for each role, and the rules that hold whoever
@@ -15,16 +15,6 @@ const ids: Record<string, string> = {};
 let production: string;
 let staging: string;
 
-const ROLES = {
-  owner: "owner@acme.test",
-  orgAdmin: "admin@acme.test",
-  tenantAdmin: "production-admin@acme.test",
-  editor: "production-editor@acme.test",
-  viewer: "production-viewer@acme.test",
-  otherTenantAdmin: "staging-admin@acme.test",
-  otherOrgOwner: "owner@globex.test",
-} as const;
-type Role = keyof typeof ROLES;
 
 function post(as: Role, form: Record<string, string>) {
   return callRoute(membersPage.action, makeRequest(url, { cookie: cookies[as], form }), PRODUCTION);

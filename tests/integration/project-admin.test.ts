@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
 import * as projectsPage from "../../app/routes/o.$org.t.$tenant.projects";
-import { callRoute, makeRequest, signIn } from "../setup/routes";
+import { callRoute, makeRequest, signIn, ROLES, type Role } from "../setup/routes";
 import { tenantBySlug } from "../setup/api";
 
 // Tenant admins (and org owners and admins) create and rename projects and
@@ -10,16 +10,6 @@ const PROD = { org: "acme-health", tenant: "production" };
 const STAGING = { org: "acme-health", tenant: "staging" };
 const url = (t: { tenant: string }) => `/o/acme-health/t/${t.tenant}/projects`;
 
-const ROLES = {
-  owner: "owner@acme.test",
-  orgAdmin: "admin@acme.test",
-  tenantAdmin: "production-admin@acme.test",
-  editor: "production-editor@acme.test",
-  viewer: "production-viewer@acme.test",
-  otherTenantAdmin: "staging-admin@acme.test",
-  otherOrgOwner: "owner@globex.test",
-} as const;
-type Role = keyof typeof ROLES;
 const EXPECTED: Record<Role, number> = { owner: 200, orgAdmin: 200, tenantAdmin: 200, editor: 403, viewer: 403, otherTenantAdmin: 404, otherOrgOwner: 404 };
 
 const cookies = {} as Record<Role, string>;

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
 import * as tenantsPage from "../../app/routes/o.$org.t.$tenant.tenants";
 import * as layout from "../../app/routes/o.$org.t.$tenant";
-import { callRoute, makeRequest, signIn } from "../setup/routes";
+import { callRoute, makeRequest, signIn, ROLES, type Role } from "../setup/routes";
 import { tenantBySlug } from "../setup/api";
 
 // Org owners and admins create, rename, archive and restore tenants; nobody
@@ -10,16 +10,6 @@ import { tenantBySlug } from "../setup/api";
 const PROD = { org: "acme-health", tenant: "production" };
 const url = "/o/acme-health/t/production/tenants";
 
-const ROLES = {
-  owner: "owner@acme.test",
-  orgAdmin: "admin@acme.test",
-  tenantAdmin: "production-admin@acme.test",
-  editor: "production-editor@acme.test",
-  viewer: "production-viewer@acme.test",
-  otherTenantAdmin: "staging-admin@acme.test",
-  otherOrgOwner: "owner@globex.test",
-} as const;
-type Role = keyof typeof ROLES;
 const EXPECTED: Record<Role, number> = { owner: 200, orgAdmin: 200, tenantAdmin: 403, editor: 403, viewer: 403, otherTenantAdmin: 404, otherOrgOwner: 404 };
 
 const cookies = {} as Record<Role, string>;

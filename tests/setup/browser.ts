@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, inject } from "vitest";
 import { startApp, type RunningApp } from "./app-server";
 
@@ -32,4 +32,15 @@ export function portalAndBrowser(): { readonly app: RunningApp; readonly browser
     await running.app?.stop();
   });
   return running;
+}
+
+/** A fresh browser context signed in as a demo person (password `exportal-demo`), on the page sign-in lands on. */
+export async function signedIn(running: { readonly app: RunningApp; readonly browser: Browser }, email: string): Promise<Page> {
+  const page = await (await running.browser.newContext({ acceptDownloads: true })).newPage();
+  await page.goto(`${running.app.url}/sign-in`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("exportal-demo");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/exports$/);
+  return page;
 }

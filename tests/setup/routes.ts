@@ -63,3 +63,19 @@ export async function requesterFor(email: string, tenant: string, org = "acme-he
   const cookie = await signIn(email);
   return requesterOf(await requireTenant(makeRequest(`/o/${org}/t/${tenant}/exports`, { cookie }), { org, tenant }));
 }
+
+/**
+ * The demo's people in each role an administration route is tried as, seen
+ * from Acme Health's Production tenant: who may act, who may only look, and
+ * who must not learn it exists.
+ */
+export const ROLES = {
+  owner: "owner@acme.test",
+  orgAdmin: "admin@acme.test",
+  tenantAdmin: "production-admin@acme.test",
+  editor: "production-editor@acme.test",
+  viewer: "production-viewer@acme.test",
+  otherTenantAdmin: "staging-admin@acme.test",
+  otherOrgOwner: "owner@globex.test",
+} as const;
+export type Role = keyof typeof ROLES;

@@ -14,7 +14,7 @@ describe("your account, in a real browser", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForURL(`${portal.app.url}/o/acme-health/t/staging/exports`);
 
-    await page.getByLabel("Account: Staging Editor").click();
+    await page.getByRole("banner").getByText("Staging Editor").click();
     await page.getByRole("link", { name: "Your account" }).click();
     await page.waitForURL(`${portal.app.url}/account`);
     await page.getByRole("heading", { name: "Your account" }).waitFor();

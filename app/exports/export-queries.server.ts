@@ -79,7 +79,7 @@ export function listActiveExports(db: DB, viewer: Viewer): Promise<ExportListIte
   return withRequester(db, viewer)
     .where("e.status", "in", ["pending", "running"])
     .orderBy(sql`e.status = 'running'`, "desc")
-    .orderBy(sql`qp.position`, sql`asc nulls first`)
+    .orderBy(sql`qp.position`, (ob) => ob.asc().nullsFirst())
     .orderBy("e.created_at")
     .execute();
 }

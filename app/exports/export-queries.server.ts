@@ -5,6 +5,7 @@ import { abilityCondition } from "../auth/ability-sql.server";
 import type { Requester } from "../auth/requester";
 import { AppError } from "../lib/errors";
 import { isUuid } from "../lib/ids";
+import { exportJobKeySql } from "./engine/queue.server";
 
 /** Who asks to see exports: the tenant they look from and what they may see. */
 export type Viewer = Pick<Requester, "tenantId" | "ability">;
@@ -28,10 +29,10 @@ function visibleExports(db: DB, viewer: Viewer) {
  * Only this tenant's exports are counted, so the position tells nothing of
  * other tenants' queues.
  */
-export function queuePositions(tenantId: string) {
+function queuePositions(tenantId: string) {
   return sql<{ export_id: string; position: string }>`(
     select q.id as export_id, row_number() over (order by j.priority, j.run_at, j.id) as position
-    from export q join graphile_worker.jobs j on j.key = 'export_run:' || q.id
+    from export q join graphile_worker.jobs j on j.key = ${exportJobKeySql("q.id")}
     where q.tenant_id = ${tenantId} and q.status = 'pending' and j.locked_at is null)`.as("qp");
 }
 

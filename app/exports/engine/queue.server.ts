@@ -1,8 +1,13 @@
 import { sql } from "kysely";
 import type { DB } from "../../../db/client";
 
+const JOB_KEY_PREFIX = "export_run:";
+
 /** The job key of an export's run: one queued job per export, found again by recovery and tests. */
-export const exportJobKey = (exportId: string) => `export_run:${exportId}`;
+export const exportJobKey = (exportId: string) => `${JOB_KEY_PREFIX}${exportId}`;
+
+/** The job key as SQL, of an export id column: for joining exports to their jobs. */
+export const exportJobKeySql = (exportIdColumn: string) => sql<string>`${JOB_KEY_PREFIX} || ${sql.ref(exportIdColumn)}`;
 
 // graphile-worker's priority is a smallint; ranks beyond this all wait alike.
 const MAX_RANK = 1000;

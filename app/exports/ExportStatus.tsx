@@ -1,4 +1,5 @@
 import { formatCount, percent } from "~/lib/format";
+import { queueLabel } from "./queue-label";
 import { timeLeftLabel } from "./time-left";
 
 const LABEL: Record<string, string> = {
@@ -12,6 +13,11 @@ const LABEL: Record<string, string> = {
 
 export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge badge-${status}`}>{LABEL[status] ?? status}</span>;
+}
+
+/** A waiting export's place in its tenant's line, when it has one. */
+export function QueuePosition({ position }: { position: number | null }) {
+  return position ? <span className="muted small block queue-position">{queueLabel(position)}</span> : null;
 }
 
 /**

@@ -5,6 +5,7 @@ import { abilityCondition } from "../auth/ability-sql.server";
 import type { Requester } from "../auth/requester";
 import { AppError } from "../lib/errors";
 import { isUuid } from "../lib/ids";
+import { exportJobKeySql } from "./engine/queue.server";
 
 /** Who asks to see exports: the tenant they look from and what they may see. */
 export type Viewer = Pick<Requester, "tenantId" | "ability">;
@@ -21,17 +22,35 @@ function visibleExports(db: DB, viewer: Viewer) {
     .where(abilityCondition(viewer.ability, "read", "data.exports", { "scope.type": sql`e.scope->>'type'` }));
 }
 
-/** The viewer's exports, each with who asked: a person's name, or "API key <name>" for a program. */
+/**
+ * Where each of the tenant's waiting exports stands in the tenant's line: 1
+ * for the next its tenant will run. graphile-worker takes jobs by priority,
+ * then run_at, then id; a job a worker has claimed is no longer in line.
+ * Only this tenant's exports are counted, so the position tells nothing of
+ * other tenants' queues.
+ */
+function queuePositions(tenantId: string) {
+  return sql<{ export_id: string; position: string }>`(
+    select q.id as export_id, row_number() over (order by j.priority, j.run_at, j.id) as position
+    from export q join graphile_worker.jobs j on j.key = ${exportJobKeySql("q.id")}
+    where q.tenant_id = ${tenantId} and q.status = 'pending' and j.locked_at is null)`.as("qp");
+}
+
+/** The viewer's exports, each with who asked (a person's name, or "API key <name>" for a program) and its place in line. */
 function withRequester(db: DB, viewer: Viewer) {
   return visibleExports(db, viewer)
     .leftJoin("user as u", "u.id", "e.requested_by_user_id")
     .leftJoin("api_key as k", "k.id", "e.requested_by_api_key_id")
+    .leftJoin(queuePositions(viewer.tenantId), "qp.export_id", "e.id")
     .selectAll("e")
-    .select(sql<string | null>`coalesce(u.name, 'API key ' || k.name)`.as("requestedBy"));
+    .select(sql<string | null>`coalesce(u.name, 'API key ' || k.name)`.as("requestedBy"))
+    .select(sql<number | null>`qp.position::int`.as("queuePosition"));
 }
 
 export interface ExportListItem extends Export {
   requestedBy: string | null;
+  /** 1 for the tenant's next export to run; null unless it waits in line. */
+  queuePosition: number | null;
 }
 
 export const PAGE_SIZE = 25;
@@ -54,6 +73,16 @@ export async function listExports(db: DB, viewer: Viewer, page = 1): Promise<{ e
 export async function getExport(db: DB, viewer: Viewer, id: string): Promise<ExportListItem | undefined> {
   if (!isUuid(id)) return undefined;
   return withRequester(db, viewer).where("e.id", "=", id).executeTakeFirst();
+}
+
+/** The viewer's exports that are running or waiting: running first, then in the order they will run. */
+export function listActiveExports(db: DB, viewer: Viewer): Promise<ExportListItem[]> {
+  return withRequester(db, viewer)
+    .where("e.status", "in", ["pending", "running"])
+    .orderBy(sql`e.status = 'running'`, "desc")
+    .orderBy(sql`qp.position`, (ob) => ob.asc().nullsFirst())
+    .orderBy("e.created_at")
+    .execute();
 }
 
 const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f-]{36})$/;

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
-import { ExportProgress, StatusBadge } from "~/exports/ExportStatus";
+import { ExportProgress, QueuePosition, StatusBadge } from "~/exports/ExportStatus";
 import { Time } from "~/components/Time";
 import { ScrollRegion } from "~/components/ScrollRegion";
 import { notFound, requesterOf, requireTenant } from "~/auth/access.server";
@@ -56,6 +56,7 @@ export default function ExportDetail() {
         <dt>Status</dt>
         <dd>
           <StatusBadge status={exp.status} />
+          {exp.status === "pending" && <QueuePosition position={exp.queuePosition} />}
           {exp.status === "running" && <ExportProgress done={exp.rows_done} expected={exp.rows_expected} secondsLeft={secondsLeft} />}
           {exp.error && <p className="error-text">{exp.error}</p>}
         </dd>

@@ -1,5 +1,5 @@
 import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { requirePermission, requireTenant, requesterOf } from "~/auth/access.server";
 import { getApiLimits, LIMIT_DEFAULTS, setApiLimits } from "~/api/limits.server";
 import { getDb } from "~/lib/db.server";
@@ -7,6 +7,12 @@ import { refused } from "~/lib/action-result.server";
 import { retentionConfig } from "~/lib/config.server";
 import { DAY_MS, HOUR_MS } from "~/lib/dates";
 import { can, PERMISSION_LABELS, PERMISSIONS } from "~/auth/permissions";
+import { Time } from "~/components/Time";
+import { scopeLabel } from "~/exports/export-labels";
+import { QueuePosition, StatusBadge } from "~/exports/ExportStatus";
+import { organizationQueues, tenantJobs } from "~/exports/jobs.server";
+import { listProjects } from "~/tenants/tenant-data.server";
+import { studyScopeNames } from "~/studies/studies.server";
 
 export const meta: MetaFunction = () => [{ title: "Settings · Exportal" }];
 
@@ -14,6 +20,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.read");
   const requester = requesterOf(ctx);
   const { linkTtlMs, historyMs } = retentionConfig();
+  const jobs = can(ctx.ability, "data.exports.read") ? await tenantJobs(getDb(), requester) : null;
+  const names = jobs ? await studyScopeNames(getDb(), requester, jobs.map((j) => j.scope)) : {};
+  const projects = jobs ? await listProjects(getDb(), requester) : [];
   return {
     org: ctx.org,
     tenant: ctx.tenant,
@@ -25,6 +34,16 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     apiLimits: await getApiLimits(getDb(), requester),
     limitDefaults: LIMIT_DEFAULTS,
     canSetLimits: can(ctx.ability, "tenants.manage"),
+    jobs: jobs?.map((j) => ({
+      id: j.id,
+      status: j.status,
+      queuePosition: j.queuePosition,
+      requestedBy: j.requestedBy,
+      created_at: j.created_at,
+      scope: scopeLabel(j.scope, ctx.tenant.name, projects, names),
+    })),
+    orgQueues: await organizationQueues(getDb(), requester),
+    base: `/o/${ctx.org.slug}/t`,
   };
 }
 
@@ -93,6 +112,77 @@ function ApiLimits({ limits, defaults, canEdit }: { limits: Record<LimitName, nu
   );
 }
 
+/** The tenant's running and waiting exports, and, for organization owners and admins, every tenant's counts. */
+function JobsPanel() {
+  const { jobs, orgQueues, base, tenant, org } = useLoaderData<typeof loader>();
+  if (!jobs && !orgQueues) return null;
+  return (
+    <section aria-labelledby="jobs-heading">
+      <h2 id="jobs-heading">Jobs</h2>
+      {jobs && (
+        <>
+          <p className="muted">Exports of {tenant.name} running or waiting for a worker, in the order they will run.</p>
+          {jobs.length === 0 ? (
+            <p className="empty-state">No export is running or waiting in {tenant.name}.</p>
+          ) : (
+            <div className="table-wrap">
+              <table aria-label={`Jobs of ${tenant.name}`}>
+                <thead>
+                  <tr>
+                    <th scope="col">Export</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Requested by</th>
+                    <th scope="col">Created</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {jobs.map((j) => (
+                    <tr key={j.id} data-export-id={j.id}>
+                      <td><Link to={`${base}/${tenant.slug}/exports/${j.id}`}>{j.scope}</Link></td>
+                      <td>
+                        <StatusBadge status={j.status} />
+                        {j.status === "pending" && <QueuePosition position={j.queuePosition} />}
+                      </td>
+                      <td>{j.requestedBy ?? "—"}</td>
+                      <td><Time value={j.created_at} /></td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </>
+      )}
+      {orgQueues && (
+        <>
+          <h3>Every tenant of {org.name}</h3>
+          <p className="muted">Each tenant&apos;s exports take turns with the others&apos;, so one tenant&apos;s backlog does not hold up another&apos;s.</p>
+          <div className="table-wrap">
+            <table aria-label={`Jobs per tenant of ${org.name}`}>
+              <thead>
+                <tr>
+                  <th scope="col">Tenant</th>
+                  <th scope="col">Running</th>
+                  <th scope="col">Queued</th>
+                </tr>
+              </thead>
+              <tbody>
+                {orgQueues.map((t) => (
+                  <tr key={t.id} data-tenant={t.slug}>
+                    <td><Link to={`${base}/${t.slug}/exports`}>{t.name}</Link></td>
+                    <td>{t.running}</td>
+                    <td>{t.queued}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
+
 export default function Settings() {
   const { org, tenant, orgRole, tenantRole, granted, linkHours, historyDays, apiLimits, limitDefaults, canSetLimits } = useLoaderData<typeof loader>();
   return (
@@ -126,6 +216,7 @@ export default function Settings() {
         <dt>Concurrency</dt>
         <dd>one export at a time per project; an organization or tenant export covers all of its projects</dd>
       </dl>
+      <JobsPanel />
       <h2>API limits</h2>
       <p className="muted">How much programs with this tenant's API keys may ask for. Counted per tenant across all keys.</p>
       <ApiLimits limits={apiLimits} defaults={limitDefaults} canEdit={canSetLimits} />

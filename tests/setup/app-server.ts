@@ -7,10 +7,13 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** Starts the portal the way `npm start` does (server.ts on the built app) against this file's database, or as `env` says. */
-export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
+/**
+ * Starts the portal the way `npm start` does (server.ts on the built app) against this file's database, or as `env`
+ * says; `args` ["--web"] starts it as `npm run web` does, without the worker.
+ */
+export async function startApp(env: Record<string, string> = {}, args: string[] = []): Promise<RunningApp> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "server.ts"], {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "server.ts", ...args], {
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: `http://localhost:${port}`, BETTER_AUTH_URL: `http://localhost:${port}`, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

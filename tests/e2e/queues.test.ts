@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { getDb } from "../../db/client";
+import { createExport } from "../../app/exports/exports.server";
+import { expectAccessible } from "../setup/axe";
+import { portalAndBrowser, signedIn } from "../setup/browser";
+import { exportRow, holdTable } from "../setup/exports";
+import { requesterFor } from "../setup/routes";
+
+// One worker slot, so the exports below wait in line behind the one that holds it.
+process.env.WORKER_CONCURRENCY = "1";
+const portal = portalAndBrowser();
+
+describe("the queue, in a real browser", () => {
+  it("shows each waiting export's place in line on the exports page, its own page and the Settings page's Jobs panel", { timeout: 90_000 }, async () => {
+    const editor = await requesterFor("production-editor@acme.test", "production");
+    const release = await holdTable("hsi_record");
+    try {
+      const ids: string[] = [];
+      for (const name of ["Queue one", "Queue two", "Queue three"]) {
+        const { id: projectId } = await getDb().insertInto("project").values({ tenant_id: editor.tenantId, name }).returning("id").executeTakeFirstOrThrow();
+        ids.push((await createExport(getDb(), editor, { scope: { type: "project", projectId }, dataTypes: ["hsi_records"], format: "csv" })).id);
+      }
+      await expect.poll(async () => (await exportRow(ids[0])).status, { timeout: 20_000, interval: 100 }).toBe("running");
+
+      const page = await signedIn(portal, "production-editor@acme.test");
+      const row = (id: string) => page.locator(`.export-table tr[data-export-id="${id}"]`);
+      await expect.poll(() => row(ids[1]).locator(".queue-position").textContent()).toBe("Queued, 1st in line");
+      await expect.poll(() => row(ids[2]).locator(".queue-position").textContent()).toBe("Queued, 2nd in line");
+      expect(await row(ids[0]).locator(".queue-position").count()).toBe(0);
+
+      await page.goto(`${portal.app.url}/o/acme-health/t/production/exports/${ids[2]}`);
+      await expect.poll(() => page.locator(".queue-position").textContent()).toBe("Queued, 2nd in line");
+
+      await page.goto(`${portal.app.url}/o/acme-health/t/production/settings`);
+      const jobs = page.getByRole("table", { name: "Jobs of Production" });
+      await expect.poll(() => jobs.locator("tbody tr").count()).toBe(3);
+      expect(await jobs.locator("tbody tr").first().getAttribute("data-export-id")).toBe(ids[0]);
+      await expect.poll(() => jobs.locator(`tr[data-export-id="${ids[1]}"] .queue-position`).textContent()).toBe("Queued, 1st in line");
+      // An editor sees their tenant's line, not the organization's.
+      expect(await page.getByRole("table", { name: /Jobs per tenant/ }).count()).toBe(0);
+      await expectAccessible(page, "settings with jobs");
+
+      const admin = await signedIn(portal, "admin@acme.test");
+      await admin.goto(`${portal.app.url}/o/acme-health/t/production/settings`);
+      const perTenant = admin.getByRole("table", { name: "Jobs per tenant of Acme Health" });
+      await expect.poll(() => perTenant.locator('tr[data-tenant="production"] td').allTextContents()).toEqual(["Production", "1", "2"]);
+    } finally {
+      await release();
+    }
+  });
+});

@@ -119,7 +119,9 @@ describe("exports", () => {
     const res = await api("/api/v1/exports", { key: prodKey, json: { scope: { type: "project", projectId: await projectId("production", "Sleep Lab") }, dataTypes: ["lab_results"], format: "csv" } });
     expect(res.status).toBe(202);
     const created = apiExport.parse(res.body);
-    expect(created).toMatchObject({ status: "pending", dataTypes: ["lab_results"], format: "csv", manifest: null, requestedBy: "API key production all" });
+    expect(created).toMatchObject({ dataTypes: ["lab_results"], format: "csv", manifest: null, requestedBy: "API key production all" });
+    // The portal's own worker may have claimed it by the time the answer is read back: never finished, though.
+    expect(["pending", "running"]).toContain(created.status);
     expect(res.headers.get("location")).toBe(created.links.self);
     exportId = created.id;
 

@@ -222,6 +222,10 @@ describe("date ranges", () => {
   });
 
   it("a preset resolves to dates when the export is requested, and the manifest records both", async () => {
+    // The seed spreads a few lab results over two years at random: make sure the last 30 days hold one.
+    await sql`insert into lab_result (tenant_id, project_id, app_id, participant_id, collected_at, test_code, test_name, value, unit, reference_low, reference_high, payload)
+              select tenant_id, project_id, app_id, participant_id, now() - interval '1 day', test_code, test_name, value, unit, reference_low, reference_high, payload
+              from lab_result where tenant_id = ${stagingEditor.tenantId} limit 1`.execute(db());
     const exp = await createExport(db(), stagingEditor, { dataTypes: ["lab_results"], dateRange: { preset: "last_30_days" } });
     const from = new Date(exp.filters.from!).getTime();
     expect(Math.abs(from - (Date.now() - 30 * 86_400_000))).toBeLessThan(60_000);

@@ -23,7 +23,7 @@ export interface S3Config {
   endpoint?: string;
   region?: string;
   forcePathStyle: boolean;
-  /** Tests lower it to S3's 5 MiB minimum, so a small archive still goes up in several parts. */
+  /** Bytes per part; tests lower it to S3's 5 MiB minimum, so a small archive still goes up in several parts. */
   partSize?: number;
 }
 
@@ -36,6 +36,7 @@ export function s3ConfigFromEnv(): S3Config | null {
     endpoint: process.env.EXPORTAL_S3_ENDPOINT || undefined,
     region: process.env.EXPORTAL_S3_REGION || undefined,
     forcePathStyle: /^(1|true|yes)$/i.test(process.env.EXPORTAL_S3_FORCE_PATH_STYLE ?? ""),
+    partSize: Number(process.env.EXPORTAL_S3_PART_SIZE_MB) >= 5 ? Number(process.env.EXPORTAL_S3_PART_SIZE_MB) * 1024 * 1024 : undefined,
   };
 }
 
@@ -84,26 +85,33 @@ export function s3Storage(config: S3Config): ArchiveStorage {
         partSize: config.partSize ?? PART_SIZE,
         queueSize: QUEUE_SIZE,
       });
-      let uploadFailed: unknown;
       const uploaded = upload.done().catch((error) => {
-        uploadFailed = error;
         // The zip writer is stuck on a body no one reads any more: stop it.
         body.destroy(error);
         throw error;
       });
       uploaded.catch(() => {}); // awaited below; a failure that comes first is surfaced there
-      try {
-        await write(body);
-        await uploaded;
-      } catch (error) {
-        const cause = uploadFailed ?? error;
-        // An error, not a plain end: an ended body would complete the upload with what it holds so far.
-        // lib-storage then aborts what it started, and so do we, whatever it managed.
-        body.destroy(new Error("the archive was not finished"));
-        await uploaded.catch(() => {});
+      const abortStarted = async () => {
         const uploadId = (upload as unknown as { uploadId?: string }).uploadId;
         if (uploadId) await abortUpload(Key, uploadId);
-        throw uploadFailed ? new StorageFailure(cause) : error;
+      };
+      try {
+        await write(body);
+      } catch (error) {
+        // An error, not a plain end: an ended body would complete the upload with what it holds so far.
+        // lib-storage then aborts what it started, and so do we, whatever it managed.
+        const unfinished = new Error("the archive was not finished");
+        body.destroy(unfinished);
+        const uploadError = await uploaded.then(() => undefined, (e: unknown) => e);
+        await abortStarted();
+        // Storage that failed by itself broke the writer; otherwise the writer's own error (a cancel, the database) stopped both.
+        throw uploadError && uploadError !== error && uploadError !== unfinished ? new StorageFailure(uploadError) : error;
+      }
+      try {
+        await uploaded;
+      } catch (error) {
+        await abortStarted();
+        throw new StorageFailure(error);
       }
       return (await size(Key))!;
     },

@@ -50,9 +50,9 @@ export function linkExpired(exp: Pick<Export, "status" | "expires_at">, now = ne
  */
 export async function archiveResponse(request: Request, exp: Export): Promise<Response> {
   if (linkExpired(exp)) return textResponse(410, "This export has expired and its archive was deleted. Start a new export from the Exports page.");
-  const size = exp.status === "done" && exp.archive_key ? await getStorage().size(exp.archive_key) : null;
-  if (size === null) return textResponse(409, "This export has no archive to download yet.");
   const storage = getStorage();
+  const size = exp.status === "done" && exp.archive_key ? await storage.size(exp.archive_key) : null;
+  if (size === null) return textResponse(409, "This export has no archive to download yet.");
   if (storage.downloadUrl) {
     // The storage serves the bytes (and Range) itself, through a URL minted for this click that works minutes only.
     const location = await storage.downloadUrl(exp.archive_key!, `export-${exp.id}.zip`);

@@ -85,7 +85,7 @@ async function publish(db: DB, exp: Export, result: Awaited<ReturnType<typeof wr
 function failureMessage(error: unknown): string {
   if (error instanceof ExportFailure) return error.message;
   if (error instanceof StorageFailure) {
-    return "The archive could not be uploaded to the archive storage (it could not be reached or refused the upload), and retries did not help. Ask an administrator to check the archive storage, then try again.";
+    return "The archive could not be uploaded to the archive storage (it could not be reached, or it refused the upload). Ask an administrator to check the archive storage, then try again.";
   }
   if (isTransient(error)) return "The database was unavailable while the export ran, and retries did not help. Try again in a few minutes.";
   if (["EACCES", "EPERM", "ENOSPC", "ENOTDIR", "EROFS"].includes((error as { code?: string })?.code ?? "")) {

@@ -1,8 +1,8 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, chmodSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { parseArgs, promisify } from "node:util";
 import { closeDb, getDb } from "../db/client";
 import { startEmbeddedPostgres } from "../db/embedded";
 import { migrateToLatest } from "../db/migrate";
@@ -38,8 +38,9 @@ interface Measure { ms: number; bytes: number; maxRssKb: number }
 // The measured processes run compiled JavaScript, as `npm run worker` does, not through tsx.
 const childScript = path.resolve("build/bench/child.mjs"); // beside node_modules, so its imports resolve
 execFileSync("npx", ["esbuild", "bench/child.ts", "--bundle", "--platform=node", "--format=esm", "--packages=external", "--log-level=warning", `--outfile=${childScript}`]);
-function child(args: string[], env: Record<string, string> = {}): Measure {
-  const out = execFileSync(process.execPath, [childScript, ...args], { env: { ...process.env, ...env }, encoding: "utf8" });
+// Not execFileSync: with --storage s3 this process serves S3 (s3rver) to the child, so its event loop must stay free.
+async function child(args: string[], env: Record<string, string> = {}): Promise<Measure> {
+  const { stdout: out } = await promisify(execFile)(process.execPath, [childScript, ...args], { env: { ...process.env, ...env }, encoding: "utf8" });
   return JSON.parse(out.trim().split("\n").pop()!);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -75,7 +76,7 @@ try {
   async function measureExport(format: "csv" | "ndjson" | "both", env: Record<string, string> = {}): Promise<Measure> {
     // Full data, as the baseline's statement: the profile's transforms are measured by their own SQL, not here.
     await createExport(db, requester, { dataTypes: ["hsi_records"], format, deidentification: "full" });
-    const measure = child(["export"], env);
+    const measure = await child(["export"], env);
     const last = await db.selectFrom("export").select(["status", "archive_bytes", "error"]).orderBy("created_at", "desc").executeTakeFirstOrThrow();
     if (last.status !== "done") throw new Error(`export ${format} ended ${last.status}: ${last.error}`);
     return { ...measure, bytes: Number(last.archive_bytes) };
@@ -86,7 +87,9 @@ try {
     const result = { name: format, export: [] as Measure[], s3: [] as Measure[], baseline: [] as Measure[][] };
     for (let i = 0; i < runs; i++) {
       const parts = format === "both" ? (["ndjson", "csv"] as const) : [format];
-      result.baseline.push(parts.map((p) => child(["baseline", baselines[p]])));
+      const baseline: Measure[] = [];
+      for (const part of parts) baseline.push(await child(["baseline", baselines[part]]));
+      result.baseline.push(baseline);
       result.export.push(await measureExport(format));
       if (s3) result.s3.push(await measureExport(format, s3Env));
     }

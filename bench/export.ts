@@ -1,8 +1,8 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, chmodSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { parseArgs, promisify } from "node:util";
 import { closeDb, getDb } from "../db/client";
 import { startEmbeddedPostgres } from "../db/embedded";
 import { migrateToLatest } from "../db/migrate";
@@ -12,13 +12,20 @@ import { copyStatement } from "../app/exports/engine/statements.server";
 import { createExport } from "../app/exports/exports.server";
 import { requesterOf, requireTenant } from "../app/auth/access.server";
 import { getAuth } from "../app/auth/auth.server";
+import S3rver from "s3rver";
 
 // `npm run bench:export -- --rows 1000000 --runs 3`: a tenant-scope export of
 // N HSI rows against two raw baselines (COPY piped into gzip -6), each run in
 // its own process, alternating baseline and export so drift cancels out.
-const { values } = parseArgs({ options: { rows: { type: "string", default: "1000000" }, runs: { type: "string", default: "3" } } });
+// `--storage s3` also runs each export into a local S3-protocol server (s3rver),
+// next to the local-disk run.
+const { values } = parseArgs({
+  options: { rows: { type: "string", default: "1000000" }, runs: { type: "string", default: "3" }, storage: { type: "string", default: "local" } },
+});
 const rows = Number(values.rows);
 const runs = Number(values.runs);
+if (!["local", "s3"].includes(values.storage!)) throw new Error("--storage is local or s3");
+const withS3 = values.storage === "s3";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "exportal-bench-"));
 chmodSync(dir, 0o755);
@@ -31,11 +38,23 @@ interface Measure { ms: number; bytes: number; maxRssKb: number }
 // The measured processes run compiled JavaScript, as `npm run worker` does, not through tsx.
 const childScript = path.resolve("build/bench/child.mjs"); // beside node_modules, so its imports resolve
 execFileSync("npx", ["esbuild", "bench/child.ts", "--bundle", "--platform=node", "--format=esm", "--packages=external", "--log-level=warning", `--outfile=${childScript}`]);
-function child(args: string[]): Measure {
-  const out = execFileSync(process.execPath, [childScript, ...args], { env: process.env, encoding: "utf8" });
+// Not execFileSync: with --storage s3 this process serves S3 (s3rver) to the child, so its event loop must stay free.
+async function child(args: string[], env: Record<string, string> = {}): Promise<Measure> {
+  const { stdout: out } = await promisify(execFile)(process.execPath, [childScript, ...args], { env: { ...process.env, ...env }, encoding: "utf8" });
   return JSON.parse(out.trim().split("\n").pop()!);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const s3 = withS3 ? new S3rver({ port: 0, address: "127.0.0.1", directory: path.join(dir, "s3"), silent: true, configureBuckets: [{ name: "bench", configs: [] }] }) : null;
+const s3Env: Record<string, string> = s3
+  ? {
+      EXPORTAL_S3_BUCKET: "bench",
+      EXPORTAL_S3_ENDPOINT: `http://127.0.0.1:${(await s3.run()).port}`,
+      EXPORTAL_S3_FORCE_PATH_STYLE: "true",
+      AWS_ACCESS_KEY_ID: "S3RVER",
+      AWS_SECRET_ACCESS_KEY: "S3RVER",
+    }
+  : {};
 
 try {
   const db = getDb();
@@ -53,18 +72,26 @@ try {
   const target = { tenantId: tenant.id, organizationId: requester.organizationId, scope: { type: "tenant" as const }, filters: {} };
   const baselines = { csv: copyStatement("hsi_records", "csv", target), ndjson: copyStatement("hsi_records", "ndjson", target) };
 
-  const results: { name: string; export: Measure[]; baseline: Measure[][] }[] = [];
+  /** Runs the queued export in its own process and checks it ended done. */
+  async function measureExport(format: "csv" | "ndjson" | "both", env: Record<string, string> = {}): Promise<Measure> {
+    // Full data, as the baseline's statement: the profile's transforms are measured by their own SQL, not here.
+    await createExport(db, requester, { dataTypes: ["hsi_records"], format, deidentification: "full" });
+    const measure = await child(["export"], env);
+    const last = await db.selectFrom("export").select(["status", "archive_bytes", "error"]).orderBy("created_at", "desc").executeTakeFirstOrThrow();
+    if (last.status !== "done") throw new Error(`export ${format} ended ${last.status}: ${last.error}`);
+    return { ...measure, bytes: Number(last.archive_bytes) };
+  }
+
+  const results: { name: string; export: Measure[]; s3: Measure[]; baseline: Measure[][] }[] = [];
   for (const format of ["csv", "ndjson", "both"] as const) {
-    const result = { name: format, export: [] as Measure[], baseline: [] as Measure[][] };
+    const result = { name: format, export: [] as Measure[], s3: [] as Measure[], baseline: [] as Measure[][] };
     for (let i = 0; i < runs; i++) {
       const parts = format === "both" ? (["ndjson", "csv"] as const) : [format];
-      result.baseline.push(parts.map((p) => child(["baseline", baselines[p]])));
-      // Full data, as the baseline's statement: the profile's transforms are measured by their own SQL, not here.
-      await createExport(db, requester, { dataTypes: ["hsi_records"], format, deidentification: "full" });
-      result.export.push(child(["export"]));
-      const last = await db.selectFrom("export").select(["status", "archive_bytes", "error"]).orderBy("created_at", "desc").executeTakeFirstOrThrow();
-      if (last.status !== "done") throw new Error(`export ${format} ended ${last.status}: ${last.error}`);
-      result.export[result.export.length - 1].bytes = Number(last.archive_bytes);
+      const baseline: Measure[] = [];
+      for (const part of parts) baseline.push(await child(["baseline", baselines[part]]));
+      result.baseline.push(baseline);
+      result.export.push(await measureExport(format));
+      if (s3) result.s3.push(await measureExport(format, s3Env));
     }
     results.push(result);
   }
@@ -86,8 +113,20 @@ try {
       (median(r.export.map((m) => m.maxRssKb)) / 1024).toFixed(0),
       (expMs / baseMs).toFixed(2),
     ]);
+    if (!r.s3.length) continue;
+    // Its ratio is to the local-disk export of the same runs, not to the baseline.
+    const s3Ms = median(r.s3.map((m) => m.ms));
+    line([
+      `export ${r.name} s3`,
+      (s3Ms / 1000).toFixed(2),
+      Math.round(rows / (s3Ms / 1000)).toLocaleString(),
+      median(r.s3.map((m) => m.bytes)).toLocaleString(),
+      (median(r.s3.map((m) => m.maxRssKb)) / 1024).toFixed(0),
+      `${(s3Ms / expMs).toFixed(2)} × disk`,
+    ]);
   }
 } finally {
+  if (s3) await new Promise((resolve) => s3.httpServer?.close(resolve));
   await closeDb();
   await pg.stop();
   rmSync(dir, { recursive: true, force: true });

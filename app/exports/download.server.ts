@@ -44,13 +44,20 @@ export function linkExpired(exp: Pick<Export, "status" | "expires_at">, now = ne
 
 /**
  * The archive of a finished export as a download, honouring HTTP Range so an
- * interrupted download can resume. Answers 410 once its link expired, checked
+ * interrupted download can resume; or, from storage that serves archives
+ * itself (S3), a redirect to a presigned URL that does. Answers 410 once its link expired, checked
  * at request time rather than left to the cleanup task.
  */
 export async function archiveResponse(request: Request, exp: Export): Promise<Response> {
   if (linkExpired(exp)) return textResponse(410, "This export has expired and its archive was deleted. Start a new export from the Exports page.");
-  const size = exp.status === "done" && exp.archive_key ? await getStorage().size(exp.archive_key) : null;
+  const storage = getStorage();
+  const size = exp.status === "done" && exp.archive_key ? await storage.size(exp.archive_key) : null;
   if (size === null) return textResponse(409, "This export has no archive to download yet.");
+  if (storage.downloadUrl) {
+    // The storage serves the bytes (and Range) itself, through a URL minted for this click that works minutes only.
+    const location = await storage.downloadUrl(exp.archive_key!, `export-${exp.id}.zip`);
+    return new Response(null, { status: 302, headers: { Location: location, "Cache-Control": "private, no-store" } });
+  }
   const headers = new Headers({
     "Content-Type": "application/zip",
     "Content-Disposition": `attachment; filename="export-${exp.id}.zip"`,
@@ -64,7 +71,7 @@ export async function archiveResponse(request: Request, exp: Export): Promise<Re
     headers.set("Content-Range", `bytes */${size}`);
     return new Response(null, { status: 416, headers });
   }
-  const stream = getStorage().read(exp.archive_key!, range ?? undefined);
+  const stream = await storage.read(exp.archive_key!, range ?? undefined);
   const body = Readable.toWeb(stream) as ReadableStream;
   if (!range) {
     headers.set("Content-Length", String(size));
@@ -75,9 +82,12 @@ export async function archiveResponse(request: Request, exp: Export): Promise<Re
   return new Response(body, { status: 206, headers });
 }
 
-/** A whole download, or the first part of a resumable one (not every resumed piece): what the audit trail records. */
+/**
+ * A whole download, or the first part of a resumable one (not every resumed
+ * piece), or the redirect to storage that serves it: what the audit trail records.
+ */
 export function startsDownload(response: Response): boolean {
-  return response.status === 200 || (response.status === 206 && /^bytes 0-/.test(response.headers.get("Content-Range") ?? ""));
+  return response.status === 200 || response.status === 302 || (response.status === 206 && /^bytes 0-/.test(response.headers.get("Content-Range") ?? ""));
 }
 
 /**

@@ -19,7 +19,7 @@ export async function openArchive(id: string): Promise<Map<string, Buffer>> {
   const row = await exportRow(id);
   if (row.status !== "done" || !row.archive_key) throw new Error(`export ${id} is ${row.status}: ${row.error}`);
   const chunks: Buffer[] = [];
-  for await (const chunk of getStorage().read(row.archive_key)) chunks.push(chunk as Buffer);
+  for await (const chunk of await getStorage().read(row.archive_key)) chunks.push(chunk as Buffer);
   return readZip(Buffer.concat(chunks));
 }
 

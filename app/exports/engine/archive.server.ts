@@ -56,7 +56,7 @@ async function countRows(client: PoolClient, exp: Export, target: ExportTarget):
  * (COPY reports its row count only at the end), and checks that it wrote
  * exactly the rows the snapshot holds.
  */
-async function copyFile(client: PoolClient, archive: ZipArchive, file: ExportFile, target: ExportTarget, expected: number, progress: (lines: number) => Promise<void>): Promise<ManifestFile> {
+async function copyFile(client: PoolClient, archive: ZipArchive, file: ExportFile, target: ExportTarget, expected: number, progress: (lines: number) => Promise<void>, signal: AbortSignal): Promise<ManifestFile> {
   const name = `${file.dataType}.${file.format}`;
   const stats = new FileStats();
   const copy = client.query(copyTo(copyStatement(file.dataType, file.format, target)));
@@ -71,9 +71,9 @@ async function copyFile(client: PoolClient, archive: ZipArchive, file: ExportFil
   }, TICK_MS);
   try {
     archive.append(stats, { name });
-    await pipeline(copy, stats);
+    await pipeline(copy, stats, { signal });
   } catch (error) {
-    throw stopped ?? error;
+    throw stopped ?? (signal.aborted ? signal.reason : error);
   } finally {
     clearInterval(timer);
   }
@@ -144,19 +144,20 @@ async function writeZip(exp: Export, out: Writable, progress: Progress): Promise
     // ZIP64 end records always; an entry past 4 GiB gets ZIP64 headers from its written size.
     const archive = new ZipArchive({ zlib: { level: 6 }, forceZip64: true });
     const written = pipeline(archive, out);
-    written.catch(() => {}); // surfaced below, or by the failure that stopped the export
+    // When the output fails (storage gone), the COPY feeding the zip is stopped rather than left waiting on it.
+    const outputFailed = new AbortController();
+    written.catch((error) => outputFailed.abort(error));
     const entries: ManifestFile[] = [];
     let linesDone = 0;
     for (const file of files) {
-      const entry = await copyFile(client, archive, file, target, expected.get(file.dataType)!, (lines) => progress(recordsOf(linesDone + lines), rowsExpected));
+      const entry = await copyFile(client, archive, file, target, expected.get(file.dataType)!, (lines) => progress(recordsOf(linesDone + lines), rowsExpected), outputFailed.signal);
       linesDone += entry.rows;
       entries.push(entry);
     }
     if (exp.data_types.includes("dashboards")) entries.push(await dashboardsFile(client, archive, target, snapshotAt, expected.get("dashboards")!));
     const manifest = manifestOf(exp, snapshotAt, entries);
     archive.append(JSON.stringify(manifest, null, 2) + "\n", { name: "manifest.json" });
-    await archive.finalize();
-    await written;
+    await Promise.all([archive.finalize(), written]);
     return { manifest, rowsDone: recordsOf(linesDone) };
   });
 }

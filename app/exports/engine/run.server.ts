@@ -5,7 +5,7 @@ import { recordExportEvent, SYSTEM } from "../../audit/audit.server";
 import { leaseConfig, retentionConfig } from "../../lib/config.server";
 import { ExportFailure, writeArchive } from "./archive.server";
 import { holdLease } from "./lease.server";
-import { getStorage } from "./storage.server";
+import { getStorage, StorageFailure } from "./storage.server";
 
 export { ExportFailure };
 
@@ -14,6 +14,8 @@ class ExportCancelled extends Error {}
 
 /** Connection losses, shutdowns, serialization failures and deadlocks pass; the job is retried. */
 export function isTransient(error: unknown): boolean {
+  // Object storage that could not be reached, or answered with a server error, may be back on the next attempt.
+  if (error instanceof StorageFailure) return isTransient(error.cause) || ((error.cause as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode ?? 0) >= 500;
   const code = (error as { code?: string })?.code ?? "";
   // node-postgres reports a socket closed under it (before the server's message arrived) without a code.
   const dropped = /^Connection terminated/.test((error as Error)?.message ?? "");
@@ -82,6 +84,9 @@ async function publish(db: DB, exp: Export, result: Awaited<ReturnType<typeof wr
 /** What the person who asked reads about a failure; details go to the log only. */
 function failureMessage(error: unknown): string {
   if (error instanceof ExportFailure) return error.message;
+  if (error instanceof StorageFailure) {
+    return "The archive could not be uploaded to the archive storage (it could not be reached, or it refused the upload). Ask an administrator to check the archive storage, then try again.";
+  }
   if (isTransient(error)) return "The database was unavailable while the export ran, and retries did not help. Try again in a few minutes.";
   if (["EACCES", "EPERM", "ENOSPC", "ENOTDIR", "EROFS"].includes((error as { code?: string })?.code ?? "")) {
     return "The archive could not be written to storage (no permission or no space left). Ask an administrator to check the archive storage, then try again.";

@@ -1,23 +1,37 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream, type ReadStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { chmod, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import type { Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { dataDir } from "../../lib/config.server";
+import { s3Storage, s3ConfigFromEnv } from "./s3-storage.server";
 
 /**
- * Where archives live. Writers get a temporary file that becomes visible under
- * its key only once complete, so no reader ever sees a partial archive.
+ * Where archives live. Writers get a temporary file (or an unfinished
+ * multipart upload) that becomes visible under its key only once complete,
+ * so no reader ever sees a partial archive.
  */
 export interface ArchiveStorage {
-  /** Runs `write` against a temporary file, then publishes it under `key`. Returns its size. */
+  /** Runs `write` against a temporary file or upload, then publishes it under `key`. Returns its size. */
   put(key: string, write: (out: Writable) => Promise<void>): Promise<number>;
   size(key: string): Promise<number | null>;
-  read(key: string, range?: { start: number; end: number }): ReadStream;
+  read(key: string, range?: { start: number; end: number }): Promise<Readable>;
+  /**
+   * A short-lived URL that serves the archive itself, Range requests included,
+   * for storages the portal should not stream through; absent when it does.
+   */
+  downloadUrl?(key: string, filename: string): Promise<string>;
   remove(key: string): Promise<void>;
   /** Deletes unfinished writes (of a killed worker) whose key starts with `prefix`. */
   discardPartials(prefix: string): Promise<number>;
+}
+
+/** The archive storage failed or could not be reached while an archive was written. */
+export class StorageFailure extends Error {
+  constructor(cause: unknown) {
+    super(`archive storage: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
 }
 
 function safeKey(key: string): string {
@@ -67,7 +81,7 @@ export function localStorage(root: string): ArchiveStorage {
       const s = await stat(file(key)).catch(() => null);
       return s ? s.size : null;
     },
-    read(key, range) {
+    async read(key, range) {
       return createReadStream(file(key), range);
     },
     async remove(key) {
@@ -85,8 +99,9 @@ export function localStorage(root: string): ArchiveStorage {
 
 let current: ArchiveStorage | undefined;
 
-/** The configured storage: a local directory under the data directory. */
+/** The configured storage: an S3 bucket when EXPORTAL_S3_BUCKET is set, else a local directory under the data directory. */
 export function getStorage(): ArchiveStorage {
-  current ??= localStorage(process.env.EXPORTAL_ARCHIVE_DIR ?? path.join(dataDir(), "archives"));
+  const s3 = s3ConfigFromEnv();
+  current ??= s3 ? s3Storage(s3) : localStorage(process.env.EXPORTAL_ARCHIVE_DIR ?? path.join(dataDir(), "archives"));
   return current;
 }

@@ -1,3 +1,4 @@
+import { DAY_MS } from "../lib/dates";
 import { sql, type ExpressionBuilder } from "kysely";
 import type { DB } from "../../db/client";
 import type { Database } from "../../db/schema";
@@ -52,7 +53,7 @@ function eventsIn(db: DB, requester: Reader, view: AuditView) {
   return events.where((eb) => eb.or([eb("e.organization_id", "=", requester.organizationId), memberSignIns(db, requester.organizationId, eb)]));
 }
 
-const nextDay = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString();
+const nextDay = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) + DAY_MS).toISOString();
 // ILIKE treats % and _ as wildcards; a search for them means the characters themselves.
 const likeText = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { DB } from "../../db/client";
-import type { Export } from "../../db/schema";
+import { ACTIVE_EXPORT_STATUSES, type Export } from "../../db/schema";
 import { abilityCondition } from "../auth/ability-sql.server";
 import type { Requester } from "../auth/requester";
 import { AppError } from "../lib/errors";
@@ -78,7 +78,7 @@ export async function getExport(db: DB, viewer: Viewer, id: string): Promise<Exp
 /** The viewer's exports that are running or waiting: running first, then in the order they will run. */
 export function listActiveExports(db: DB, viewer: Viewer): Promise<ExportListItem[]> {
   return withRequester(db, viewer)
-    .where("e.status", "in", ["pending", "running"])
+    .where("e.status", "in", ACTIVE_EXPORT_STATUSES)
     .orderBy(sql`e.status = 'running'`, "desc")
     .orderBy(sql`qp.position`, (ob) => ob.asc().nullsFirst())
     .orderBy("e.created_at")

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { DB } from "../../db/client";
+import { ACTIVE_EXPORT_STATUSES } from "../../db/schema";
 import { can } from "../auth/permissions";
 import { authorize, type Requester } from "../auth/requester";
 import { listActiveExports } from "./export-queries.server";
@@ -23,7 +24,7 @@ export async function organizationQueues(db: DB, requester: Requester) {
   if (!maySeeOrganizationQueues(requester)) return undefined;
   const rows = await db
     .selectFrom("tenant as t")
-    .leftJoin("export as e", (join) => join.onRef("e.tenant_id", "=", "t.id").on("e.status", "in", ["pending", "running"]))
+    .leftJoin("export as e", (join) => join.onRef("e.tenant_id", "=", "t.id").on("e.status", "in", ACTIVE_EXPORT_STATUSES))
     .where("t.organization_id", "=", requester.organizationId)
     .groupBy(["t.id", "t.name", "t.slug"])
     .select(["t.id", "t.name", "t.slug"])

@@ -1,3 +1,4 @@
+import { DAY_MS } from "../lib/dates";
 import { createHash } from "node:crypto";
 import type { DB } from "../../db/client";
 import { TENANT_ROLES, type OrgRole, type TenantRole } from "../../db/schema";
@@ -10,7 +11,7 @@ export type TenantChoice = (typeof TENANT_CHOICES)[number];
 /** The form field that carries the role in one tenant. */
 export const tenantField = (tenantId: string) => `tenant.${tenantId}`;
 
-export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+export const INVITATION_TTL_MS = 7 * DAY_MS;
 
 /** What is stored of an invitation link's token. */
 export function hashInvitationToken(token: string): string {

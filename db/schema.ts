@@ -210,6 +210,8 @@ export interface ExportTable {
   expires_at: Timestamp | null;
   /** Exports of participants' rows, in any scope: how identifiers were handled; null for exports without such rows. */
   deidentification: ColumnType<DeidentificationProfile | null, DeidentificationProfile | null | undefined, DeidentificationProfile | null>;
+  /** The schedule run that made this export; null for exports people and programs asked for. */
+  schedule_run_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type DeidentificationProfile = "full" | "identifiers_removed" | "deidentified";
@@ -226,6 +228,68 @@ export interface ExportFilters {
   preset?: string;
   from?: string;
   to?: string;
+}
+
+/** When a schedule fires, in its time zone; see app/schedules/cadence.ts. */
+export type Cadence =
+  | { kind: "daily"; time: string }
+  | { kind: "weekly"; weekday: number; time: string }
+  | { kind: "monthly"; dayOfMonth: number | "last"; time: string }
+  | { kind: "cron"; expression: string };
+export type ScheduleStatus = "active" | "paused";
+export interface ExportScheduleTable {
+  id: Generated<string>;
+  tenant_id: string;
+  organization_id: string;
+  /** Whose rights each run is made with; null once that user is deleted (the next run fails and pauses). */
+  owner_user_id: string | null;
+  name: string;
+  /** The export request each run makes (app/schedules/schedule-request.ts), its date range relative to the run. */
+  request: ColumnType<ScheduleExportRequest, ScheduleExportRequest, ScheduleExportRequest>;
+  cadence: ColumnType<Cadence, Cadence, Cadence>;
+  time_zone: string;
+  /** Each run exports what changed since the previous successful run. */
+  delta: Generated<boolean>;
+  status: Generated<ScheduleStatus>;
+  paused_reason: string | null;
+  failures_in_a_row: Generated<number>;
+  /** The next slot to run; null while paused. */
+  next_slot_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+/** An export request as a schedule stores it: the date range is relative to each run. */
+export interface ScheduleExportRequest {
+  scope: ExportScope;
+  dataTypes: string[];
+  format: ExportFormat;
+  /** The profile asked for; each recipient gets at most what their own rights allow. */
+  deidentification?: DeidentificationProfile;
+  /** "interval": the run's data interval (previous slot to this one); a preset counts back from the slot. */
+  dateRange: { relative: "interval" } | { preset: string };
+}
+export interface ExportScheduleRecipientTable {
+  schedule_id: string;
+  user_id: string;
+}
+export type ScheduleRunKind = "scheduled" | "manual" | "backfill" | "retry";
+export type ScheduleRunStatus = "pending" | "running" | "done" | "failed";
+export interface ExportScheduleRunTable {
+  id: Generated<string>;
+  schedule_id: string;
+  tenant_id: string;
+  kind: ScheduleRunKind;
+  /** The slot this run is for: its data interval ends here. */
+  slot_at: Timestamp;
+  interval_from: Timestamp | null;
+  interval_to: Timestamp | null;
+  status: Generated<ScheduleRunStatus>;
+  error: string | null;
+  retry_of: string | null;
+  /** The runs of one backfill share it. */
+  backfill_id: string | null;
+  created_at: CreatedAt;
+  finished_at: Timestamp | null;
 }
 
 export interface ExportProjectLockTable {
@@ -417,6 +481,9 @@ export interface Database {
   lab_result: LabResultTable;
   export: ExportTable;
   export_project_lock: ExportProjectLockTable;
+  export_schedule: ExportScheduleTable;
+  export_schedule_recipient: ExportScheduleRecipientTable;
+  export_schedule_run: ExportScheduleRunTable;
   audit_event: AuditEventTable;
   api_key: ApiKeyTable;
   integration_connection: IntegrationConnectionTable;
@@ -431,3 +498,5 @@ export interface Database {
 }
 
 export type Export = Selectable<ExportTable>;
+export type ExportSchedule = Selectable<ExportScheduleTable>;
+export type ExportScheduleRun = Selectable<ExportScheduleRunTable>;

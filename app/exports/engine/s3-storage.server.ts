@@ -11,10 +11,13 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { StorageFailure, type ArchiveStorage } from "./storage.server";
 
-/** 16 MiB parts: 10,000 of them (S3's limit) hold 156 GiB, past the 100 GB an archive may reach. */
-const PART_SIZE = 16 * 1024 * 1024;
-/** Parts in flight at once: memory stays near PART_SIZE × (QUEUE_SIZE + 1) whatever the archive's size. */
-const QUEUE_SIZE = 2;
+/** 12 MiB parts: 10,000 of them (S3's limit) hold 126 GB, past the 100 GB an archive may reach. */
+const PART_SIZE = 12 * 1024 * 1024;
+/**
+ * One part in flight while the next fills: the zip is produced far slower than
+ * a part uploads, so a second one in flight would only hold memory.
+ */
+const QUEUE_SIZE = 1;
 /** A presigned download works this long: minted per click, so the 24-hour right never rests on a long-lived URL. */
 const DOWNLOAD_URL_SECONDS = 300;
 

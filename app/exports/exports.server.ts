@@ -10,7 +10,7 @@ import { fieldErrors } from "../lib/validation";
 import { enqueueExportRun } from "./engine/queue.server";
 import { resolveDateRange } from "./date-range";
 import { checkDataTypes, checkProfile, checkScope } from "./export-checks.server";
-import { exportRequestSchema, type ExportRequest } from "./export-request";
+import { exportRequestSchema, type ExportRequest, type ValidExportRequest } from "./export-request";
 import { getExport } from "./export-queries.server";
 
 export type { Requester };
@@ -45,6 +45,30 @@ async function conflictError(db: DB, requester: Requester, scope: ExportScope): 
   return new AppError("CONFLICT", message, visible ? { exportId: running.id } : {});
 }
 
+/**
+ * The checks every export request passes with the rights of whoever it is
+ * made for: the scope is in the tenant, the profile and each data type are
+ * allowed. Returns the data types the export holds, with those that come
+ * along: a study export always says who its participants are (in the
+ * profile's terms), a dashboards export holds their widgets.
+ */
+export async function checkExportRequest(db: DB, requester: Requester, request: ValidExportRequest) {
+  const scope = await checkScope(db, requester, request.scope);
+  const deidentification = checkProfile(requester, scope, request.dataTypes, request.deidentification);
+  checkDataTypes(requester, scope, request.dataTypes);
+  const dataTypes: string[] = [...request.dataTypes];
+  if (scope.type === "study") dataTypes.push("participants");
+  if (dataTypes.includes("dashboards")) dataTypes.push("dashboard_widgets");
+  return { scope, deidentification, dataTypes };
+}
+
+export interface CreateOptions {
+  /** The schedule run this export is made for (app/schedules). */
+  scheduleRunId?: string;
+  /** A delta: only the rows recorded since this earlier export of the tenant (PLACEHOLDER until the delta branch lands). */
+  sinceExportId?: string;
+}
+
 const isUniqueViolation = (e: unknown) => (e as { code?: string })?.code === "23505";
 
 /**
@@ -53,7 +77,7 @@ const isUniqueViolation = (e: unknown) => (e as { code?: string })?.code === "23
  * transaction. At most one pending or running export covers a project; the
  * database's primary key on the lock table decides races.
  */
-export async function createExport(db: DB, requester: Requester, input: ExportRequest | unknown): Promise<Export> {
+export async function createExport(db: DB, requester: Requester, input: ExportRequest | unknown, options: CreateOptions = {}): Promise<Export> {
   authorize(requester, "data.exports.create");
   await assertTenantWritable(db, requester.tenantId);
   const parsed = exportRequestSchema.safeParse(input ?? {});
@@ -62,14 +86,7 @@ export async function createExport(db: DB, requester: Requester, input: ExportRe
   }
   const request = parsed.data;
   const filters = resolveDateRange(request.dateRange);
-  const scope = await checkScope(db, requester, request.scope);
-  const deidentification = checkProfile(requester, scope, request.dataTypes, request.deidentification);
-  checkDataTypes(requester, scope, request.dataTypes);
-  // A study export always says who its participants are, in the profile's terms;
-  // a dashboards export holds their widgets.
-  const dataTypes: string[] = [...request.dataTypes];
-  if (scope.type === "study") dataTypes.push("participants");
-  if (dataTypes.includes("dashboards")) dataTypes.push("dashboard_widgets");
+  const { scope, deidentification, dataTypes } = await checkExportRequest(db, requester, request);
   try {
     return await db.transaction().execute(async (trx) => {
       const created = await trx
@@ -84,6 +101,7 @@ export async function createExport(db: DB, requester: Requester, input: ExportRe
           data_types: dataTypes,
           format: request.format,
           deidentification,
+          schedule_run_id: options.scheduleRunId ?? null,
         })
         .returningAll()
         .executeTakeFirstOrThrow();

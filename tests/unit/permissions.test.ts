@@ -21,6 +21,7 @@ const MATRIX: Record<Permission, string> = {
   "data.exports.create":           "Y      Y      Y      Y      -      -",
   "data.exports.download":         "Y      Y      Y      Y      -      -",
   "data.exports.cancel":           "Y      Y      Y      Y      -      -",
+  "data.exports.schedule":         "Y      Y      Y      Y      -      -",
   "org.exports.create":            "Y      Y      -      -      -      -",
   "studies.export":                "Y      Y      Y      Y      -      -",
   "studies.export.full":           "Y      Y      Y      -      -      -",

@@ -1,10 +1,11 @@
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { databaseUrl, getDb } from "../../db/client";
-import { cancelExport } from "../../app/exports/exports.server";
+import { cancelExport, createExport } from "../../app/exports/exports.server";
 import { getExport } from "../../app/exports/export-queries.server";
 import { nextSlot } from "../../app/schedules/cadence";
 import { advanceRun, tick } from "../../app/schedules/runner.server";
+import { enqueueRunAdvance } from "../../app/schedules/run-jobs.server";
 import { getRun, retryRun, runNow, startBackfill } from "../../app/schedules/runs.server";
 import { createSchedule } from "../../app/schedules/schedules.server";
 import type { ScheduleInput } from "../../app/schedules/schedule-input";
@@ -149,6 +150,49 @@ describe("the slot driver", () => {
       ["2026-10-25T00:30:00.000Z", 24],
       ["2026-10-26T01:30:00.000Z", 25],
     ]);
+  });
+});
+
+describe("a run's archives", () => {
+  it("builds one export per distinct recipient variant, one after another, each by the recipient's rights now", { timeout: 60_000 }, async () => {
+    const admin = await requesterFor(ROLES.tenantAdmin, "production");
+    const people = await db().selectFrom("user").select(["id", "email"]).where("email", "in", [ROLES.orgAdmin, ROLES.editor, "production-viewer@acme.test"]).execute();
+    const id = (email: string) => people.find((p) => p.email === email)!.id;
+    const { schedule } = await newSchedule(admin, "Per recipient", {
+      recipients: [id(ROLES.orgAdmin), id(ROLES.editor), id("production-viewer@acme.test")],
+    });
+    await db()
+      .updateTable("export_schedule")
+      .set({ request: { ...schedule.request, deidentification: "full" } })
+      .where("id", "=", schedule.id)
+      .execute();
+    const run = await runNow(db(), admin, schedule.id);
+    await runQueuedJobs();
+    const done = await getRun(db(), admin, run.id);
+    expect(done.status).toBe("done");
+    // The org admin may have full identifiers, the editor gets the most protective profile, the viewer only a notice.
+    expect(done.exports.map((e) => [e.status, e.deidentification, e.forTargets]).sort()).toEqual([
+      ["done", "deidentified", false],
+      ["done", "full", false],
+    ]);
+  });
+
+  it("waits for a project someone else is exporting instead of failing, and tries again later", { timeout: 60_000 }, async () => {
+    const editor = await requesterFor(ROLES.editor, "production");
+    const { schedule, projectId } = await newSchedule(editor, "Busy project");
+    const manual = await createExport(db(), editor, { scope: { type: "project", projectId }, dataTypes: ["hsi_records"], format: "csv" });
+    const run = await runNow(db(), editor, schedule.id);
+    await advanceRun(db(), run.id);
+    expect(await getRun(db(), editor, run.id)).toMatchObject({ status: "running", exports: [] });
+    const { rows } = await sql<{ run_at: Date }>`select run_at from graphile_worker.jobs where key = ${`schedule_run_advance:${run.id}`}`.execute(db());
+    expect(rows[0].run_at.getTime()).toBeGreaterThan(Date.now() + 20_000);
+
+    await runQueuedJobs(); // the manual export finishes; the run's retry is not due yet
+    expect((await exportRow(manual.id)).status).toBe("done");
+    // As if the 30 seconds had passed: the one waiting wake-up is moved to now.
+    await enqueueRunAdvance(db(), run.id);
+    await runQueuedJobs();
+    expect(await getRun(db(), editor, run.id)).toMatchObject({ status: "done", exports: [{ status: "done" }] });
   });
 });
 

@@ -18,14 +18,22 @@ import S3rver from "s3rver";
 // N HSI rows against two raw baselines (COPY piped into gzip -6), each run in
 // its own process, alternating baseline and export so drift cancels out.
 // `--storage s3` also runs each export into a local S3-protocol server (s3rver),
-// next to the local-disk run.
+// next to the local-disk run. `--format both` runs one format only (default all three).
 const { values } = parseArgs({
-  options: { rows: { type: "string", default: "1000000" }, runs: { type: "string", default: "3" }, storage: { type: "string", default: "local" } },
+  options: {
+    rows: { type: "string", default: "1000000" },
+    runs: { type: "string", default: "3" },
+    storage: { type: "string", default: "local" },
+    format: { type: "string", default: "all" },
+  },
 });
 const rows = Number(values.rows);
 const runs = Number(values.runs);
 if (!["local", "s3"].includes(values.storage!)) throw new Error("--storage is local or s3");
 const withS3 = values.storage === "s3";
+const FORMATS = ["csv", "ndjson", "both"] as const;
+if (values.format !== "all" && !(FORMATS as readonly string[]).includes(values.format!)) throw new Error("--format is csv, ndjson, both or all");
+const formats = FORMATS.filter((f) => values.format === "all" || f === values.format);
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "exportal-bench-"));
 chmodSync(dir, 0o755);
@@ -84,7 +92,7 @@ try {
   }
 
   const results: { name: string; export: Measure[]; s3: Measure[]; baseline: Measure[][] }[] = [];
-  for (const format of ["csv", "ndjson", "both"] as const) {
+  for (const format of formats) {
     const result = { name: format, export: [] as Measure[], s3: [] as Measure[], baseline: [] as Measure[][] };
     for (let i = 0; i < runs; i++) {
       const parts = format === "both" ? (["ndjson", "csv"] as const) : [format];

@@ -4,8 +4,9 @@ import { quietLogger } from "./logger";
 import { export_recover } from "./tasks/export_recover";
 import { export_retention } from "./tasks/export_retention";
 import { export_run } from "./tasks/export_run";
+import { delivery_attempt } from "./tasks/delivery_attempt";
 
-export const taskList = { export_run, export_retention, export_recover };
+export const taskList = { export_run, export_retention, export_recover, delivery_attempt };
 
 // graphile-worker runs each slot once across all workers.
 const crontab = ["*/10 * * * * export_retention", "* * * * * export_recover"].join("\n");

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { sql } from "kysely";
 import type { DB } from "../../db/client";
 import type { DeliveryBucket, WebhookEndpoint } from "../../db/schema";
 import { openCredential, sealCredential } from "../analytics/credential-crypto.server";
@@ -65,7 +66,7 @@ export async function listWebhooks(db: DB, requester: Requester): Promise<Webhoo
     .leftJoin("user as u", "u.id", "w.created_by_user_id")
     .leftJoin("api_key as k", "k.id", "w.created_by_api_key_id")
     .selectAll("w")
-    .select((eb) => eb.fn.coalesce("u.name", eb.fn<string>("concat", [eb.val("API key "), "k.name"])).as("creator"))
+    .select(sql<string | null>`coalesce(u.name, 'API key ' || k.name)`.as("creator"))
     .where("w.tenant_id", "=", requester.tenantId)
     .orderBy("w.created_at")
     .orderBy("w.id")

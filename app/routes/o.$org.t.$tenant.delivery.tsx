@@ -207,7 +207,7 @@ function TestButton({ webhookId, url }: { webhookId: string; url: string }) {
     <fetcher.Form method="post" className="webhook-test">
       <input type="hidden" name="intent" value="test-webhook" />
       <input type="hidden" name="webhookId" value={webhookId} />
-      <button type="submit" className="button secondary small-button" aria-label={`Send a test event to ${url}`} disabled={busy}>
+      <button type="submit" className="button secondary small-button" aria-label={`Send test event to ${url}`} disabled={busy}>
         {busy ? "Sending…" : "Send test event"}
       </button>
       <span role="status" className="small">
@@ -263,7 +263,7 @@ export default function Delivery() {
                     <td className="col-secondary">{w.description}</td>
                     <td className="col-secondary"><Time value={w.createdAt} />{w.createdBy ? ` by ${w.createdBy}` : ""}</td>
                     <td className="row-actions">
-                      <Link to={params.get("log") === w.id ? "." : `?log=${w.id}`} preventScrollReset aria-label={`Delivery log of ${w.url}`}>
+                      <Link to={params.get("log") === w.id ? "." : `?log=${w.id}`} preventScrollReset aria-label={`${params.get("log") === w.id ? "Hide log" : "Log"} of ${w.url}`}>
                         {params.get("log") === w.id ? "Hide log" : "Log"}
                       </Link>
                       {canManage && <TestButton webhookId={w.id} url={w.url} />}

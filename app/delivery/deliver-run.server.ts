@@ -230,9 +230,13 @@ function emailOf(delivery: Delivery, { run, schedule }: RunContext, exp: Export 
       ].join("\n"),
     };
   }
+  // A recipient who may download but whose archive the run did not build (the runner and their rights disagreed) is told so, not told they may not.
+  const why = delivery.payload.missingVariant
+    ? "A scheduled export ran, but no archive was made for what your role may download. Ask the schedule's owner to run it again."
+    : "A scheduled export ran; your role does not include downloading it.";
   return {
     subject: `Scheduled export ${name} ran`,
-    text: [`A scheduled export ran; your role does not include downloading it.`, "", `Schedule: ${schedule.name}`, `Slot: ${slot}${interval}`].join("\n"),
+    text: [why, "", `Schedule: ${schedule.name}`, `Slot: ${slot}${interval}`].join("\n"),
   };
 }
 

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import type { DB } from "../../db/client";
 import type { Delivery, DeliveryEvent, Export, ExportManifest, ExportSchedule, ExportScheduleRun } from "../../db/schema";
+import { recordExportEvent, SYSTEM } from "../audit/audit.server";
 import { AppError } from "../lib/errors";
 import { mailConfigured, sendMail } from "../lib/mail.server";
 import { signedDownloadPath } from "../exports/signed-links.server";
@@ -305,5 +306,16 @@ export async function attemptDelivery(db: DB, deliveryId: string): Promise<void>
       .where("id", "=", delivery.id)
       .execute();
     if (again) await enqueueAttempt(trx, delivery.id, nextAt);
+    // A signed link that left the portal (in an email or a webhook's body) is in the audit trail, as one issued on the page is.
+    const sentLink = status === "sent" && delivery.event === "export.completed" && (delivery.channel === "webhook" || (delivery.channel === "email" && delivery.payload.kind === "link"));
+    const exp = sentLink && delivery.export_id ? await trx.selectFrom("export").select(["id", "tenant_id", "organization_id"]).where("id", "=", delivery.export_id).executeTakeFirst() : undefined;
+    if (exp) {
+      await recordExportEvent(trx, exp, "link_issued", { ...SYSTEM, label: "scheduled delivery" }, {
+        via: delivery.channel,
+        runId: delivery.run_id,
+        ...(delivery.user_id && { userId: delivery.user_id }),
+        ...(delivery.webhook_id && { webhookId: delivery.webhook_id }),
+      });
+    }
   });
 }

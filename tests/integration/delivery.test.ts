@@ -17,6 +17,7 @@ import type { Requester } from "../../app/auth/requester";
 import { deliverRun, enqueueAttempt, notifyRunFailed } from "../../app/delivery/deliver-run.server";
 import { createBucket, createWebhook, listBuckets, listWebhooks } from "../../app/delivery/targets.server";
 import { webhookLog } from "../../app/delivery/webhook-log.server";
+import { isRetryable, postWebhook, WEBHOOK_TIMEOUT_MS } from "../../app/delivery/webhook-send.server";
 import { downloadBySignedLink } from "../../app/exports/download.server";
 import { createExport } from "../../app/exports/exports.server";
 import { getStorage } from "../../app/exports/engine/storage.server";
@@ -64,6 +65,7 @@ const received: Received[] = [];
 /** What each path answers, in turn; the last answer repeats. */
 const answers: Record<string, number[]> = { "/ok": [200], "/flaky": [500, 500, 200], "/gone": [410] };
 const receiver = http.createServer((req, res) => {
+  if (req.url === "/slow") return; // never answers
   let body = "";
   req.on("data", (c: Buffer) => (body += c));
   req.on("end", () => {
@@ -221,6 +223,14 @@ describe("email to each recipient, by their rights now", () => {
     expect(JSON.parse(files.get("manifest.json")!.toString()).deidentification.profile).toBe("deidentified");
   });
 
+  it("each link that left the portal is in the audit trail", async () => {
+    const issued = await db().selectFrom("audit_event").select(["subject_id", "details", "actor_label"]).where("action", "=", "export.link_issued").where("subject_id", "in", [fullExport.id, deidentifiedExport.id]).execute();
+    const by = (via: string) => issued.filter((e) => (e.details as { via: string }).via === via);
+    expect(by("email").map((e) => (e.details as { userId: string }).userId).sort()).toEqual([people.admin.id, people.editor.id].sort());
+    expect(by("webhook").length).toBeGreaterThanOrEqual(1);
+    expect(issued.every((e) => e.actor_label === "scheduled delivery")).toBe(true);
+  });
+
   it("the viewer gets a notice without a link", async () => {
     const [mail] = mailTo(people.viewer.email);
     expect(mail.text).toContain("A scheduled export ran; your role does not include downloading it");
@@ -281,6 +291,13 @@ describe("webhooks", () => {
     const log = await webhookLog(db(), owner, webhookIds.flaky);
     expect(log[0]).toMatchObject({ event: "export.completed", status: "sent", attempts: 3 });
     expect(log[0].tries.map((t) => t.statusCode)).toEqual([500, 500, 200]);
+  });
+
+  it("no answer in time is a timeout, tried again", async () => {
+    const outcome = await postWebhook(`${receiverUrl}/slow`, "whsec_x", { type: "ping" }, 300);
+    expect(outcome).toMatchObject({ statusCode: null, error: "No answer within 0.3 seconds." });
+    expect(isRetryable(outcome)).toBe(true);
+    expect(WEBHOOK_TIMEOUT_MS).toBe(10_000);
   });
 
   it("a 4xx is final: failed after one try, nothing queued", async () => {

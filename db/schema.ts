@@ -484,6 +484,13 @@ export interface Database {
   export_schedule: ExportScheduleTable;
   export_schedule_recipient: ExportScheduleRecipientTable;
   export_schedule_run: ExportScheduleRunTable;
+  export_schedule_run_variant: ExportScheduleRunVariantTable;
+  webhook_endpoint: WebhookEndpointTable;
+  delivery_bucket: DeliveryBucketTable;
+  export_schedule_webhook: ExportScheduleWebhookTable;
+  export_schedule_bucket: ExportScheduleBucketTable;
+  delivery: DeliveryTable;
+  delivery_attempt: DeliveryAttemptTable;
   audit_event: AuditEventTable;
   api_key: ApiKeyTable;
   integration_connection: IntegrationConnectionTable;
@@ -519,7 +526,81 @@ export interface ExportScheduleRunVariantTable {
   /** Null until the run creates this variant's export. */
   export_id: string | null;
 }
-// Appended by declaration merging, so the tables list above stays as it was.
-export interface Database {
-  export_schedule_run_variant: ExportScheduleRunVariantTable;
+// Delivery of scheduled runs (app/delivery).
+export interface WebhookEndpointTable {
+  id: Generated<string>;
+  tenant_id: string;
+  organization_id: string;
+  url: string;
+  description: Generated<string>;
+  /** The signing secret, sealed (app/analytics/credential-crypto.server.ts): never shown after creation. */
+  secret_ciphertext: Buffer;
+  secret_nonce: Buffer;
+  secret_auth_tag: Buffer;
+  created_by_user_id: string | null;
+  created_by_api_key_id: ColumnType<string | null, string | null | undefined, string | null>;
+  disabled: Generated<boolean>;
+  created_at: CreatedAt;
 }
+export interface DeliveryBucketTable {
+  id: Generated<string>;
+  tenant_id: string;
+  organization_id: string;
+  name: string;
+  endpoint: string | null;
+  region: string;
+  bucket: string;
+  prefix: Generated<string>;
+  force_path_style: Generated<boolean>;
+  /** The access key id's last four characters, to recognize it by. */
+  access_key_hint: string;
+  /** `{accessKeyId, secretAccessKey}` as JSON, sealed. */
+  credentials_ciphertext: Buffer;
+  credentials_nonce: Buffer;
+  credentials_auth_tag: Buffer;
+  created_by_user_id: string | null;
+  created_at: CreatedAt;
+}
+export interface ExportScheduleWebhookTable {
+  schedule_id: string;
+  webhook_id: string;
+}
+export interface ExportScheduleBucketTable {
+  schedule_id: string;
+  bucket_id: string;
+}
+export type DeliveryEvent = "export.completed" | "export.failed" | "ping";
+export type DeliveryChannel = "email" | "webhook" | "bucket";
+export type DeliveryStatus = "pending" | "sent" | "failed";
+export interface DeliveryTable {
+  id: Generated<string>;
+  tenant_id: string;
+  run_id: string | null;
+  event: DeliveryEvent;
+  channel: DeliveryChannel;
+  /** `user:<id>`, `webhook:<id>` or `bucket:<id>`: one delivery per run, event and target. */
+  target_key: string;
+  user_id: string | null;
+  webhook_id: string | null;
+  bucket_id: string | null;
+  export_id: string | null;
+  payload: ColumnType<Record<string, unknown>, Record<string, unknown> | undefined, Record<string, unknown>>;
+  status: Generated<DeliveryStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  finished_at: Timestamp | null;
+}
+export interface DeliveryAttemptTable {
+  id: ColumnType<string, never, never>;
+  delivery_id: string;
+  attempted_at: CreatedAt;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+export type WebhookEndpoint = Selectable<WebhookEndpointTable>;
+export type DeliveryBucket = Selectable<DeliveryBucketTable>;
+export type Delivery = Selectable<DeliveryTable>;

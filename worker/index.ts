@@ -4,10 +4,11 @@ import { quietLogger } from "./logger";
 import { export_recover } from "./tasks/export_recover";
 import { export_retention } from "./tasks/export_retention";
 import { export_run } from "./tasks/export_run";
+import { delivery_attempt } from "./tasks/delivery_attempt";
 import { schedule_run, schedule_run_advance } from "./tasks/schedule_run";
 import { schedule_tick } from "./tasks/schedule_tick";
 
-export const taskList = { export_run, export_retention, export_recover, schedule_tick, schedule_run, schedule_run_advance };
+export const taskList = { export_run, export_retention, export_recover, schedule_tick, schedule_run, schedule_run_advance, delivery_attempt };
 
 // graphile-worker runs each slot once across all workers.
 const crontab = ["*/10 * * * * export_retention", "* * * * * export_recover", "* * * * * schedule_tick"].join("\n");

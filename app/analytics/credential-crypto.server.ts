@@ -1,4 +1,4 @@
-import { createCipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { getSecret } from "../lib/secrets.server";
 
 export interface Sealed {
@@ -18,4 +18,11 @@ export function sealCredential(plaintext: string, secret?: string): Sealed {
   const cipher = createCipheriv("aes-256-gcm", key(secret), nonce);
   const ciphertext = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
   return { ciphertext, nonce, auth_tag: cipher.getAuthTag() };
+}
+
+/** Opens what sealCredential sealed; throws when it was tampered with or sealed under another secret. */
+export function openCredential(sealed: Sealed, secret?: string): string {
+  const decipher = createDecipheriv("aes-256-gcm", key(secret), sealed.nonce);
+  decipher.setAuthTag(sealed.auth_tag);
+  return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]).toString("utf8");
 }

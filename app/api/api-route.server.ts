@@ -43,7 +43,7 @@ export interface Endpoint {
   handle(ctx: ApiContext): Promise<ApiResult>;
 }
 
-type Method = "GET" | "POST";
+type Method = "GET" | "POST" | "DELETE";
 type Headers = Record<string, string>;
 
 function json(status: number, body: unknown, headers: Headers): Response {

@@ -16,6 +16,7 @@ export const API_KEY_PERMISSIONS = [
   "data.exports.create",
   "data.exports.download",
   "data.exports.cancel",
+  "data.exports.schedule",
   "studies.export",
   "studies.export.full",
   "metrics.read",

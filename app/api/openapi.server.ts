@@ -17,7 +17,12 @@ import {
   metricPoint,
   timeseries,
   timeseriesQuery,
+  apiWebhook,
+  createdWebhook,
+  webhookList,
+  webhookTestResult,
 } from "./schemas";
+import { webhookInputSchema } from "../delivery/delivery-input";
 import { exportRequestSchema } from "../exports/export-request";
 import type { Permission } from "../auth/permissions";
 
@@ -51,7 +56,7 @@ const COMMON_ERRORS = {
 };
 
 export interface Operation {
-  method: "get" | "post";
+  method: "get" | "post" | "delete";
   path: string;
   summary: string;
   description?: string;
@@ -193,6 +198,51 @@ export const OPERATIONS: Operation[] = [
     },
     idempotent: true,
   },
+  {
+    method: "get",
+    path: "/api/v1/webhooks",
+    summary: "List webhook endpoints",
+    description: "The tenant's endpoints that scheduled exports are delivered to. Secrets are never shown after creation.",
+    permission: "data.exports.read",
+    responses: { "200": { description: "The endpoints, oldest first.", schema: "WebhookList" } },
+  },
+  {
+    method: "post",
+    path: "/api/v1/webhooks",
+    summary: "Add a webhook endpoint",
+    description:
+      "The URL must be https (http only for localhost and 127.0.0.1). The answer holds the endpoint's signing secret, once. Each event is a POST of JSON (`type`: `export.completed`, `export.failed` or `ping`) with the header `Exportal-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\" under the secret>`; reject a `t` older than a few minutes. A timeout (10 s), a network error or a 5xx is retried with exponential backoff (1 minute, 2, 4, … at most an hour apart) for 24 hours; a 4xx is final.",
+    permission: "data.exports.schedule",
+    body: { schema: "WebhookInput", example: { url: "https://example.com/hooks/exportal", description: "Data lake loader" } },
+    responses: { "201": { description: "The endpoint, with its secret this once.", schema: "CreatedWebhook" } },
+    idempotent: true,
+  },
+  {
+    method: "get",
+    path: "/api/v1/webhooks/{id}",
+    summary: "Get a webhook endpoint",
+    permission: "data.exports.read",
+    pathParams: [pathId("id", "Webhook endpoint id.")],
+    responses: { "200": { description: "The endpoint.", schema: "Webhook" }, "404": { description: "No such endpoint in this tenant." } },
+  },
+  {
+    method: "delete",
+    path: "/api/v1/webhooks/{id}",
+    summary: "Delete a webhook endpoint",
+    description: "Schedules stop delivering to it; its delivery log goes with it.",
+    permission: "data.exports.schedule",
+    pathParams: [pathId("id", "Webhook endpoint id.")],
+    responses: { "204": { description: "Deleted." }, "404": { description: "No such endpoint in this tenant." } },
+  },
+  {
+    method: "post",
+    path: "/api/v1/webhooks/{id}/test",
+    summary: "Send a test event",
+    description: "POSTs a signed `{\"type\": \"ping\"}` once, now, without retries, and answers what the endpoint answered.",
+    permission: "data.exports.schedule",
+    pathParams: [pathId("id", "Webhook endpoint id.")],
+    responses: { "200": { description: "What the endpoint answered.", schema: "WebhookTestResult" }, "404": { description: "No such endpoint in this tenant." } },
+  },
 ];
 
 const COMPONENTS: Record<string, [z.ZodType, "input" | "output"]> = {
@@ -209,6 +259,11 @@ const COMPONENTS: Record<string, [z.ZodType, "input" | "output"]> = {
   DashboardFile: [dashboardFile, "input"],
   DashboardImportFile: [dashboardImportFile, "input"],
   DashboardImport: [z.union([importedDashboard, importedDashboards]), "output"],
+  WebhookInput: [webhookInputSchema, "input"],
+  Webhook: [apiWebhook, "output"],
+  WebhookList: [webhookList, "output"],
+  CreatedWebhook: [createdWebhook, "output"],
+  WebhookTestResult: [webhookTestResult, "output"],
   Error: [apiError, "output"],
 };
 

@@ -230,3 +230,22 @@ export const importedDashboard = z.object({
 
 /** What importing an export's `dashboards.json` created: every dashboard, in the file's order. */
 export const importedDashboards = z.object({ dashboards: z.array(importedDashboard) });
+
+export const apiWebhook = z.object({
+  id: z.string(),
+  url: z.string(),
+  description: z.string(),
+  disabled: z.boolean(),
+  createdAt: z.string(),
+  createdBy: z.string().nullable(),
+});
+export const webhookList = z.object({ data: z.array(apiWebhook) });
+export const createdWebhook = apiWebhook.extend({
+  secret: z.string().meta({ description: "The signing secret (`whsec_…`), in this answer only: store it now, it is never shown again." }),
+});
+export const webhookTestResult = z.object({
+  ok: z.boolean(),
+  statusCode: z.number().nullable().meta({ description: "What the endpoint answered; null when it did not (timeout, refused)." }),
+  error: z.string().nullable(),
+  durationMs: z.number(),
+});

@@ -33,7 +33,7 @@ async function examples(tenantId: string) {
 function curl(origin: string, method: string, path: string, body: unknown): string {
   // A file download (dashboard-<id>.json) is saved under the name the answer gives it.
   const save = path.endsWith("/export") ? " -OJ" : "";
-  const lines = [`curl -sS${save}${method === "post" ? " -X POST" : ""} "${origin}${path}"`, `  -H "Authorization: Bearer $EXPORTAL_API_KEY"`];
+  const lines = [`curl -sS${save}${method === "get" ? "" : ` -X ${method.toUpperCase()}`} "${origin}${path}"`, `  -H "Authorization: Bearer $EXPORTAL_API_KEY"`];
   if (body !== undefined) {
     lines.push(`  -H "Content-Type: application/json"`, `  -H "Idempotency-Key: $(uuidgen)"`, `  -d '${JSON.stringify(body)}'`);
   }

@@ -500,3 +500,51 @@ export interface Database {
 export type Export = Selectable<ExportTable>;
 export type ExportSchedule = Selectable<ExportScheduleTable>;
 export type ExportScheduleRun = Selectable<ExportScheduleRunTable>;
+
+// Delta exports (db/migrations/20261203_1300_delta_exports.ts), merged into the declarations above.
+
+/** The transaction that inserted (or last updated) a row, as xid8 text; null for rows written before delta exports. Set by the database only. */
+type IngestXid = ColumnType<string | null, never, never>;
+export interface HsiRecordTable {
+  ingest_xid: IngestXid;
+}
+export interface LabResultTable {
+  ingest_xid: IngestXid;
+}
+export interface MetricPointTable {
+  ingest_xid: IngestXid;
+}
+export interface AuditEventTable {
+  ingest_xid: IngestXid;
+}
+export interface ExportTable {
+  /** The export's snapshot (pg_snapshot text, `xmin:xmax:xip,…`), set when it is published; a later delta's base. */
+  snapshot: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A delta: the export it holds the changes since (null once that export row is gone; since_snapshot still says it is a delta). */
+  since_export_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A delta: its base's snapshot, copied when the delta was created. Non-null makes an export a delta. */
+  since_snapshot: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A delta: when its base's snapshot was taken. */
+  since_snapshot_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** What a delta file holds: the rows its export's snapshot (`to`) sees that its base's (`from`) did not. */
+export interface ManifestDelta {
+  baseExportId: string | null;
+  /** The base's snapshot (pg_snapshot text) and its time. */
+  from: string;
+  fromSnapshotAt: string | null;
+  /** This export's snapshot and its time. */
+  to: string;
+  toSnapshotAt: string;
+}
+export interface ManifestFile {
+  /** A delta's file of a data type that supports deltas; absent: the file holds every row of its scope. */
+  delta?: ManifestDelta;
+}
+export interface ExportManifest {
+  /** The export's snapshot (pg_snapshot text): a later delta's `from`. */
+  snapshot?: string;
+  /** A delta export: its range, which data types hold changes only and which are complete, and how changes are carried. */
+  delta?: ManifestDelta & { dataTypes: string[]; fullDataTypes: string[]; note: string };
+}

@@ -158,6 +158,27 @@ describe("a chain of delta exports", () => {
   });
 });
 
+describe("a de-identified delta", () => {
+  it("holds the new rows only, pseudonymized like the base", async () => {
+    const request = { scope: { type: "tenant" }, dataTypes: ["hsi_records"], format: "ndjson", deidentification: "deidentified" };
+    const base = await exportNow(owner, undefined, request);
+    const before = await db().selectFrom("hsi_record").select(sql<string>`max(id)::text`.as("max")).executeTakeFirstOrThrow();
+    await addHsiRecords(db(), owner.tenantId, 30);
+    const { n } = await db()
+      .selectFrom("hsi_record")
+      .select(sql<string>`count(*)::text`.as("n"))
+      .where("tenant_id", "=", owner.tenantId)
+      .where(sql<boolean>`id > ${before.max}::bigint`)
+      .executeTakeFirstOrThrow();
+    const delta = await exportNow(owner, base.id, request);
+    const rows = delta.rows("hsi_records.ndjson");
+    expect(rows.length).toBe(Number(n));
+    expect(rows.every((r) => !("id" in r) && /^p_[0-9a-f]{24}$/.test(r.participant_id))).toBe(true);
+    const known = new Set(base.rows("hsi_records.ndjson").map((r) => r.participant_id));
+    expect(rows.some((r) => known.has(r.participant_id))).toBe(true);
+  });
+});
+
 describe("POST /api/v1/exports with since", () => {
   async function post(key: string, json: unknown) {
     const route = await import("../../app/routes/api.v1.exports");

@@ -105,7 +105,7 @@ export const exportRequestSchema = z.object({
     .object({ exportId: id("the export this one holds the changes since") })
     .optional()
     .describe(
-      "A delta export: only the changes since an earlier export (the base), which must be a done export of this tenant with the same " +
+      "A delta export: only the changes since an earlier export (the base), which must be a finished export of this tenant (done, or expired: only its snapshot is needed) with the same " +
         "scope, data types and de-identification profile (a delta can be the base of the next one). `hsi_records`, `lab_results`, " +
         "`metrics` and `audit_events` then hold the rows written or corrected after the base's snapshot up to this export's, so a " +
         "full export and its chain of deltas hold every row exactly once; a corrected row appears again with its current values " +

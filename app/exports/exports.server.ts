@@ -80,7 +80,7 @@ function scopeKey(scope: ExportScope): string {
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
 /**
- * The base of a delta: a done export of the requester's tenant, with a
+ * The base of a delta: a done (or since expired) export of the requester's tenant, with a
  * snapshot, made with the same scope, data types and profile. An unknown id
  * and another tenant's export get the same answer.
  */
@@ -88,7 +88,8 @@ async function deltaBase(db: DB, requester: Requester, id: string, wanted: { sco
   const field = "since.exportId";
   const base = await getExportForLink(db, requester.tenantId, id);
   if (!base) throw invalid(field, `There is no export ${id} in this tenant to take changes since.`);
-  if (base.status !== "done") throw invalid(field, `Export ${id} is ${base.status}; a delta's base must be a finished (done) export.`);
+  // An expired export finished too: its archive is gone, its snapshot is what a delta needs (a daily delta's base has expired by the next day).
+  if (base.status !== "done" && base.status !== "expired") throw invalid(field, `Export ${id} is ${base.status}; a delta's base must be an export that finished (done).`);
   if (!base.snapshot) throw invalid(field, `Export ${id} was made before delta exports recorded snapshots; choose a later export, or make a full export first.`);
   const differs: string[] = [];
   if (scopeKey(base.scope) !== scopeKey(wanted.scope)) differs.push("scope");

@@ -161,6 +161,8 @@ export interface HsiRecordTable {
   value: number | null;
   unit: string;
   payload: unknown;
+  /** The transaction that inserted (or last corrected) the row, as xid8 text: what delta exports compare (null: written before deltas, in every base). Set by the database only. */
+  ingest_xid: IngestXid;
 }
 export interface LabResultTable {
   id: ColumnType<string, never, never>;
@@ -176,6 +178,8 @@ export interface LabResultTable {
   reference_low: number | null;
   reference_high: number | null;
   payload: unknown;
+  /** The transaction that inserted (or last corrected) the row, as xid8 text: what delta exports compare (null: written before deltas, in every base). Set by the database only. */
+  ingest_xid: IngestXid;
 }
 
 export const EXPORT_STATUSES = ["pending", "running", "done", "failed", "cancelled", "expired"] as const;
@@ -183,6 +187,20 @@ export type ExportStatus = (typeof EXPORT_STATUSES)[number];
 /** An export in these statuses holds its projects' locks and may still change. */
 export const ACTIVE_EXPORT_STATUSES = ["pending", "running"] as const satisfies readonly ExportStatus[];
 export type ExportFormat = "ndjson" | "csv" | "both";
+/** A row's inserting (or correcting) transaction as xid8 text; see db/migrations/20261203_1300_delta_exports.ts. */
+type IngestXid = ColumnType<string | null, never, never>;
+
+/** What a delta file holds: the rows its export's snapshot (`to`) sees that its base's (`from`) did not. */
+export interface ManifestDelta {
+  baseExportId: string | null;
+  /** The base's snapshot (pg_snapshot text) and its time. */
+  from: string;
+  fromSnapshotAt: string | null;
+  /** This export's snapshot and its time. */
+  to: string;
+  toSnapshotAt: string;
+}
+
 export interface ExportTable {
   id: Generated<string>;
   tenant_id: string;
@@ -212,6 +230,14 @@ export interface ExportTable {
   deidentification: ColumnType<DeidentificationProfile | null, DeidentificationProfile | null | undefined, DeidentificationProfile | null>;
   /** The schedule run that made this export; null for exports people and programs asked for. */
   schedule_run_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The export's snapshot (pg_snapshot text, `xmin:xmax:xip,…`), set when it is published; a later delta's base. */
+  snapshot: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A delta: the export it holds the changes since (null once that export row is gone; since_snapshot still says it is a delta). */
+  since_export_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A delta: its base's snapshot, copied when the delta was created. Non-null makes an export a delta. */
+  since_snapshot: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A delta: when its base's snapshot was taken. */
+  since_snapshot_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export type DeidentificationProfile = "full" | "identifiers_removed" | "deidentified";
@@ -353,6 +379,8 @@ export interface MetricPointTable {
   metadata: ColumnType<Record<string, unknown>, Record<string, unknown> | undefined, never>;
   created_by_api_key_id: string | null;
   created_at: CreatedAt;
+  /** The transaction that inserted (or last corrected) the row, as xid8 text: what delta exports compare (null: written before deltas, in every base). Set by the database only. */
+  ingest_xid: IngestXid;
 }
 export interface DashboardTable {
   id: Generated<string>;
@@ -429,6 +457,8 @@ export interface AuditEventTable {
   subject_id: string;
   details: ColumnType<Record<string, unknown>, Record<string, unknown> | undefined, never>;
   created_at: CreatedAt;
+  /** The transaction that inserted (or last corrected) the row, as xid8 text: what delta exports compare (null: written before deltas, in every base). Set by the database only. */
+  ingest_xid: IngestXid;
 }
 
 export interface ManifestFile {
@@ -439,6 +469,8 @@ export interface ManifestFile {
   rows: number;
   bytes: number;
   sha256: string;
+  /** A delta's file of a data type that supports deltas; absent: the file holds every row of its scope. */
+  delta?: ManifestDelta;
 }
 export interface ExportManifest {
   exportId: string;
@@ -456,6 +488,10 @@ export interface ExportManifest {
     removedFields: string[];
     note: string;
   };
+  /** The export's snapshot (pg_snapshot text): a later delta's `from`. */
+  snapshot?: string;
+  /** A delta export: its range, which data types hold changes only and which are complete, and how changes are carried. */
+  delta?: ManifestDelta & { dataTypes: string[]; fullDataTypes: string[]; note: string };
 }
 
 // jsonb columns take plain values: postgres.js serializes them itself, so a

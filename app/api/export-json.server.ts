@@ -38,6 +38,7 @@ export function toApiExport(exp: ExportListItem, origin: string): ApiExport {
     startedAt: iso(exp.started_at),
     finishedAt: iso(exp.finished_at),
     expiresAt: iso(exp.expires_at),
+    since: exp.since_snapshot ? { exportId: exp.since_export_id } : null,
     manifest: exp.status === "done" ? (exp.manifest as ApiExport["manifest"]) : null,
     links: { self, download: exp.status === "done" ? `${self}/download` : null },
   };

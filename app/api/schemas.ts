@@ -84,7 +84,18 @@ export const apiError = z.object({
   }),
 });
 
-const manifestFile = z.object({ name: z.string(), dataType: z.string(), format: z.enum(["ndjson", "csv", "json"]), rows: z.number(), bytes: z.number(), sha256: z.string() });
+const manifestDelta = z
+  .object({ baseExportId: z.string().nullable(), from: z.string(), fromSnapshotAt: z.string().nullable(), to: z.string(), toSnapshotAt: z.string() })
+  .describe("A delta's file: the rows written or corrected by transactions the base's snapshot (`from`, pg_snapshot text) did not see and this export's (`to`) does");
+const manifestFile = z.object({
+  name: z.string(),
+  dataType: z.string(),
+  format: z.enum(["ndjson", "csv", "json"]),
+  rows: z.number(),
+  bytes: z.number(),
+  sha256: z.string(),
+  delta: manifestDelta.optional(),
+});
 
 export const apiExport = z.object({
   id: z.string(),
@@ -115,6 +126,10 @@ export const apiExport = z.object({
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
   expiresAt: z.string().nullable(),
+  since: z
+    .object({ exportId: z.string().nullable() })
+    .nullable()
+    .describe("A delta export: the export it holds the changes since (exportId null if that export was since deleted); null for a full export"),
   manifest: z.object({ snapshotAt: z.string(), generator: z.string(), files: z.array(manifestFile) }).loose().nullable(),
   links: z.object({ self: z.string(), download: z.string().nullable() }),
 });

@@ -101,6 +101,16 @@ export const exportRequestSchema = z.object({
         "drops identifying fields and record ids, replaces participant ids by keyed pseudonyms and shifts each participant's dates; " +
         "`identifiers_removed` drops identifying fields; `full` (needs `studies.export.full`) keeps everything. Not allowed for exports without such rows.",
     ),
+  since: z
+    .object({ exportId: id("the export this one holds the changes since") })
+    .optional()
+    .describe(
+      "A delta export: only the changes since an earlier export (the base), which must be a finished export of this tenant (done, or expired: only its snapshot is needed) with the same " +
+        "scope, data types and de-identification profile (a delta can be the base of the next one). `hsi_records`, `lab_results`, " +
+        "`metrics` and `audit_events` then hold the rows written or corrected after the base's snapshot up to this export's, so a " +
+        "full export and its chain of deltas hold every row exactly once; a corrected row appears again with its current values " +
+        "(replace by id); deleted rows are not carried. Other data types are exported in full. The manifest's `delta` says which and the range.",
+    ),
 });
 
 export type ExportRequest = z.input<typeof exportRequestSchema>;

@@ -6,13 +6,13 @@ import { can } from "../auth/permissions";
 import { authorize, type Requester } from "../auth/requester";
 import { AppError } from "../lib/errors";
 import { assertTenantWritable } from "../tenants/archived.server";
-import { fieldErrors } from "../lib/validation";
+import { fieldErrors, invalid } from "../lib/validation";
 import { enqueueExportRun } from "./engine/queue.server";
 import { enqueueRunAdvance } from "../schedules/run-jobs.server";
 import { resolveDateRange } from "./date-range";
 import { checkDataTypes, checkProfile, checkScope } from "./export-checks.server";
 import { exportRequestSchema, type ExportRequest, type ValidExportRequest } from "./export-request";
-import { getExport } from "./export-queries.server";
+import { getExport, getExportForLink } from "./export-queries.server";
 
 export type { Requester };
 
@@ -66,8 +66,38 @@ export async function checkExportRequest(db: DB, requester: Requester, request: 
 export interface CreateOptions {
   /** The schedule run this export is made for (app/schedules). */
   scheduleRunId?: string;
-  /** A delta: only the rows recorded since this earlier export of the tenant (PLACEHOLDER until the delta branch lands). */
+  /**
+   * A delta: only the rows recorded since this earlier export of the tenant (its base, which must be done and
+   * have the same scope, data types and profile). The request's `since.exportId` comes here too; errors name that field.
+   */
   sinceExportId?: string;
+}
+
+/** A scope as a comparable string: its fields in a fixed order, an app scope's apps as a set. */
+function scopeKey(scope: ExportScope): string {
+  const apps = scope.type === "app" ? [...scope.appIds].sort() : undefined;
+  return JSON.stringify(Object.entries({ ...scope, ...(apps && { appIds: apps }) }).sort(([a], [b]) => a.localeCompare(b)));
+}
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
+
+/**
+ * The base of a delta: a done (or since expired) export of the requester's tenant, with a
+ * snapshot, made with the same scope, data types and profile. An unknown id
+ * and another tenant's export get the same answer.
+ */
+async function deltaBase(db: DB, requester: Requester, id: string, wanted: { scope: ExportScope; dataTypes: string[]; deidentification: Export["deidentification"] }) {
+  const field = "since.exportId";
+  const base = await getExportForLink(db, requester.tenantId, id);
+  if (!base) throw invalid(field, `There is no export ${id} in this tenant to take changes since.`);
+  // An expired export finished too: its archive is gone, its snapshot is what a delta needs (a daily delta's base has expired by the next day).
+  if (base.status !== "done" && base.status !== "expired") throw invalid(field, `Export ${id} is ${base.status}; a delta's base must be an export that finished (done).`);
+  if (!base.snapshot) throw invalid(field, `Export ${id} was made before delta exports recorded snapshots; choose a later export, or make a full export first.`);
+  const differs: string[] = [];
+  if (scopeKey(base.scope) !== scopeKey(wanted.scope)) differs.push("scope");
+  if (!sameSet(base.data_types, wanted.dataTypes)) differs.push("data types");
+  if ((base.deidentification ?? null) !== (wanted.deidentification ?? null)) differs.push("de-identification profile");
+  if (differs.length) throw invalid(field, `Export ${id} has a different ${differs.join(", ")}; a delta must have the same scope, data types and profile as its base.`);
+  return base;
 }
 
 const isUniqueViolation = (e: unknown) => (e as { code?: string })?.code === "23505";
@@ -88,6 +118,8 @@ export async function createExport(db: DB, requester: Requester, input: ExportRe
   const request = parsed.data;
   const filters = resolveDateRange(request.dateRange);
   const { scope, deidentification, dataTypes } = await checkExportRequest(db, requester, request);
+  const sinceId = request.since?.exportId ?? options.sinceExportId;
+  const base = sinceId ? await deltaBase(db, requester, sinceId, { scope, dataTypes, deidentification }) : undefined;
   try {
     return await db.transaction().execute(async (trx) => {
       const created = await trx
@@ -103,6 +135,9 @@ export async function createExport(db: DB, requester: Requester, input: ExportRe
           format: request.format,
           deidentification,
           schedule_run_id: options.scheduleRunId ?? null,
+          since_export_id: base?.id ?? null,
+          since_snapshot: base?.snapshot ?? null,
+          since_snapshot_at: base?.manifest?.snapshotAt ?? null,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -112,7 +147,14 @@ export async function createExport(db: DB, requester: Requester, input: ExportRe
         .expression(coveredProjects(trx, requester, scope).select(sql<string>`${created.id}::uuid`.as("export_id")))
         .execute();
       await enqueueExportRun(trx, created.id);
-      await recordExportEvent(trx, created, "requested", requester.actor, { scope, filters, dataTypes, format: request.format, deidentification });
+      await recordExportEvent(trx, created, "requested", requester.actor, {
+        scope,
+        filters,
+        dataTypes,
+        format: request.format,
+        deidentification,
+        ...(base && { sinceExportId: base.id }),
+      });
       return created;
     });
   } catch (error) {

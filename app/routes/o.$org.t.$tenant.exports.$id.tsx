@@ -62,6 +62,21 @@ export default function ExportDetail() {
         </dd>
         <dt>Data types</dt>
         <dd>{exp.data_types.map(dataTypeLabel).join(", ")}</dd>
+        {exp.since_snapshot && (
+          <>
+            <dt>Delta</dt>
+            <dd>
+              Changes since export{" "}
+              {exp.since_export_id ? <Link to={`${base}/${exp.since_export_id}`}>{exp.since_export_id}</Link> : "(since deleted)"}
+              {exp.since_snapshot_at && (
+                <>
+                  {" "}
+                  of <Time value={String(exp.since_snapshot_at)} relative={false} />
+                </>
+              )}
+            </dd>
+          </>
+        )}
         <dt>Dates</dt>
         <dd>
           {exp.filters.from || exp.filters.to ? (

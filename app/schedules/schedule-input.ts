@@ -7,7 +7,8 @@ import { cadenceSchema, timeZoneSchema } from "./cadence";
  * relative to the run, either the run's data interval (from the previous
  * slot to this one, the default) or a preset counted back from the slot.
  */
-export const scheduleRequestSchema = exportRequestSchema.omit({ dateRange: true }).extend({
+// A schedule's deltas are its `delta` flag (each run's base is its previous export), never one fixed `since`.
+export const scheduleRequestSchema = exportRequestSchema.omit({ dateRange: true, since: true }).extend({
   dateRange: z
     .union(
       [

@@ -32,7 +32,14 @@ function filesOf(exp: Export): ExportFile[] {
 }
 
 function targetOf(exp: Export): ExportTarget {
-  return { tenantId: exp.tenant_id, organizationId: exp.organization_id, scope: exp.scope, filters: exp.filters, deidentification: exp.deidentification };
+  return {
+    tenantId: exp.tenant_id,
+    organizationId: exp.organization_id,
+    scope: exp.scope,
+    filters: exp.filters,
+    deidentification: exp.deidentification,
+    sinceSnapshot: exp.since_snapshot,
+  };
 }
 
 /** A bind parameter, local to this transaction: the key never appears in SQL text, logs or errors. */
@@ -124,10 +131,11 @@ async function dashboardsFile(client: PoolClient, archive: ZipArchive, target: E
 }
 
 /** Writes every file of the export into a zip on `out`, inside one snapshot, and returns the manifest. */
-async function writeZip(exp: Export, out: Writable, progress: Progress): Promise<{ manifest: ExportManifest; rowsDone: number }> {
+async function writeZip(exp: Export, out: Writable, progress: Progress): Promise<{ manifest: ExportManifest; rowsDone: number; snapshot: string }> {
   const target = targetOf(exp);
   return inSnapshot(async (client) => {
-    const { rows: [{ snapshot_at }] } = await client.query("SELECT now() AS snapshot_at");
+    // The first statement takes the transaction's snapshot; pg_current_snapshot() is that snapshot, a later delta's base.
+    const { rows: [{ snapshot_at, snapshot }] } = await client.query("SELECT now() AS snapshot_at, pg_current_snapshot()::text AS snapshot");
     const snapshotAt = new Date(snapshot_at);
     if (exp.deidentification === "deidentified") await setPseudonymKey(client);
     const expected = await countRows(client, exp, target);
@@ -155,10 +163,10 @@ async function writeZip(exp: Export, out: Writable, progress: Progress): Promise
       entries.push(entry);
     }
     if (exp.data_types.includes("dashboards")) entries.push(await dashboardsFile(client, archive, target, snapshotAt, expected.get("dashboards")!));
-    const manifest = manifestOf(exp, snapshotAt, entries);
+    const manifest = manifestOf(exp, { at: snapshotAt, snapshot }, entries);
     archive.append(JSON.stringify(manifest, null, 2) + "\n", { name: "manifest.json" });
     await Promise.all([archive.finalize(), written]);
-    return { manifest, rowsDone: recordsOf(linesDone) };
+    return { manifest, rowsDone: recordsOf(linesDone), snapshot };
   });
 }
 
@@ -170,7 +178,7 @@ async function writeZip(exp: Export, out: Writable, progress: Progress): Promise
 export async function writeArchive(exp: Export, progress: Progress) {
   // Each run writes its own key, so a run that lost its export cannot overwrite the archive of the run that took over.
   const key = `exports/${exp.tenant_id}/${exp.id}.${exp.run_id!.slice(0, 8)}.zip`;
-  let result!: { manifest: ExportManifest; rowsDone: number };
+  let result!: { manifest: ExportManifest; rowsDone: number; snapshot: string };
   const bytes = await getStorage().put(key, async (out) => {
     result = await writeZip(exp, out, progress);
   });

@@ -120,7 +120,7 @@ export const DATA_TYPE_SPECS = {
   audit_events: {
     // The trail as recorded; an export only reads it (the table refuses UPDATE, DELETE and TRUNCATE).
     table: `(SELECT id, created_at AS occurred_at, organization_id, tenant_id, actor_user_id, actor_api_key_id, actor_label,
-      client_ip, user_agent, action, subject_type, subject_id, details FROM audit_event) AS audit_events`,
+      client_ip, user_agent, action, subject_type, subject_id, details, ingest_xid FROM audit_event) AS audit_events`,
     time: "occurred_at",
     permission: "audit.read",
     organizationEvents: true,
@@ -133,6 +133,14 @@ export const DATA_TYPE_SPECS = {
 } satisfies Record<string, DataTypeSpec>;
 
 export type DataType = keyof typeof DATA_TYPE_SPECS;
+
+/**
+ * The data types a delta export holds changes of: rows whose ingest_xid its
+ * base's snapshot did not see. The others (integration connections,
+ * dashboards and their widgets, a study's participants) are few, are edited
+ * and deleted in place, and are exported in full in a delta too; its manifest says so.
+ */
+export const DELTA_DATA_TYPES: readonly DataType[] = ["hsi_records", "lab_results", "metrics", "audit_events"];
 
 /**
  * JSON keys that never leave, at any depth of any exported JSON column

@@ -1,5 +1,5 @@
-import type { Export, ExportManifest, ManifestFile } from "../../../db/schema";
-import { removedFields, type DataType } from "./columns.server";
+import type { Export, ExportManifest, ManifestDelta, ManifestFile } from "../../../db/schema";
+import { DELTA_DATA_TYPES, removedFields, type DataType } from "./columns.server";
 
 export const GENERATOR = "exportal/0.1.0";
 
@@ -20,8 +20,30 @@ function deidentificationNote(exp: Export): NonNullable<ExportManifest["deidenti
   return { profile, removedFields: removedFields(exp.data_types as DataType[], profile), note: notes[profile] };
 }
 
-/** The archive's manifest.json: what was asked, the snapshot's moment, and each file's rows, size and hash. */
-export function manifestOf(exp: Export, snapshotAt: Date, files: ManifestFile[]): ExportManifest {
+export const DELTA_NOTE =
+  "A delta holds, for each data type listed in dataTypes, the rows written or corrected by transactions that the base export's snapshot " +
+  "(from) did not see and this export's snapshot (to) does: base export plus its chain of deltas hold every row exactly once, whatever " +
+  "the order in which concurrent writers committed. A row corrected after the base appears again with its current values: replace " +
+  "the earlier row with the same id (de-identified exports have no record ids, so there a correction cannot be matched to its " +
+  "earlier version). Deleted rows are not carried. The types in fullDataTypes are exported in full. Each export's date range applies to it alone.";
+
+/** A delta's range, for the manifest; undefined for a full export. */
+function deltaOf(exp: Export, snapshot: { at: Date; snapshot: string }): ManifestDelta | undefined {
+  if (!exp.since_snapshot) return undefined;
+  return {
+    baseExportId: exp.since_export_id,
+    from: exp.since_snapshot,
+    fromSnapshotAt: exp.since_snapshot_at ? new Date(exp.since_snapshot_at).toISOString() : null,
+    to: snapshot.snapshot,
+    toSnapshotAt: snapshot.at.toISOString(),
+  };
+}
+
+/** The archive's manifest.json: what was asked, the snapshot's moment, and each file's rows, size and hash; for a delta, its range. */
+export function manifestOf(exp: Export, snapshot: { at: Date; snapshot: string }, entries: ManifestFile[]): ExportManifest {
+  const delta = deltaOf(exp, snapshot);
+  const isDelta = (type: string) => (DELTA_DATA_TYPES as readonly string[]).includes(type);
+  const files = delta ? entries.map((file) => (isDelta(file.dataType) ? { ...file, delta } : file)) : entries;
   return {
     exportId: exp.id,
     tenantId: exp.tenant_id,
@@ -29,9 +51,13 @@ export function manifestOf(exp: Export, snapshotAt: Date, files: ManifestFile[])
     filters: exp.filters,
     dataTypes: exp.data_types,
     format: exp.format,
-    snapshotAt: snapshotAt.toISOString(),
+    snapshotAt: snapshot.at.toISOString(),
+    snapshot: snapshot.snapshot,
     generator: GENERATOR,
     files,
+    ...(delta && {
+      delta: { ...delta, dataTypes: exp.data_types.filter(isDelta), fullDataTypes: exp.data_types.filter((type) => !isDelta(type)), note: DELTA_NOTE },
+    }),
     ...(exp.deidentification && { deidentification: deidentificationNote(exp) }),
   };
 }

@@ -73,6 +73,7 @@ async function publish(db: DB, exp: Export, result: Awaited<ReturnType<typeof wr
       archive_key: result.key,
       archive_bytes: result.bytes,
       manifest: result.manifest,
+      snapshot: result.snapshot,
       finished_at: new Date(),
       expires_at: new Date(Date.now() + retentionConfig().linkTtlMs),
     })

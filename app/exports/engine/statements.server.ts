@@ -1,7 +1,7 @@
 import type { DeidentificationProfile, ExportFilters, ExportScope } from "../../../db/schema";
 import { DATA_TYPE_SCOPES } from "../export-request";
 import { isUuid } from "../../lib/ids";
-import { DATA_TYPE_SPECS, participantLinked, withoutSecretKeys, type DataType, type DataTypeSpec, type Kind } from "./columns.server";
+import { DATA_TYPE_SPECS, DELTA_DATA_TYPES, participantLinked, withoutSecretKeys, type DataType, type DataTypeSpec, type Kind } from "./columns.server";
 
 const TEXT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -15,6 +15,20 @@ function textId(value: string): string {
   if (!TEXT_ID.test(value)) throw new Error(`not an id: ${value}`);
   return `'${value}'`;
 }
+const SNAPSHOT = /^(\d{1,20}):(\d{1,20}):(\d{1,20}(,\d{1,20})*)?$/;
+
+/**
+ * The rows of a delta: written (or last updated) by a transaction the base's
+ * snapshot did not see. Below its xmin every transaction had ended, so the
+ * range bound is exact, and lets the partial (tenant_id, ingest_xid) indexes
+ * find the rows; NULL (rows older than delta exports) is in every base.
+ */
+export function deltaCondition(baseSnapshot: string, column = "ingest_xid"): string {
+  const match = SNAPSHOT.exec(baseSnapshot);
+  if (!match) throw new Error(`not a snapshot: ${baseSnapshot}`);
+  return `${column} >= '${match[1]}'::xid8 AND NOT pg_visible_in_snapshot(${column}, '${baseSnapshot}'::pg_snapshot)`;
+}
+
 function timestamp(value: string): string {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) throw new Error(`not a timestamp: ${value}`);
@@ -28,6 +42,8 @@ export interface ExportTarget {
   filters: ExportFilters;
   /** How participants' rows are handled; none (exports without them) means as recorded. */
   deidentification?: DeidentificationProfile | null;
+  /** A delta: its base's snapshot (pg_snapshot text); the delta data types hold only rows that snapshot did not see. */
+  sinceSnapshot?: string | null;
 }
 
 /**
@@ -77,6 +93,7 @@ export function whereClause(dataType: DataType, target: ExportTarget): string {
   const dated = !spec.cohortRoster && !spec.undated;
   if (dated && filters.from) parts.push(`${spec.time} >= ${timestamp(filters.from)}`);
   if (dated && filters.to) parts.push(`${spec.time} < ${timestamp(filters.to)}`);
+  if (target.sinceSnapshot && DELTA_DATA_TYPES.includes(dataType)) parts.push(deltaCondition(target.sinceSnapshot));
   return parts.join(" AND ");
 }
 

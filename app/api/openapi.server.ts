@@ -144,7 +144,7 @@ export const OPERATIONS: Operation[] = [
     path: "/api/v1/schedules",
     summary: "Create a schedule",
     description:
-      "Runs the export `request` at each slot of the `cadence` in `timeZone` (daily, weekly on a `weekday` 0–6 from Sunday, monthly on a `dayOfMonth` 1–28 or `last`, or a five-field `cron` expression). Each run exports its data interval (from the previous slot to this one) unless `dateRange` names a preset; `delta` exports only what changed since the previous successful run. The schedule is owned by the key's creator: each run is made with their rights as they are then. Recipients are user ids of the tenant's people; each receives what their own rights allow.",
+      "Runs the export `request` at each slot of the `cadence` in `timeZone` (daily, weekly on a `weekday` 0–6 from Sunday, monthly on a `dayOfMonth` 1–28 or `last`, or a five-field `cron` expression). Each run exports its data interval (from the previous slot to this one) unless `dateRange` names a preset; `delta` exports only what changed since the previous successful run. The request is checked as `POST /api/v1/exports` checks it, so the key also needs `data.exports.create` (and what the scope, profile and data types need). The schedule is owned by the key's creator: each run is made with their rights as they are then. Recipients are user ids of the tenant's people; each receives what their own rights allow.",
     permission: "data.exports.schedule",
     body: { schema: "ScheduleInput", example: WEEKLY_SCHEDULE },
     responses: { "201": { description: "The schedule, active; `Location` is its URL.", schema: "Schedule" } },

@@ -14,9 +14,11 @@ export const loader = apiRoute({
   POST: {
     permission: "data.exports.schedule",
     async handle(ctx) {
-      requireObject(ctx.body);
-      refuseUnknownFields(ctx.body);
-      const created = await createSchedule(ctx.db, ctx.requester, ctx.body);
+      // No body is an empty schedule: the 400 then names each field it needs.
+      const input = ctx.body ?? {};
+      requireObject(input);
+      refuseUnknownFields(input);
+      const created = await createSchedule(ctx.db, ctx.requester, input);
       const body = toApiSchedule(await getSchedule(ctx.db, ctx.requester, created.id), publicOrigin(ctx.request));
       return { status: 201, body, headers: { Location: body.links.self } };
     },

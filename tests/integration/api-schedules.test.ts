@@ -14,7 +14,7 @@ import * as runs from "../../app/routes/api.v1.schedules.$id.runs";
 import * as run from "../../app/routes/api.v1.schedules.$id.runs.$runId";
 import * as retry from "../../app/routes/api.v1.schedules.$id.runs.$runId.retry";
 import * as backfill from "../../app/routes/api.v1.schedules.$id.backfill";
-import { callRoute, type RouteResult } from "../setup/routes";
+import { callRoute, makeRequest, signIn, type RouteResult } from "../setup/routes";
 import { tenantBySlug } from "../setup/api";
 
 // The schedules API, route by route, with real keys: what a program sends,
@@ -397,5 +397,25 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(schemas.ScheduleInput.properties)).toEqual(expect.arrayContaining(["name", "request", "cadence", "timeZone", "delta", "recipients", "webhookIds", "bucketIds"]));
     expect(Object.keys(schemas.Schedule.properties)).toEqual(expect.arrayContaining(["id", "status", "pausedReason", "cadenceText", "nextRunAt", "owner", "links"]));
     expect(Object.keys(schemas.ScheduleRun.properties)).toEqual(expect.arrayContaining(["id", "kind", "slot", "interval", "status", "error", "exports"]));
+  });
+});
+
+describe("the portal's API page", () => {
+  it("shows curl commands to create a weekly schedule and to list its runs, with this tenant's ids", async () => {
+    const page = await import("../../app/routes/o.$org.t.$tenant.api");
+    const cookie = await signIn("staging-viewer@acme.test");
+    const res = await callRoute(page.loader, makeRequest("/o/acme-health/t/staging/api", { cookie }), { org: "acme-health", tenant: "staging" });
+    expect(res.status).toBe(200);
+    const op = (method: string, path: string) => res.data.operations.find((o: { method: string; path: string }) => o.method === method && o.path === path);
+    const create = op("POST", "/api/v1/schedules");
+    expect(create.curl).toContain('curl -sS -X POST "http://localhost:3000/api/v1/schedules"');
+    expect(create.curl).toContain('"cadence":{"kind":"weekly","weekday":1,"time":"07:00"}');
+    expect(create.curl).toContain("Idempotency-Key");
+    const newest = await getDb().selectFrom("export_schedule").select("id").where("tenant_id", "=", staging.id).orderBy("created_at", "desc").executeTakeFirstOrThrow();
+    expect(op("GET", "/api/v1/schedules/{id}/runs").curl).toContain(`curl -sS "http://localhost:3000/api/v1/schedules/${newest.id}/runs?limit=10"`);
+    const patch = op("PATCH", "/api/v1/schedules/{id}");
+    expect(patch.curl).toContain(`-X PATCH "http://localhost:3000/api/v1/schedules/${newest.id}"`);
+    expect(patch.curl).not.toContain("Idempotency-Key");
+    expect(op("DELETE", "/api/v1/schedules/{id}").curl).toContain("-X DELETE");
   });
 });

@@ -60,7 +60,8 @@ export function toApiRun(run: ExportScheduleRun, exports: RunExport[], origin: s
     backfillId: run.backfill_id,
     createdAt: run.created_at.toISOString(),
     finishedAt: iso(run.finished_at),
-    exports: exports.map((e) => ({ ...e, links: { self: `${origin}/api/v1/exports/${e.id}` } })),
+    // Only what a client needs of each archive; which recipients get which is the portal's business.
+    exports: exports.map((e) => ({ id: e.id, status: e.status, deidentification: e.deidentification, links: { self: `${origin}/api/v1/exports/${e.id}` } })),
     links: { self: `${schedule}/runs/${run.id}`, schedule },
   };
 }

@@ -18,14 +18,22 @@ import S3rver from "s3rver";
 // N HSI rows against two raw baselines (COPY piped into gzip -6), each run in
 // its own process, alternating baseline and export so drift cancels out.
 // `--storage s3` also runs each export into a local S3-protocol server (s3rver),
-// next to the local-disk run.
+// next to the local-disk run. `--format both` runs one format only (default all three).
 const { values } = parseArgs({
-  options: { rows: { type: "string", default: "1000000" }, runs: { type: "string", default: "3" }, storage: { type: "string", default: "local" } },
+  options: {
+    rows: { type: "string", default: "1000000" },
+    runs: { type: "string", default: "3" },
+    storage: { type: "string", default: "local" },
+    format: { type: "string", default: "all" },
+  },
 });
 const rows = Number(values.rows);
 const runs = Number(values.runs);
 if (!["local", "s3"].includes(values.storage!)) throw new Error("--storage is local or s3");
 const withS3 = values.storage === "s3";
+const FORMATS = ["csv", "ndjson", "both"] as const;
+if (values.format !== "all" && !(FORMATS as readonly string[]).includes(values.format!)) throw new Error("--format is csv, ndjson, both or all");
+const formats = FORMATS.filter((f) => values.format === "all" || f === values.format);
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "exportal-bench-"));
 chmodSync(dir, 0o755);
@@ -36,7 +44,8 @@ process.env.BETTER_AUTH_URL = "http://localhost";
 
 interface Measure { ms: number; bytes: number; maxRssKb: number }
 // The measured processes run compiled JavaScript, as `npm run worker` does, not through tsx.
-const childScript = path.resolve("build/bench/child.mjs"); // beside node_modules, so its imports resolve
+// Under node_modules, so its imports resolve, and outside build/, which `npm run build` empties.
+const childScript = path.resolve("node_modules/.cache/exportal-bench/child.mjs");
 execFileSync("npx", ["esbuild", "bench/child.ts", "--bundle", "--platform=node", "--format=esm", "--packages=external", "--log-level=warning", `--outfile=${childScript}`]);
 // Not execFileSync: with --storage s3 this process serves S3 (s3rver) to the child, so its event loop must stay free.
 async function child(args: string[], env: Record<string, string> = {}): Promise<Measure> {
@@ -83,7 +92,7 @@ try {
   }
 
   const results: { name: string; export: Measure[]; s3: Measure[]; baseline: Measure[][] }[] = [];
-  for (const format of ["csv", "ndjson", "both"] as const) {
+  for (const format of formats) {
     const result = { name: format, export: [] as Measure[], s3: [] as Measure[], baseline: [] as Measure[][] };
     for (let i = 0; i < runs; i++) {
       const parts = format === "both" ? (["ndjson", "csv"] as const) : [format];

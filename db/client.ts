@@ -50,14 +50,16 @@ export function getCountersDb(): DB {
 }
 
 /**
- * A node-postgres pool for COPY … TO STDOUT streams: postgres.js's COPY
- * readable can stall under back-pressure (porsager/postgres#499), while
- * pg-copy-streams handles it.
+ * A node-postgres pool for the export's reads (its counts and COPY … TO
+ * STDOUT streams): postgres.js's COPY readable can stall under back-pressure
+ * (porsager/postgres#499), while pg-copy-streams handles it. With
+ * DATABASE_READ_URL (a read replica) they go there, each export still in one
+ * snapshot of its own; everything else stays on DATABASE_URL.
  */
 export function getCopyPool(): pg.Pool {
   if (copyPool) return copyPool;
   copyPool = new pg.Pool({
-    connectionString: databaseUrl(),
+    connectionString: process.env.DATABASE_READ_URL || databaseUrl(),
     max: 4,
     options: "-c TimeZone=UTC -c application_name=exportal-export",
   });

@@ -500,3 +500,26 @@ export interface Database {
 export type Export = Selectable<ExportTable>;
 export type ExportSchedule = Selectable<ExportScheduleTable>;
 export type ExportScheduleRun = Selectable<ExportScheduleRunTable>;
+
+/** The archives one schedule run builds, one per distinct variant; see db/migrations/20261203_1100_schedule_run_exports.ts. */
+export interface ScheduleRunVariant {
+  scope: ExportScope;
+  deidentification: DeidentificationProfile | null;
+  dataTypes: string[];
+}
+export interface ExportScheduleRunVariantTable {
+  run_id: string;
+  /** The order the run builds its archives in. */
+  position: number;
+  /** variantKey(variant) from app/schedules/owner-rights.server.ts: how delivery finds a recipient's archive. */
+  variant_key: string;
+  variant: ColumnType<ScheduleRunVariant, ScheduleRunVariant, ScheduleRunVariant>;
+  /** The owner's own request, built for the schedule's webhooks and buckets (or when it has no recipients). */
+  for_targets: Generated<boolean>;
+  /** Null until the run creates this variant's export. */
+  export_id: string | null;
+}
+// Appended by declaration merging, so the tables list above stays as it was.
+export interface Database {
+  export_schedule_run_variant: ExportScheduleRunVariantTable;
+}

@@ -4,11 +4,13 @@ import { quietLogger } from "./logger";
 import { export_recover } from "./tasks/export_recover";
 import { export_retention } from "./tasks/export_retention";
 import { export_run } from "./tasks/export_run";
+import { schedule_run, schedule_run_advance } from "./tasks/schedule_run";
+import { schedule_tick } from "./tasks/schedule_tick";
 
-export const taskList = { export_run, export_retention, export_recover };
+export const taskList = { export_run, export_retention, export_recover, schedule_tick, schedule_run, schedule_run_advance };
 
 // graphile-worker runs each slot once across all workers.
-const crontab = ["*/10 * * * * export_retention", "* * * * * export_recover"].join("\n");
+const crontab = ["*/10 * * * * export_retention", "* * * * * export_recover", "* * * * * schedule_tick"].join("\n");
 
 export interface WorkerHandle {
   runner: Runner;

@@ -42,7 +42,11 @@ function withRequester(db: DB, viewer: Viewer) {
     .leftJoin("user as u", "u.id", "e.requested_by_user_id")
     .leftJoin("api_key as k", "k.id", "e.requested_by_api_key_id")
     .leftJoin(queuePositions(viewer.tenantId), "qp.export_id", "e.id")
+    .leftJoin("export_schedule_run as sr", "sr.id", "e.schedule_run_id")
+    .leftJoin("export_schedule as s", "s.id", "sr.schedule_id")
+    .leftJoin("user as so", "so.id", "s.owner_user_id")
     .selectAll("e")
+    .select(sql<ExportListItem["schedule"]>`case when s.id is null then null else json_build_object('id', s.id, 'name', s.name, 'ownerName', so.name) end`.as("schedule"))
     .select(sql<string | null>`coalesce(u.name, 'API key ' || k.name)`.as("requestedBy"))
     .select(sql<number | null>`qp.position::int`.as("queuePosition"));
 }
@@ -51,6 +55,8 @@ export interface ExportListItem extends Export {
   requestedBy: string | null;
   /** 1 for the tenant's next export to run; null unless it waits in line. */
   queuePosition: number | null;
+  /** For an export a schedule's run made: "Scheduled by <ownerName>, schedule <name>"; null otherwise (or once the schedule is deleted). */
+  schedule: { id: string; name: string; ownerName: string | null } | null;
 }
 
 export const PAGE_SIZE = 25;

@@ -8,6 +8,7 @@ import { AppError } from "../lib/errors";
 import { assertTenantWritable } from "../tenants/archived.server";
 import { fieldErrors } from "../lib/validation";
 import { enqueueExportRun } from "./engine/queue.server";
+import { enqueueRunAdvance } from "../schedules/run-jobs.server";
 import { resolveDateRange } from "./date-range";
 import { checkDataTypes, checkProfile, checkScope } from "./export-checks.server";
 import { exportRequestSchema, type ExportRequest, type ValidExportRequest } from "./export-request";
@@ -137,5 +138,7 @@ export async function cancelExport(db: DB, requester: Requester, id: string): Pr
     .executeTakeFirst();
   if (!cancelled) throw new AppError("CONFLICT", `This export is already ${exp.status} and cannot be cancelled.`);
   await recordExportEvent(db, cancelled, "cancelled", requester.actor);
+  // A schedule run's export: the run fails with it rather than wait for it.
+  if (cancelled.schedule_run_id) await enqueueRunAdvance(db, cancelled.schedule_run_id);
   return cancelled;
 }

@@ -1,17 +1,18 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readdirSync } from "node:fs";
-import path from "node:path";
 import { getDb } from "../../db/client";
 import { recoverStalledExports } from "../../app/exports/engine/recovery.server";
 import { apiExport } from "../../app/api/schemas";
 import { startApp, type RunningApp } from "../setup/app-server";
 import { ALL_KEY_PERMISSIONS, apiClient, createKey, tenantBySlug } from "../setup/api";
 import { holdTable } from "../setup/exports";
+import { startS3 } from "../setup/s3";
 import { readZip } from "../setup/zip";
 
 // Production's shape on one machine: two web processes (`npm run web`) and two worker processes
-// (`npm run worker`) on one PostgreSQL, the load balancer being whichever web process a request goes to.
+// (`npm run worker`) on one PostgreSQL and one S3-compatible bucket (s3rver), the load balancer being
+// whichever web process a request goes to. No process shares a disk with another.
+let s3: Awaited<ReturnType<typeof startS3>>;
 let webA: RunningApp;
 let webB: RunningApp;
 const workers: ChildProcess[] = [];
@@ -32,6 +33,7 @@ function stopProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM") {
 }
 
 beforeAll(async () => {
+  s3 = await startS3(); // sets the S3 settings in process.env, which every process started here inherits
   webA = await startApp({}, ["--web"]);
   webB = await startApp({}, ["--web"]);
   key = await createKey("production", ALL_KEY_PERMISSIONS, { name: "scale-out" });
@@ -40,6 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(workers.map((w) => stopProcess(w)));
   await Promise.all([webA?.stop(), webB?.stop()]);
+  await s3?.remove();
 });
 
 async function projectId(name: string) {
@@ -81,11 +84,14 @@ describe("two web and two worker processes on one database", () => {
     }
     await expect.poll(async () => (await viaB(`/api/v1/exports/${id}`, { key })).body.status, { timeout: 60_000, interval: 250 }).toBe("done");
 
-    // Downloaded through web B: its signed link, served by web B, from the archive a worker wrote.
+    // Downloaded through web B: its signed link, checked by web B, then a presigned GET of the object a worker wrote.
     const link = await viaB(`/api/v1/exports/${id}/download`, { key, headers: { Accept: "application/json" } });
     expect(link.status).toBe(200);
     expect(link.body.url.startsWith(webB.url)).toBe(true);
-    const archive = await fetch(link.body.url);
+    const redirect = await fetch(link.body.url, { redirect: "manual" });
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get("location")).toContain(`127.0.0.1:${s3.port}/`);
+    const archive = await fetch(redirect.headers.get("location")!);
     expect(archive.status).toBe(200);
     const files = await readZip(Buffer.from(await archive.arrayBuffer()));
     const manifest = JSON.parse(files.get("manifest.json")!.toString());
@@ -124,11 +130,11 @@ describe("two web and two worker processes on one database", () => {
     const { n } = await getDb().selectFrom("hsi_record").where("project_id", "=", project).select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow();
     const manifest = JSON.parse(files.get("manifest.json")!.toString());
     expect(manifest.files.map((f: { rows: number }) => f.rows)).toEqual([Number(n), Number(n)]);
-    // No duplicate: one archive for it on disk, and one "done" in its history.
+    // No duplicate: one object for it in the bucket, the one recorded, and one "done" in its history.
     const tenant = await tenantBySlug("production");
-    const archives = readdirSync(path.join(process.env.EXPORTAL_DATA_DIR!, "archives", "exports", tenant.id)).filter((f) => f.startsWith(id));
-    expect(archives.filter((f) => f.endsWith(".zip"))).toHaveLength(1);
-    expect(archives.filter((f) => f.includes(".partial-"))).toEqual([]);
+    const objects = s3.objectKeys().filter((k) => k.startsWith(`exports/${tenant.id}/${id}.`));
+    const { archive_key } = await getDb().selectFrom("export").select("archive_key").where("id", "=", id).executeTakeFirstOrThrow();
+    expect(objects).toEqual([archive_key]);
     const events = await getDb().selectFrom("audit_event").select("action").where("subject_id", "=", id).execute();
     expect(events.filter((e) => e.action === "export.done")).toHaveLength(1);
   });

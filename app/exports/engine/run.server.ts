@@ -6,6 +6,7 @@ import { leaseConfig, retentionConfig } from "../../lib/config.server";
 import { ExportFailure, writeArchive } from "./archive.server";
 import { holdLease } from "./lease.server";
 import { getStorage, StorageFailure } from "./storage.server";
+import { enqueueRunAdvance } from "../../schedules/run-jobs.server";
 
 export { ExportFailure };
 
@@ -79,6 +80,8 @@ async function publish(db: DB, exp: Export, result: Awaited<ReturnType<typeof wr
     .executeTakeFirst();
   if (done) await recordExportEvent(db, done, "done", SYSTEM, { rows: result.rowsDone, bytes: result.bytes });
   else await getStorage().remove(result.key);
+  // A schedule run's export: the run takes its next step (next archive, or delivery).
+  if (done?.schedule_run_id) await enqueueRunAdvance(db, done.schedule_run_id);
 }
 
 /** What the person who asked reads about a failure; details go to the log only. */
@@ -99,6 +102,7 @@ async function fail(db: DB, exp: Export, error: unknown): Promise<void> {
   console.error(`export ${exp.id} failed:`, error);
   const failed = await ownRun(db, exp).set({ status: "failed", error: message, finished_at: new Date() }).returningAll().executeTakeFirst();
   if (failed) await recordExportEvent(db, failed, "failed", SYSTEM, { message });
+  if (failed?.schedule_run_id) await enqueueRunAdvance(db, failed.schedule_run_id);
 }
 
 /**

@@ -224,6 +224,28 @@ describe("a schedule's life over the API", () => {
   });
 });
 
+describe("running a schedule over the API", () => {
+  // What a run does is the runner's (tests/integration/schedule-runs.test.ts); here, what the API answers.
+  it("runs now (202 with the run), shows the run, refuses to retry one that did not fail, and backfills", async () => {
+    const s = (await api(key, "POST", "/api/v1/schedules", { ...WEEKLY, name: "Run me" })).data;
+    const started = await api(key, "POST", `/api/v1/schedules/${s.id}/run`);
+    expect(started.status, JSON.stringify(started.data)).toBe(202);
+    expect(started.data).toMatchObject({ kind: "manual", status: "pending", exports: [], links: { schedule: s.links.self } });
+    expect(started.headers.get("location")).toBe(`${s.links.self}/runs/${started.data.id}`);
+    const one = await api(key, "GET", `/api/v1/schedules/${s.id}/runs/${started.data.id}`);
+    expect(one.status).toBe(200);
+    expect(one.data.id).toBe(started.data.id);
+    expect((await api(key, "GET", `/api/v1/schedules/${s.id}/runs`)).data.data.map((r: { id: string }) => r.id)).toEqual([started.data.id]);
+    expectError(await api(key, "POST", `/api/v1/schedules/${s.id}/runs/${started.data.id}/retry`), 409, "CONFLICT");
+    // A run is found only under its own schedule.
+    const other = (await api(key, "POST", "/api/v1/schedules", { ...WEEKLY, name: "Another" })).data;
+    expectError(await api(key, "GET", `/api/v1/schedules/${other.id}/runs/${started.data.id}`), 404, "NOT_FOUND");
+    const backfilled = await api(key, "POST", `/api/v1/schedules/${s.id}/backfill`, { from: "2026-01-01", to: "2026-01-29" });
+    expect(backfilled.status, JSON.stringify(backfilled.data)).toBe(202);
+    expect(backfilled.data).toMatchObject({ runs: 4, links: { runs: s.links.runs } });
+  });
+});
+
 describe("what a client sends that is wrong is a 400 naming the field", () => {
   let id: string;
   beforeAll(async () => {

@@ -23,7 +23,7 @@ export interface ApiContext {
   key: { id: string; name: string; permissions: Permission[] };
   /** The key as the service functions see it: its tenant, its rights of the moment, and who and where for the audit trail. */
   requester: Requester;
-  /** The parsed JSON body of a POST (undefined when empty). */
+  /** The parsed JSON body of a POST or PATCH (undefined when empty). */
   body: unknown;
   /** Spends one token of the tenant's export bucket: 429 when it is empty. */
   spendExportToken(): Promise<void>;
@@ -43,7 +43,7 @@ export interface Endpoint {
   handle(ctx: ApiContext): Promise<ApiResult>;
 }
 
-type Method = "GET" | "POST" | "DELETE";
+type Method = "GET" | "POST" | "PATCH" | "DELETE";
 type Headers = Record<string, string>;
 
 function json(status: number, body: unknown, headers: Headers): Response {
@@ -104,7 +104,7 @@ function contextOf(db: DB, request: Request, params: ApiContext["params"], reque
     requestId,
     tenant,
     key: { id: key.keyId, name: key.name, permissions: key.permissions },
-    requester: { tenantId: tenant.id, organizationId: tenant.organizationId, actor, ability: buildAbility(key.permissions) },
+    requester: { tenantId: tenant.id, organizationId: tenant.organizationId, actor, ability: buildAbility(key.permissions), keyCreatorUserId: key.createdByUserId },
     async spendExportToken() {
       const bucket = await takeExportToken(db, tenant.id, limits);
       if (!bucket.allowed) {
@@ -140,8 +140,9 @@ export function apiRoute(endpoints: Partial<Record<Method, Endpoint>>) {
       authorize(ctx.requester, endpoint.permission);
 
       const isPost = request.method.toUpperCase() === "POST";
-      const text = isPost ? await readBodyText(request) : "";
-      const body = isPost ? parseJsonBody(request, text) : undefined;
+      const hasBody = isPost || request.method.toUpperCase() === "PATCH";
+      const text = hasBody ? await readBodyText(request) : "";
+      const body = hasBody ? parseJsonBody(request, text) : undefined;
       const idempotencyKey = isPost ? request.headers.get("idempotency-key") : null;
       if (idempotencyKey !== null) {
         const claimed = await claimIdempotencyKey(db, { tenantId: key.tenant.id, apiKeyId: key.keyId }, idempotencyKey, requestHash("POST", ctx.url.pathname, text));

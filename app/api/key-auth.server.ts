@@ -44,7 +44,7 @@ export async function authenticateApiKey(db: DB, key: string, now = new Date()) 
   const row = await keysWithCreatorRights(db)
     .innerJoin("tenant as t", "t.id", "k.tenant_id")
     .innerJoin("organization as o", "o.id", "t.organization_id")
-    .select(["k.id", "k.tenant_id", "k.name", "k.permissions", "k.last_used_at"])
+    .select(["k.id", "k.tenant_id", "k.name", "k.permissions", "k.last_used_at", "k.created_by_user_id"])
     .select(["t.slug", "t.name as tenantName", "t.archived_at", "t.organization_id", "o.slug as orgSlug", "t.api_requests_per_hour", "t.api_exports_per_hour", "t.api_export_burst"])
     .where("k.key_hash", "=", hashApiKey(key))
     .where("k.revoked_at", "is", null)
@@ -64,6 +64,8 @@ export async function authenticateApiKey(db: DB, key: string, now = new Date()) 
     tenantId: row.tenant_id,
     name: row.name,
     permissions,
+    /** Whose rights the key follows; what it schedules is theirs. */
+    createdByUserId: row.created_by_user_id,
     tenant: {
       id: row.tenant_id,
       slug: row.slug,

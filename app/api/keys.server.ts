@@ -16,6 +16,7 @@ export const API_KEY_PERMISSIONS = [
   "data.exports.create",
   "data.exports.download",
   "data.exports.cancel",
+  // Schedules over the API (/api/v1/schedules): a key's schedules are its creator's and run with their rights.
   "data.exports.schedule",
   "studies.export",
   "studies.export.full",

@@ -2,6 +2,14 @@ import { z } from "zod";
 import {
   apiError,
   apiExport,
+  apiSchedule,
+  apiScheduleRun,
+  backfillBody,
+  backfillStarted,
+  listRunsQuery,
+  scheduleList,
+  schedulePatch,
+  scheduleRunList,
   customMetricBody,
   dashboardFile,
   dashboardList,
@@ -24,6 +32,7 @@ import {
 } from "./schemas";
 import { webhookInputSchema } from "../delivery/delivery-input";
 import { exportRequestSchema } from "../exports/export-request";
+import { scheduleInputSchema } from "../schedules/schedule-input";
 import type { Permission } from "../auth/permissions";
 
 type Schema = Record<string, unknown>;
@@ -56,7 +65,7 @@ const COMMON_ERRORS = {
 };
 
 export interface Operation {
-  method: "get" | "post" | "delete";
+  method: "get" | "post" | "patch" | "delete";
   path: string;
   summary: string;
   description?: string;
@@ -68,6 +77,17 @@ export interface Operation {
   responses: Record<string, { description: string; schema?: string }>;
   idempotent?: boolean;
 }
+
+const scheduleId = pathId("id", "Schedule id.");
+const SCHEDULE_404 = { description: "No such schedule in this tenant." };
+const WEEKLY_SCHEDULE = {
+  name: "Weekly lab results",
+  request: { scope: { type: "tenant" }, dataTypes: ["lab_results"], format: "csv", dateRange: { relative: "interval" } },
+  cadence: { kind: "weekly", weekday: 1, time: "07:00" },
+  timeZone: "Europe/Berlin",
+  delta: false,
+  recipients: [],
+};
 
 /** Every endpoint, in the order the API page lists them. */
 export const OPERATIONS: Operation[] = [
@@ -122,6 +142,125 @@ export const OPERATIONS: Operation[] = [
       "409": { description: "The export is not done." },
       "410": { description: "The export expired; its archive was deleted." },
     },
+  },
+  // Schedules: a saved export request run on a cadence, with the rights of its owner at each run.
+  {
+    method: "post",
+    path: "/api/v1/schedules",
+    summary: "Create a schedule",
+    description:
+      "Runs the export `request` at each slot of the `cadence` in `timeZone` (daily, weekly on a `weekday` 0–6 from Sunday, monthly on a `dayOfMonth` 1–28 or `last`, or a five-field `cron` expression). Each run exports its data interval (from the previous slot to this one) unless `dateRange` names a preset; `delta` exports only what changed since the previous successful run. The request is checked as `POST /api/v1/exports` checks it, so the key also needs `data.exports.create` (and what the scope, profile and data types need). The schedule is owned by the key's creator: each run is made with their rights as they are then. Recipients are user ids of the tenant's people; each receives what their own rights allow.",
+    permission: "data.exports.schedule",
+    body: { schema: "ScheduleInput", example: WEEKLY_SCHEDULE },
+    responses: { "201": { description: "The schedule, active; `Location` is its URL.", schema: "Schedule" } },
+    idempotent: true,
+  },
+  {
+    method: "get",
+    path: "/api/v1/schedules",
+    summary: "List schedules",
+    description: "The tenant's schedules, newest first.",
+    permission: "data.exports.read",
+    responses: { "200": { description: "The schedules.", schema: "ScheduleList" } },
+  },
+  {
+    method: "get",
+    path: "/api/v1/schedules/{id}",
+    summary: "Get a schedule",
+    description: "Its settings, `cadenceText`, `nextRunAt` (null while paused), owner and recipients.",
+    permission: "data.exports.read",
+    pathParams: [scheduleId],
+    responses: { "200": { description: "The schedule.", schema: "Schedule" }, "404": SCHEDULE_404 },
+  },
+  {
+    method: "patch",
+    path: "/api/v1/schedules/{id}",
+    summary: "Change a schedule",
+    description:
+      "Send only the fields to change: they are merged onto the current settings (`request` field by field, `deidentification: null` clearing the profile; `cadence`, `recipients`, `webhookIds` and `bucketIds` whole) and the result is validated as on create. `nextRunAt` follows a new cadence or time zone. Whoever saves a schedule becomes its owner (for a key, its creator).",
+    permission: "data.exports.schedule",
+    pathParams: [scheduleId],
+    body: { schema: "SchedulePatch", example: { cadence: { kind: "daily", time: "06:30" } } },
+    responses: { "200": { description: "The schedule as saved.", schema: "Schedule" }, "404": SCHEDULE_404 },
+  },
+  {
+    method: "delete",
+    path: "/api/v1/schedules/{id}",
+    summary: "Delete a schedule",
+    description: "The exports its runs made stay until their retention ends.",
+    permission: "data.exports.schedule",
+    pathParams: [scheduleId],
+    responses: { "204": { description: "Deleted." }, "404": SCHEDULE_404 },
+  },
+  {
+    method: "post",
+    path: "/api/v1/schedules/{id}/pause",
+    summary: "Pause a schedule",
+    description: "No slot runs until it is resumed; `nextRunAt` becomes null.",
+    permission: "data.exports.schedule",
+    pathParams: [scheduleId],
+    responses: { "200": { description: "The schedule, paused.", schema: "Schedule" }, "404": SCHEDULE_404 },
+    idempotent: true,
+  },
+  {
+    method: "post",
+    path: "/api/v1/schedules/{id}/resume",
+    summary: "Resume a schedule",
+    description: "From now: slots missed while paused are not run (a backfill runs past periods). Clears its failure count and `pausedReason`.",
+    permission: "data.exports.schedule",
+    pathParams: [scheduleId],
+    responses: { "200": { description: "The schedule, active.", schema: "Schedule" }, "404": SCHEDULE_404 },
+    idempotent: true,
+  },
+  {
+    method: "post",
+    path: "/api/v1/schedules/{id}/run",
+    summary: "Run a schedule now",
+    description: "One run outside the cadence, for the interval from its previous slot to now. Counts as an export against the tenant's export limits.",
+    permission: "data.exports.schedule",
+    pathParams: [scheduleId],
+    responses: { "202": { description: "The run, queued; `Location` is its URL.", schema: "ScheduleRun" }, "404": SCHEDULE_404 },
+    idempotent: true,
+  },
+  {
+    method: "get",
+    path: "/api/v1/schedules/{id}/runs",
+    summary: "List a schedule's runs",
+    description: "Newest first, with the exports each run made.",
+    permission: "data.exports.read",
+    pathParams: [scheduleId],
+    query: listRunsQuery,
+    responses: { "200": { description: "The runs.", schema: "ScheduleRunList" }, "404": SCHEDULE_404 },
+  },
+  {
+    method: "get",
+    path: "/api/v1/schedules/{id}/runs/{runId}",
+    summary: "Get a run",
+    description: "Its status, data interval, error, and the exports it made (one per archive its recipients need).",
+    permission: "data.exports.read",
+    pathParams: [scheduleId, pathId("runId", "Run id.")],
+    responses: { "200": { description: "The run.", schema: "ScheduleRun" }, "404": { description: "No such run of this schedule in this tenant." } },
+  },
+  {
+    method: "post",
+    path: "/api/v1/schedules/{id}/runs/{runId}/retry",
+    summary: "Retry a failed run",
+    description: "Runs the failed run's slot again, as a new run of kind `retry`.",
+    permission: "data.exports.schedule",
+    pathParams: [scheduleId, pathId("runId", "Run id.")],
+    responses: { "202": { description: "The new run, queued.", schema: "ScheduleRun" }, "404": { description: "No such run of this schedule in this tenant." }, "409": { description: "The run did not fail." } },
+    idempotent: true,
+  },
+  {
+    method: "post",
+    path: "/api/v1/schedules/{id}/backfill",
+    summary: "Backfill past periods",
+    description: "Queues one run per period of the cadence in [`from`, `to`), behind live runs; they share a `backfillId`.",
+    permission: "data.exports.schedule",
+    pathParams: [scheduleId],
+    body: { schema: "Backfill", example: { from: "2026-01-01", to: "2026-03-01" } },
+    responses: { "202": { description: "The backfill, queued.", schema: "BackfillStarted" }, "404": SCHEDULE_404 },
+    idempotent: true,
   },
   {
     method: "get",
@@ -264,6 +403,14 @@ const COMPONENTS: Record<string, [z.ZodType, "input" | "output"]> = {
   WebhookList: [webhookList, "output"],
   CreatedWebhook: [createdWebhook, "output"],
   WebhookTestResult: [webhookTestResult, "output"],
+  ScheduleInput: [scheduleInputSchema, "input"],
+  SchedulePatch: [schedulePatch, "input"],
+  Schedule: [apiSchedule, "output"],
+  ScheduleList: [scheduleList, "output"],
+  ScheduleRun: [apiScheduleRun, "output"],
+  ScheduleRunList: [scheduleRunList, "output"],
+  Backfill: [backfillBody, "input"],
+  BackfillStarted: [backfillStarted, "output"],
   Error: [apiError, "output"],
 };
 
@@ -304,7 +451,7 @@ export function openApiDocument(serverUrl: string) {
       title: "Exportal API",
       version: "1.0.0",
       description:
-        "Tenant-scoped access to exports, metrics and dashboards. Authenticate with `Authorization: Bearer <API key>`. Each tenant may make 1,000 requests per hour unless configured otherwise. Errors share one shape: `{\"error\": {\"code\", \"message\", \"details\", \"requestId\"}}`. Request bodies are limited to 1 MB.",
+        "Tenant-scoped access to exports, export schedules, metrics and dashboards. Authenticate with `Authorization: Bearer <API key>`. Each tenant may make 1,000 requests per hour unless configured otherwise. Errors share one shape: `{\"error\": {\"code\", \"message\", \"details\", \"requestId\"}}`. Request bodies are limited to 1 MB.",
     },
     servers: [{ url: serverUrl }],
     security: [{ apiKey: [] }],

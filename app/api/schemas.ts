@@ -4,6 +4,7 @@ import { DAY_MS } from "../lib/dates";
 import { ERROR_CODES } from "../lib/errors";
 import { DEIDENTIFICATION_PROFILES } from "../studies/deidentification";
 import { dateOrTime } from "../exports/export-request";
+import { scheduleInputSchema, scheduleRequestSchema } from "../schedules/schedule-input";
 
 // The public API's parameters and bodies. The same schemas validate requests
 // and generate the OpenAPI document, so the two cannot disagree.
@@ -264,3 +265,75 @@ export const webhookTestResult = z.object({
   error: z.string().nullable(),
   durationMs: z.number(),
 });
+// Schedules: a saved export request run on a cadence (app/schedules).
+
+export const listRunsQuery = z.strictObject({
+  limit: limit(200, 50).meta({ description: "Runs to list, newest first, 1–200." }),
+});
+
+/** A PATCH of a schedule: any of its settings, merged onto the current ones (`request` field by field; `cadence` whole). */
+export const schedulePatch = scheduleInputSchema
+  .partial()
+  .extend({ request: scheduleRequestSchema.partial().optional() })
+  .describe("Only the fields sent change. `request` is merged field by field onto the current request; `cadence`, `recipients`, `webhookIds` and `bucketIds` are replaced whole.");
+
+export const backfillBody = z.strictObject({
+  from: z.string({ error: "is required" }).pipe(dateOrTime).meta({ description: "Start of the first period (included), ISO 8601." }),
+  to: z.string({ error: "is required" }).pipe(dateOrTime).meta({ description: "End of the last period (not included), ISO 8601." }),
+}).refine((b) => Date.parse(b.from) < Date.parse(b.to), { error: "must be after from", path: ["to"] });
+
+const cadenceOut = z.union([
+  z.object({ kind: z.literal("daily"), time: z.string() }),
+  z.object({ kind: z.literal("weekly"), weekday: z.number().describe("0 = Sunday … 6 = Saturday"), time: z.string() }),
+  z.object({ kind: z.literal("monthly"), dayOfMonth: z.union([z.number(), z.literal("last")]), time: z.string() }),
+  z.object({ kind: z.literal("cron"), expression: z.string() }),
+]);
+
+export const apiSchedule = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: z.enum(["active", "paused"]),
+  pausedReason: z.string().nullable().describe("Why the portal paused it (after failures, or its owner lost the right); null when paused by hand or active."),
+  cadence: cadenceOut,
+  cadenceText: z.string().describe("The cadence in words, such as `Every Monday at 09:00`."),
+  timeZone: z.string(),
+  nextRunAt: z.string().nullable().describe("The next slot (ISO 8601, UTC); null while paused."),
+  request: z.object({
+    scope: z.record(z.string(), z.unknown()),
+    dataTypes: z.array(z.string()),
+    format: z.enum(["ndjson", "csv", "both"]),
+    deidentification: z.enum(DEIDENTIFICATION_PROFILES).nullable(),
+    dateRange: z.union([z.object({ relative: z.literal("interval") }), z.object({ preset: z.string() })]),
+  }),
+  delta: z.boolean(),
+  recipients: z.array(z.object({ userId: z.string(), name: z.string(), email: z.string() })),
+  webhookIds: z.array(z.string()),
+  bucketIds: z.array(z.string()),
+  owner: z.object({ userId: z.string(), name: z.string().nullable() }).nullable().describe("Whose rights each run is made with: who last saved it (for an API key, the key's creator)."),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  links: z.object({ self: z.string(), runs: z.string() }),
+});
+
+export const scheduleList = z.object({ data: z.array(apiSchedule) });
+
+export const apiScheduleRun = z.object({
+  id: z.string(),
+  kind: z.enum(["scheduled", "manual", "backfill", "retry"]),
+  slot: z.string().describe("The slot the run is for; its data interval ends here."),
+  interval: z.object({ from: z.string().nullable(), to: z.string().nullable() }),
+  status: z.enum(["pending", "running", "done", "failed"]),
+  error: z.string().nullable(),
+  retryOf: z.string().nullable(),
+  backfillId: z.string().nullable(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+  exports: z
+    .array(z.object({ id: z.string(), status: z.string(), deidentification: z.string().nullable(), links: z.object({ self: z.string() }) }))
+    .describe("The exports the run made, one per archive its recipients need; empty until it made them."),
+  links: z.object({ self: z.string(), schedule: z.string() }),
+});
+
+export const scheduleRunList = z.object({ data: z.array(apiScheduleRun) });
+
+export const backfillStarted = z.object({ backfillId: z.string(), runs: z.number().describe("Runs queued, one per period."), links: z.object({ runs: z.string() }) });

@@ -8,6 +8,8 @@ export interface Requester {
   organizationId: string;
   actor: AuditActor;
   ability: AppAbility;
+  /** For an API key: the person who created it, whose rights it follows, and who owns the schedules it creates. */
+  keyCreatorUserId?: string | null;
 }
 
 /**

@@ -22,12 +22,22 @@ interface Parameter {
 /** Example values from this tenant, so the curl commands work as shown. */
 async function examples(tenantId: string) {
   const db = getDb();
-  const [project, exp, dashboard] = await Promise.all([
+  const [project, exp, dashboard, schedule, run] = await Promise.all([
     db.selectFrom("project").select("id").where("tenant_id", "=", tenantId).orderBy("name").executeTakeFirst(),
     db.selectFrom("export").select("id").where("tenant_id", "=", tenantId).orderBy("created_at", "desc").executeTakeFirst(),
     db.selectFrom("dashboard").select("id").where("tenant_id", "=", tenantId).orderBy("is_default", "desc").executeTakeFirst(),
+    db.selectFrom("export_schedule").select("id").where("tenant_id", "=", tenantId).orderBy("created_at", "desc").executeTakeFirst(),
+    db.selectFrom("export_schedule_run").select(["id", "schedule_id"]).where("tenant_id", "=", tenantId).where("status", "=", "failed").orderBy("created_at", "desc").executeTakeFirst(),
   ]);
-  return { projectId: project?.id ?? "PROJECT_ID", exportId: exp?.id ?? "EXPORT_ID", dashboardId: dashboard?.id ?? "DASHBOARD_ID", metricId: "stripe.mrr" };
+  return {
+    projectId: project?.id ?? "PROJECT_ID",
+    exportId: exp?.id ?? "EXPORT_ID",
+    dashboardId: dashboard?.id ?? "DASHBOARD_ID",
+    metricId: "stripe.mrr",
+    scheduleId: schedule?.id ?? "SCHEDULE_ID",
+    // A retry needs a failed run and its own schedule.
+    failedRun: run ? { scheduleId: run.schedule_id, runId: run.id } : { scheduleId: schedule?.id ?? "SCHEDULE_ID", runId: "RUN_ID" },
+  };
 }
 
 function curl(origin: string, method: string, path: string, body: unknown): string {
@@ -35,7 +45,8 @@ function curl(origin: string, method: string, path: string, body: unknown): stri
   const save = path.endsWith("/export") ? " -OJ" : "";
   const lines = [`curl -sS${save}${method === "get" ? "" : ` -X ${method.toUpperCase()}`} "${origin}${path}"`, `  -H "Authorization: Bearer $EXPORTAL_API_KEY"`];
   if (body !== undefined) {
-    lines.push(`  -H "Content-Type: application/json"`, `  -H "Idempotency-Key: $(uuidgen)"`, `  -d '${JSON.stringify(body)}'`);
+    // Idempotency-Key replays POSTs; a PATCH sets the same fields however often it is sent.
+    lines.push(`  -H "Content-Type: application/json"`, ...(method === "post" ? [`  -H "Idempotency-Key: $(uuidgen)"`] : []), `  -d '${JSON.stringify(body)}'`);
   }
   return lines.join(" \\\n");
 }
@@ -52,10 +63,12 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     .executeTakeFirstOrThrow();
   const operations = OPERATIONS.map((op) => {
     const spec = doc.paths[op.path][op.method] as { parameters?: Parameter[] };
+    const scheduleId = op.path.includes("{runId}") ? ex.failedRun.scheduleId : ex.scheduleId;
     const examplePath = op.path
-      .replace("{id}", op.path.includes("dashboards") ? ex.dashboardId : ex.exportId)
+      .replace("{id}", op.path.includes("dashboards") ? ex.dashboardId : op.path.includes("schedules") ? scheduleId : ex.exportId)
+      .replace("{runId}", ex.failedRun.runId)
       .replace("{metricId}", ex.metricId)
-      .concat(op.path.endsWith("timeseries") ? "?startDate=2026-01-01&endDate=2026-07-01&interval=week" : op.path.endsWith("/metrics") ? "?metricIds=stripe.mrr&limit=10" : "");
+      .concat(op.path.endsWith("timeseries") ? "?startDate=2026-01-01&endDate=2026-07-01&interval=week" : op.path.endsWith("/metrics") ? "?metricIds=stripe.mrr&limit=10" : op.path.endsWith("/runs") ? "?limit=10" : "");
     const body = op.path === "/api/v1/exports" && op.method === "post" ? { scope: { type: "project", projectId: ex.projectId }, dateRange: { preset: "last_30_days" }, dataTypes: ["hsi_records"], format: "csv" } : op.body?.example;
     return {
       id: `${op.method}-${op.path.replace(/[^a-z]+/gi, "-")}`,
@@ -106,7 +119,7 @@ export default function ApiDocs() {
       <div className="page-header">
         <div>
           <h1>API</h1>
-          <p className="muted">Everything a program can do with {tenant.name}'s exports, metrics and dashboards.</p>
+          <p className="muted">Everything a program can do with {tenant.name}'s exports, schedules, metrics and dashboards.</p>
         </div>
         <a className="button secondary" href="/api/v1/openapi.json">OpenAPI document</a>
       </div>

@@ -66,6 +66,9 @@ async function setRecipients(db: DB, scheduleId: string, userIds: string[]): Pro
   if (userIds.length) await db.insertInto("export_schedule_recipient").values(userIds.map((user_id) => ({ schedule_id: scheduleId, user_id }))).execute();
 }
 
+/** Whose rights a saved schedule runs with: the person saving it, or for an API key the key's creator (whose rights the key follows). */
+const ownerOf = (requester: Requester) => requester.actor.userId ?? requester.keyCreatorUserId ?? null;
+
 const place = (requester: Requester) => ({ organization_id: requester.organizationId, tenant_id: requester.tenantId });
 
 /**
@@ -86,7 +89,7 @@ export async function createSchedule(db: DB, requester: Requester, input: Schedu
       .values({
         tenant_id: requester.tenantId,
         organization_id: requester.organizationId,
-        owner_user_id: requester.actor.userId,
+        owner_user_id: ownerOf(requester),
         name: valid.name,
         request,
         cadence: valid.cadence,
@@ -116,7 +119,7 @@ export async function updateSchedule(db: DB, requester: Requester, id: string, i
     const schedule = await trx
       .updateTable("export_schedule")
       .set({
-        owner_user_id: requester.actor.userId,
+        owner_user_id: ownerOf(requester),
         name: valid.name,
         request,
         cadence: valid.cadence,

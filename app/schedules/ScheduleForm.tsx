@@ -1,5 +1,6 @@
 import { Form, Link, useNavigation } from "@remix-run/react";
-import { useEffect, useMemo, useState } from "react";
+import { useState } from "react";
+import { useHydrated } from "~/components/Time";
 import { FieldError } from "~/components/FieldError";
 import { useTenantPermissions } from "~/components/tenant-permissions";
 import { DataTypeFields, errorFor, FormatFields, ProfileFields, ScopeFields, type DialogProject } from "~/exports/ExportDialogFields";
@@ -8,7 +9,7 @@ import { ORG_ROLE_LABELS, TENANT_ROLE_LABELS } from "~/members/RoleFields";
 import type { DeidentificationProfile } from "~/studies/deidentification";
 import { isTimeZone, nextSlot, WEEKDAYS, type Cadence } from "./cadence";
 import { requestErrors, type ScheduleFormValues } from "./schedule-form";
-import { formatSlot } from "./SlotTime";
+import { formatSlot, useReaderTimeZone } from "./SlotTime";
 
 export interface ScheduleFormChoices {
   projects: DialogProject[];
@@ -36,14 +37,12 @@ const KINDS = [
 
 const DAYS = [...Array.from({ length: 28 }, (_, i) => [String(i + 1), String(i + 1)]), ["last", "Last day"]];
 
+let zoneList: string[] | undefined;
 /** The time zones the browser knows, for the time zone field's suggestions; none while the server renders. */
 function useTimeZones(): string[] {
-  const [zones, setZones] = useState<string[]>([]);
-  useEffect(() => {
-    const known = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
-    setZones(["UTC", ...known.filter((z) => z !== "UTC")]);
-  }, []);
-  return zones;
+  if (!useHydrated()) return [];
+  zoneList ??= ["UTC", ...(typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : []).filter((z) => z !== "UTC")];
+  return zoneList;
 }
 
 /** The next three slots of what the form says now, or nothing while it says something that cannot run. */
@@ -101,12 +100,11 @@ export function ScheduleForm(props: {
   const [weekday, setWeekday] = useState(values.weekday);
   const [dayOfMonth, setDayOfMonth] = useState(values.dayOfMonth);
   const [expression, setExpression] = useState(values.expression);
-  const [timeZone, setTimeZone] = useState(values.timeZone ?? "UTC");
+  // A new schedule starts in the reader's time zone until one is typed; a refused or saved one keeps its own.
+  const [typedZone, setTimeZone] = useState(values.timeZone);
+  const readerZone = useReaderTimeZone();
+  const timeZone = typedZone ?? readerZone;
   const zones = useTimeZones();
-  // A new schedule starts in the browser's time zone; a refused or saved one keeps its own.
-  useEffect(() => {
-    if (values.timeZone === undefined) setTimeZone(Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC");
-  }, [values.timeZone]);
 
   const scopeType = scope as Parameters<typeof dataTypesFor>[0];
   const offered = dataTypesFor(scopeType).filter((type) => type !== "audit_events" || permissions.includes("audit.read"));
@@ -116,7 +114,8 @@ export function ScheduleForm(props: {
     : kind === "cron" ? { kind, expression }
     : { kind: "daily", time }
   ) as Cadence;
-  const preview = useMemo(() => previewSlots(cadence, timeZone), [JSON.stringify(cadence), timeZone]); // eslint-disable-line react-hooks/exhaustive-deps
+  // Counted from now, so only once the page runs in the browser: the server's moment could differ.
+  const preview = useHydrated() ? previewSlots(cadence, timeZone) : [];
   const general = props.error && Object.keys(errors).length === 0 ? props.error : undefined;
   const err = (key: string) => errorFor(errors, key);
   const invalid = (key: string, id: string) => ({ "aria-invalid": !!err(key), "aria-describedby": err(key) ? id : undefined });

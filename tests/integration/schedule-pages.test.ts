@@ -160,4 +160,23 @@ describe("schedule pages", () => {
     expect(deleted.headers.get("Location")).toBe(base);
     expect((await callRoute(detailPage.loader, makeRequest(`${base}/${id}`, { cookie: editor }), params)).status).toBe(404);
   });
+
+  it("run now, retry and backfill answer in words whatever the runner says, never with an error page", async () => {
+    const created = await post(newPage.action, `${base}/new`, editor, weekly({ name: "Runner" }));
+    const id = created.headers.get("Location")!.split("/").pop()!;
+    const params = { ...PROD, id };
+    const schedule = await db().selectFrom("export_schedule").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+    const failed = await db().insertInto("export_schedule_run").values({
+      schedule_id: id, tenant_id: schedule.tenant_id, kind: "scheduled", status: "failed", error: "boom", slot_at: new Date("2026-11-23T08:00:00Z"),
+    }).returning("id").executeTakeFirstOrThrow();
+    const forms: Record<string, string>[] = [{ intent: "run-now" }, { intent: "retry", runId: failed.id }, { intent: "backfill", from: "2026-10-01", to: "2026-11-01" }];
+    for (const form of forms) {
+      const res = await post(detailPage.action, `${base}/${id}`, editor, form, params);
+      if (res.data.ok) expect(res.data.message, form.intent).toMatch(/\w/);
+      else expect(res.data.error, form.intent).toMatch(/\w/);
+      if (form.intent === "backfill" && !res.data.ok) expect(res.data).toMatchObject({ intent: "backfill", from: "2026-10-01", to: "2026-11-01" });
+    }
+    // Their rights are checked first: a viewer gets 403 whatever the runner would say.
+    expect((await post(detailPage.action, `${base}/${id}`, viewer, { intent: "run-now" }, params)).status).toBe(403);
+  });
 });

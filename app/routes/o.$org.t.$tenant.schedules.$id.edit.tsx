@@ -1,14 +1,23 @@
 import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
+import type { ExportScope } from "../../db/schema";
 import { requesterOf, requireTenant } from "~/auth/access.server";
+import type { Requester } from "~/auth/requester";
 import { orPageError, refused } from "~/lib/action-result.server";
 import { getDb } from "~/lib/db.server";
+import { scopeLabel } from "~/exports/export-labels";
+import { studyScopeNames } from "~/studies/studies.server";
 import { scheduleFormChoices } from "~/schedules/form-data.server";
 import { scheduleFormValues, scheduleInputFromForm, submittedScheduleValues } from "~/schedules/schedule-form";
 import { ScheduleForm } from "~/schedules/ScheduleForm";
 import { getSchedule, updateSchedule } from "~/schedules/schedules.server";
 
 export const meta: MetaFunction = () => [{ title: "Edit schedule · Exportal" }];
+
+/** A study scope's words, for the form that keeps it locked; other scopes are chosen in the form. */
+async function studyLabel(requester: Requester, tenantName: string, scope: ExportScope): Promise<string | undefined> {
+  return scope.type === "study" ? scopeLabel(scope, tenantName, [], await studyScopeNames(getDb(), requester, [scope])) : undefined;
+}
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const ctx = await requireTenant(request, params, "data.exports.schedule");
@@ -17,7 +26,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   return {
     tenantBase: `/o/${ctx.org.slug}/t/${ctx.tenant.slug}`,
     schedule: { id: schedule.id, name: schedule.name, ownerName: schedule.ownerName, ownedByMe: schedule.owner_user_id === ctx.user.id },
-    values: scheduleFormValues(schedule),
+    values: { ...scheduleFormValues(schedule), scopeLabel: await studyLabel(requester, ctx.tenant.name, schedule.request.scope) },
     choices: await scheduleFormChoices(getDb(), requester, ctx.ability),
   };
 }

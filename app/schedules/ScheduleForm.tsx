@@ -136,6 +136,9 @@ export function ScheduleForm(props: {
       <section aria-labelledby="what-title" className="schedule-section">
         <h2 id="what-title">What to export</h2>
         <ScopeFields
+          locked={values.scope === "study" && values.studyId && values.cohortId
+            ? { studyId: values.studyId, cohortId: values.cohortId, participantId: values.participantId, label: values.scopeLabel ?? "Study cohort" }
+            : undefined}
           errors={reqErrors}
           scope={scope}
           onScope={setScope}

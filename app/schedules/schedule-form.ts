@@ -7,6 +7,11 @@ export interface ScheduleFormValues {
   name: string;
   scope: string;
   projectId?: string;
+  /** A study scope (made through the API) stays locked to its cohort, under this label. */
+  studyId?: string;
+  cohortId?: string;
+  participantId?: string;
+  scopeLabel?: string;
   appIds: string[];
   dataTypes: string[];
   format: string;
@@ -65,6 +70,10 @@ export function submittedScheduleValues(form: FormData): ScheduleFormValues {
     name: String(form.get("name") ?? ""),
     scope: text("scope") ?? "tenant",
     projectId: text("projectId"),
+    studyId: text("studyId"),
+    cohortId: text("cohortId"),
+    participantId: text("participantId"),
+    scopeLabel: text("scopeLabel"),
     appIds: list("appIds"),
     dataTypes: list("dataTypes"),
     format: text("format") ?? "ndjson",
@@ -110,6 +119,9 @@ export function scheduleFormValues(s: Pick<ExportSchedule, "name" | "request" | 
     name: s.name,
     scope: scope.type,
     projectId: "projectId" in scope ? scope.projectId : undefined,
+    studyId: scope.type === "study" ? scope.studyId : undefined,
+    cohortId: scope.type === "study" ? scope.cohortId : undefined,
+    participantId: scope.type === "study" ? scope.participantId : undefined,
     appIds: "appIds" in scope ? scope.appIds : [],
     dataTypes,
     format,

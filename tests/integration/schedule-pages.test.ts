@@ -179,4 +179,25 @@ describe("schedule pages", () => {
     // Their rights are checked first: a viewer gets 403 whatever the runner would say.
     expect((await post(detailPage.action, `${base}/${id}`, viewer, { intent: "run-now" }, params)).status).toBe(403);
   });
+
+  it("a schedule of a study cohort (made through the API) is edited with its scope kept", async () => {
+    const cohort = await db().selectFrom("cohort as c").innerJoin("study as s", "s.id", "c.study_id").innerJoin("tenant as t", "t.id", "s.tenant_id")
+      .where("t.slug", "=", "production").select(["c.id as cohortId", "s.id as studyId"]).executeTakeFirstOrThrow();
+    const made = await createSchedule(db(), await ownerIn("production"), {
+      name: "Cohort weekly", request: { scope: { type: "study", ...cohort }, dataTypes: ["lab_results"] }, cadence: { kind: "daily", time: "06:00" }, timeZone: "UTC",
+    });
+    const params = { ...PROD, id: made.id };
+    const edit = await callRoute(editPage.loader, makeRequest(`${base}/${made.id}/edit`, { cookie: editor }), params);
+    expect(edit.data.values).toMatchObject({ scope: "study", ...cohort });
+    expect(edit.data.values.scopeLabel).toMatch(/^Study /);
+    const { values } = edit.data;
+    const saved = await post(editPage.action, `${base}/${made.id}/edit`, editor, {
+      name: "Cohort weekly", scope: "study", studyId: values.studyId, cohortId: values.cohortId, dataTypesShown: "1", dataTypes: "lab_results",
+      format: "ndjson", deidentification: "deidentified", range: "interval", cadenceKind: "daily", time: "06:30", timeZone: "UTC",
+    }, params);
+    expect(saved.status).toBe(302);
+    const after = await db().selectFrom("export_schedule").select(["request", "cadence"]).where("id", "=", made.id).executeTakeFirstOrThrow();
+    expect(after.request.scope).toMatchObject({ type: "study", ...cohort });
+    expect(after.cadence).toEqual({ kind: "daily", time: "06:30" });
+  });
 });

@@ -4,7 +4,7 @@ import { formatDateTime, formatRelative } from "~/lib/format";
 const noSubscription = () => () => {};
 
 /** False while the server renders and the browser hydrates, true afterwards. */
-function useHydrated(): boolean {
+export function useHydrated(): boolean {
   return useSyncExternalStore(noSubscription, () => true, () => false);
 }
 

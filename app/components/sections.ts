@@ -10,6 +10,7 @@ interface SectionEntry {
 /** The portal's sections of a tenant, in the order the side navigation shows them. */
 export const SECTIONS = [
   { to: "exports", label: "Exports" },
+  { to: "schedules", label: "Schedules", permission: "data.exports.read" },
   { to: "delivery", label: "Delivery", permission: "data.exports.read" },
   { to: "projects", label: "Projects" },
   { to: "studies", label: "Studies" },

@@ -12,3 +12,17 @@ export function refused<T extends object>(error: unknown, kept: T) {
   if (error.code === "NOT_FOUND") throw new Response("Not found", { status: 404 });
   return data({ ok: false as const, error: error.message, fieldErrors: error.details.fieldErrors ?? {}, ...kept }, { status: error.status });
 }
+
+/**
+ * What a page loader answers when a service it reads through refuses: an id
+ * from another tenant (NOT_FOUND) is a page that does not exist, a missing
+ * permission a 403; anything else is thrown on.
+ */
+export async function orPageError<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof AppError && (error.code === "NOT_FOUND" || error.code === "FORBIDDEN")) throw new Response(error.code === "NOT_FOUND" ? "Not found" : error.message, { status: error.status });
+    throw error;
+  }
+}

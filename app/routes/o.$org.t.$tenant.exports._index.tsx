@@ -1,6 +1,7 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { useActionData, useLoaderData, useRevalidator } from "@remix-run/react";
-import { useEffect, useState } from "react";
+import { useState } from "react";
+import { usePollWhile } from "~/components/usePollWhile";
 import { NewExportDialog, type SubmittedValues } from "~/exports/NewExportDialog";
 import { ExportList } from "~/exports/ExportList";
 import { lastPageHref, Pagination, pageParam } from "~/components/Pagination";
@@ -92,18 +93,6 @@ function submittedValues(form: FormData): SubmittedValues {
 
 type ActionResult = NonNullable<ReturnType<typeof useActionData<typeof action>>>;
 type Refused = Extract<ActionResult, { values: SubmittedValues }>;
-
-const POLL_MS = 1500;
-
-/** Re-reads the list while any export is in flight; stops once none is. */
-function usePollWhile(active: boolean) {
-  const { revalidate, state } = useRevalidator();
-  useEffect(() => {
-    if (!active || state !== "idle") return;
-    const timer = setTimeout(revalidate, POLL_MS);
-    return () => clearTimeout(timer);
-  }, [active, state, revalidate]);
-}
 
 export default function Exports() {
   const { base, tenant, canCreate, canCancel, canExportOrganization, allowedProfiles, exports, projects, names, page, pages, total } =

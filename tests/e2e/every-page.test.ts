@@ -17,13 +17,14 @@ const SIZES = [
 ];
 
 const portal = portalAndBrowser();
-/** What the pages show beyond the seed: a finished export, one that runs, and an API key to revoke. */
-const fixture = { doneId: "", runningId: "" };
+/** What the pages show beyond the seed: a finished export, one that runs, an API key to revoke, and a schedule with a failed run. */
+const fixture = { doneId: "", runningId: "", scheduleId: "" };
 
 beforeAll(async () => {
   const { getDb } = await import("../../db/client");
   const { createExport } = await import("../../app/exports/exports.server");
   const { createApiKey } = await import("../../app/api/keys.server");
+  const { createSchedule } = await import("../../app/schedules/schedules.server");
   const db = getDb();
   const owner = await requesterFor("owner@acme.test", "production");
   const projects = await db.selectFrom("project as p").innerJoin("tenant as t", "t.id", "p.tenant_id")
@@ -42,6 +43,14 @@ beforeAll(async () => {
   await db.insertInto("export_project_lock").values({ project_id: sleep.id, export_id: running.id }).execute();
   fixture.runningId = running.id;
   await createApiKey(db, owner, { name: "Nightly warehouse load", permissions: ["data.exports.read"] });
+  const schedule = await createSchedule(db, owner, {
+    name: "Weekly lab results", request: { dataTypes: ["lab_results"], format: "csv" }, cadence: { kind: "weekly", weekday: 1, time: "09:00" }, timeZone: "Europe/Berlin",
+  });
+  fixture.scheduleId = schedule.id;
+  await db.insertInto("export_schedule_run").values({
+    schedule_id: schedule.id, tenant_id: schedule.tenant_id, kind: "scheduled", status: "failed", error: "The owner may no longer export lab results.",
+    slot_at: new Date("2026-11-23T08:00:00Z"), interval_from: new Date("2026-11-16T08:00:00Z"), interval_to: new Date("2026-11-23T08:00:00Z"),
+  }).execute();
 
   const status = () => db.selectFrom("export").select("status").where("id", "=", done.id).executeTakeFirstOrThrow().then((e) => e.status);
   for (const deadline = Date.now() + 30_000; (await status()) !== "done"; ) {
@@ -90,6 +99,16 @@ describe.each(SIZES)("every page at $name size ($width×$height)", (size) => {
 
     await visit(page, `${TENANT}/exports/${fixture.doneId}`, "a finished export");
     await visit(page, `${TENANT}/exports/${fixture.runningId}`, "a running export");
+
+    await visit(page, `${TENANT}/schedules/${fixture.scheduleId}`, "a schedule with a failed run");
+    await page.getByRole("button", { name: "Delete schedule Weekly lab results" }).click();
+    const deleteSchedule = page.getByRole("alertdialog");
+    await deleteSchedule.waitFor();
+    await check(page, "the delete schedule confirmation", { dialog: true });
+    await page.keyboard.press("Escape");
+    await deleteSchedule.waitFor({ state: "hidden" });
+    await visit(page, `${TENANT}/schedules/new`, "the new schedule form");
+    await visit(page, `${TENANT}/schedules/${fixture.scheduleId}/edit`, "the edit schedule form");
 
     await visit(page, `${TENANT}/studies`, "studies");
     await page.getByRole("link", { name: "Sleep-2025" }).click();

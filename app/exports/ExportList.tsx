@@ -17,6 +17,8 @@ export interface ExportListItem {
   archive_bytes: number | string | null;
   format: string;
   requestedBy: string | null;
+  /** The schedule whose run made it, if one did. */
+  schedule: { id: string; name: string; ownerName: string | null } | null;
   /** Whether the archive may be downloaded now, decided by the server's clock. */
   linkLive: boolean;
   /** Whether this requester may download it (the right to download, and to every data type inside). */
@@ -73,7 +75,7 @@ function ExportTable({ exports, base, canCancel }: ListProps) {
                 </Link>
               </td>
               <td>{e.scope}</td>
-              <td>{e.requestedBy ?? "—"}</td>
+              <td><RequestedBy exp={e} base={base} /></td>
               <td><Status exp={e} /></td>
               <td>{e.status === "done" ? formatCount(e.rows_done) : "—"}</td>
               <td>{formatBytes(e.archive_bytes)}</td>
@@ -106,7 +108,7 @@ function ExportCards({ exports, base, canCancel }: ListProps) {
             <dt>Scope</dt>
             <dd>{e.scope}</dd>
             <dt>Requested by</dt>
-            <dd>{e.requestedBy ?? "—"}</dd>
+            <dd><RequestedBy exp={e} base={base} /></dd>
             <dt>Format</dt>
             <dd>{formatLabel(e.format)}</dd>
             {e.status === "done" && (
@@ -170,5 +172,17 @@ function CancelButton({ exportId }: { exportId: string }) {
       dismissLabel="Keep it running"
       fields={{ intent: "cancel", exportId }}
     />
+  );
+}
+
+/** Who asked for an export: a person or key, or for a schedule's run "Scheduled by <owner>, schedule <name>" linking to it. */
+export function RequestedBy({ exp, base }: { exp: Pick<ExportListItem, "requestedBy" | "schedule">; base: string }) {
+  if (!exp.schedule) return <>{exp.requestedBy ?? "—"}</>;
+  const schedules = base.replace(/\/exports$/, "/schedules");
+  return (
+    <>
+      Scheduled by {exp.schedule.ownerName ?? "a former member"}, schedule{" "}
+      <Link to={`${schedules}/${exp.schedule.id}`}>{exp.schedule.name}</Link>
+    </>
   );
 }

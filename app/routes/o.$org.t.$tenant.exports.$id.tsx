@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { ExportProgress, QueuePosition, StatusBadge } from "~/exports/ExportStatus";
+import { RequestedBy } from "~/exports/ExportList";
 import { Time } from "~/components/Time";
 import { ScrollRegion } from "~/components/ScrollRegion";
 import { notFound, requesterOf, requireTenant } from "~/auth/access.server";
@@ -97,7 +98,7 @@ export default function ExportDetail() {
           </>
         )}
         <dt>Requested by</dt>
-        <dd>{exp.requestedBy ?? "—"}</dd>
+        <dd><RequestedBy exp={exp} base={base} /></dd>
         <dt>Created</dt>
         <dd><Time value={exp.created_at} relative={false} /></dd>
         <dt>Started</dt>

@@ -1,3 +1,6 @@
+import { createHmac } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
@@ -6,6 +9,7 @@ import { formatSlot } from "../../app/schedules/SlotTime";
 import { expectAccessible } from "../setup/axe";
 import { ARTIFACTS, portalAndBrowser } from "../setup/browser";
 import { expectFitsWidth } from "../setup/fits-width";
+import { requesterFor } from "../setup/routes";
 
 const portal = portalAndBrowser();
 const SCHEDULES = "/o/acme-health/t/production/schedules";
@@ -23,8 +27,27 @@ async function signInAsEditor(): Promise<Page> {
   return page;
 }
 
+/** An HTTP receiver on this machine, as a warehouse loader would run one: every POST it got, with its headers. */
+async function startReceiver() {
+  const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/exportal`, received, close: () => new Promise((r) => server.close(r)) };
+}
+
 describe("schedules in a real browser", () => {
-  it("an editor schedules a weekly export to a colleague, reads its next run in Berlin's time and their own, sees its history, pauses and resumes it", { timeout: 120_000 }, async () => {
+  it("an editor schedules a weekly export to a colleague and a webhook, reads its next run in Berlin's time and their own, sees its history, pauses, resumes and runs it", { timeout: 150_000 }, async () => {
+    const receiver = await startReceiver();
+    const { getDb } = await import("../../db/client");
+    const { createWebhook } = await import("../../app/delivery/targets.server");
+    const { secret } = await createWebhook(getDb(), await requesterFor("production-editor@acme.test", "production"), { url: receiver.url, description: "Warehouse loader" });
     const page = await signInAsEditor();
     await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Schedules" }).click();
     await page.getByRole("heading", { name: "Schedules", level: 1 }).waitFor();
@@ -43,6 +66,7 @@ describe("schedules in a real browser", () => {
     await page.getByLabel(/^Time \(HH:MM/).fill("09:00");
     await page.getByLabel("Time zone").fill("Europe/Berlin");
     await page.getByRole("checkbox", { name: /^Production Viewer/ }).check();
+    await page.getByRole("checkbox", { name: `Warehouse loader (${receiver.url})` }).check();
     await expect.poll(() => page.getByRole("list", { name: "Next runs" }).getByRole("listitem").count()).toBe(3);
     const expected = nextSlot({ kind: "weekly", weekday: 1, time: "09:00" }, "Europe/Berlin", new Date())!;
     expect(await page.getByRole("list", { name: "Next runs" }).getByRole("listitem").first().textContent()).toContain(formatSlot(expected, "Europe/Berlin"));
@@ -80,7 +104,6 @@ describe("schedules in a real browser", () => {
     await page.screenshot({ path: path.join(ARTIFACTS, "schedules.png"), fullPage: true });
 
     // A finished run, made directly, shows in its history with its export.
-    const { getDb } = await import("../../db/client");
     const db = getDb();
     const schedule = await db.selectFrom("export_schedule").selectAll().where("id", "=", scheduleId).executeTakeFirstOrThrow();
     const run = await db.insertInto("export_schedule_run").values({
@@ -113,10 +136,21 @@ describe("schedules in a real browser", () => {
     await details.getByText("Active").waitFor();
     await details.getByText(formatSlot(expected, "Europe/Berlin")).waitFor();
 
-    // Run now answers, in words, whatever the runner says (it may not be built in this branch).
+    // Run now: the portal's worker builds the export and the webhook receives it, signed with the endpoint's secret.
     await page.getByRole("button", { name: "Run now" }).click();
-    await page.locator(".status-line .notice, p.form-error[role=alert]").first().waitFor();
+    await page.getByText("Run started. It appears in the history below.").waitFor();
     await expectAccessible(page, "a schedule after its actions");
+    await expect.poll(() => receiver.received.length, { timeout: 60_000, interval: 250 }).toBeGreaterThan(0);
+    const [{ headers, body }] = receiver.received;
+    const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(headers["exportal-signature"]))!;
+    expect(createHmac("sha256", secret).update(`${t}.${body}`).digest("hex")).toBe(v1);
+    const event = JSON.parse(body);
+    expect(event).toMatchObject({ type: "export.completed", schedule: { id: scheduleId, name: "Weekly lab results" } });
+    const manual = await db.selectFrom("export_schedule_run").select(["id", "status"]).where("schedule_id", "=", scheduleId).where("kind", "=", "manual").executeTakeFirstOrThrow();
+    expect(manual.status).toBe("done");
+    await page.reload();
+    await history.locator(`tr[data-run-id="${manual.id}"]`).getByText("Done", { exact: true }).first().waitFor();
+    await receiver.close();
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();

@@ -183,7 +183,11 @@ export async function advanceRun(db: DB, runId: string): Promise<void> {
         dataTypes,
         format: schedule.request.format,
         ...(deidentification && { deidentification }),
-        dateRange: { ...(run.interval_from && { from: run.interval_from.toISOString() }), ...(run.interval_to && { to: run.interval_to.toISOString() }) },
+        // A delta's rows are what was written since its base, whatever their dates: a date range would drop a reading
+        // that arrives late for an earlier period from every run. The first run, with no base, is complete.
+        dateRange: schedule.delta
+          ? {}
+          : { ...(run.interval_from && { from: run.interval_from.toISOString() }), ...(run.interval_to && { to: run.interval_to.toISOString() }) },
       };
       try {
         const sinceExportId = schedule.delta ? await deltaBase(trx, run, next.variant_key) : undefined;

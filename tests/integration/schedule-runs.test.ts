@@ -177,6 +177,36 @@ describe("a run's archives", () => {
     ]);
   });
 
+  it("in delta mode: the first run is complete, each next one holds what was written since, late readings for earlier periods included", { timeout: 60_000 }, async () => {
+    const editor = await requesterFor(ROLES.editor, "production");
+    const { schedule, projectId } = await newSchedule(editor, "Warehouse deltas", { delta: true });
+    // Dates as recorded, so the test can tell its rows apart.
+    await db().updateTable("export_schedule").set({ request: { ...schedule.request, deidentification: "identifiers_removed" } }).where("id", "=", schedule.id).execute();
+    await plantRecord(editor, projectId, new Date("2026-01-05T10:00:00Z"));
+    const rowsOf = async (runId: string) => {
+      const [exp] = (await getRun(db(), editor, runId)).exports;
+      expect(exp.status).toBe("done");
+      const files = await openArchive(exp.id);
+      return { exp: await exportRow(exp.id), lines: files.get("hsi_records.csv")!.toString().trim().split("\n").slice(1) };
+    };
+
+    const first = await runNow(db(), editor, schedule.id);
+    await runQueuedJobs();
+    const full = await rowsOf(first.id);
+    expect(full.lines).toHaveLength(1);
+    expect(full.exp.since_snapshot).toBeNull();
+
+    // A reading recorded long ago arrives now: no period's date range would hold it, the delta does.
+    await sql`insert into hsi_record (tenant_id, project_id, app_id, participant_id, recorded_at, metric, value, unit, payload)
+      select tenant_id, project_id, app_id, participant_id, '2026-01-06T10:00:00Z', metric, value, unit, payload from hsi_record where project_id = ${projectId}`.execute(db());
+    const second = await runNow(db(), editor, schedule.id);
+    await runQueuedJobs();
+    const delta = await rowsOf(second.id);
+    expect(delta.exp.since_export_id).toBe(full.exp.id);
+    expect(delta.lines).toHaveLength(1);
+    expect(delta.lines[0]).toContain("2026-01-06T10:00:00");
+  });
+
   it("waits for a project someone else is exporting instead of failing, and tries again later", { timeout: 60_000 }, async () => {
     const editor = await requesterFor(ROLES.editor, "production");
     const { schedule, projectId } = await newSchedule(editor, "Busy project");

@@ -111,7 +111,7 @@ describe("tenant pages", () => {
     const all = await callRoute(settings.loader, makeRequest(path(PROD, "settings"), { cookie: owner }), PROD);
     expect(all.data.granted).toEqual([
       "See projects, studies and data", "See who can open this tenant", "See exports", "Start exports", "Download exports", "Cancel exports",
-      "Export the entire organization", "Export study cohorts (identifiers removed or de-identified)", "Export participant data in full, identifiers included (any scope)",
+      "Schedule exports and their delivery", "Export the entire organization", "Export study cohorts (identifiers removed or de-identified)", "Export participant data in full, identifiers included (any scope)",
       "Read metrics", "Push custom metrics", "See dashboards", "Manage API keys", "Manage tenants", "Invite people, change their roles and remove them", "Create and rename projects and apps",
       "Import dashboards", "Download dashboard files", "Read the audit log",
     ]);

@@ -3,6 +3,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import type { DB } from "../../db/client";
 import type { Export, ExportSchedule, ExportScheduleRun } from "../../db/schema";
 import { getStorage } from "../exports/engine/storage.server";
+import { checkLiteralHost, publicAgents } from "./public-address.server";
 import { bucketWithKeys } from "./targets.server";
 
 /** A schedule's name as one safe path segment of an object key (its id when nothing is left). */
@@ -29,6 +30,7 @@ export function runFolder(prefix: string, schedule: Pick<ExportSchedule, "id" | 
  */
 export async function uploadToBucket(db: DB, bucketId: string, exp: Export, ctx: { run: ExportScheduleRun; schedule: ExportSchedule }): Promise<string[]> {
   const target = await bucketWithKeys(db, bucketId);
+  if (target.endpoint) checkLiteralHost(new URL(target.endpoint).hostname);
   const client = new S3Client({
     endpoint: target.endpoint ?? undefined,
     region: target.region,
@@ -37,6 +39,8 @@ export async function uploadToBucket(db: DB, bucketId: string, exp: Export, ctx:
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     maxAttempts: 2,
+    // The tenant chose the endpoint: public addresses only, like webhooks.
+    requestHandler: publicAgents(),
   });
   try {
     const folder = runFolder(target.prefix, ctx.schedule, ctx.run);

@@ -7,6 +7,7 @@ import { mailConfigured, sendMail } from "../lib/mail.server";
 import { signedDownloadPath } from "../exports/signed-links.server";
 import { recipientVariant, requesterForUser, variantKey, type RecipientVariant } from "../schedules/owner-rights.server";
 import { uploadToBucket } from "./bucket-upload.server";
+import { PrivateAddressError } from "./public-address.server";
 import { isRetryable, postWebhook, type PostOutcome } from "./webhook-send.server";
 import { webhookSecret } from "./targets.server";
 
@@ -273,7 +274,8 @@ async function tryDelivery(db: DB, delivery: Delivery, ctx: RunContext): Promise
   } catch (error) {
     const e = error as Error & { $metadata?: { httpStatusCode?: number } };
     const status = e.$metadata?.httpStatusCode ?? null;
-    return { statusCode: status, error: `The upload failed: ${e.name}: ${e.message}`, durationMs: elapsed(), retry: status === null || status >= 500 };
+    const refused = error instanceof PrivateAddressError || (e as { cause?: unknown }).cause instanceof PrivateAddressError;
+    return { statusCode: status, error: `The upload failed: ${e.name}: ${e.message}`, durationMs: elapsed(), retry: !refused && (status === null || status >= 500) };
   }
 }
 

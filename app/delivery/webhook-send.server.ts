@@ -1,4 +1,9 @@
 import { createHmac } from "node:crypto";
+import http from "node:http";
+import https from "node:https";
+import { checkLiteralHost, PrivateAddressError, publicAgents } from "./public-address.server";
+
+const agents = publicAgents();
 
 /** How long a receiver has to answer before the try counts as a timeout. */
 export const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -18,6 +23,28 @@ export interface PostOutcome {
   statusCode: number | null;
   error: string | null;
   durationMs: number;
+  /** No try can succeed (the address is private): not retried. */
+  final?: boolean;
+}
+
+/** One POST through the delivery agents (public addresses only); resolves with the status once the answer was read. */
+function post(url: URL, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<number> {
+  checkLiteralHost(url.hostname);
+  const secure = url.protocol === "https:";
+  return new Promise((resolve, reject) => {
+    const request = (secure ? https : http).request(
+      url,
+      { method: "POST", headers: { ...headers, "Content-Length": String(Buffer.byteLength(body)) }, agent: secure ? agents.httpsAgent : agents.httpAgent, signal },
+      (response) => {
+        // Read (and drop) what it answered, so the connection is released; a slow body counts against the timeout too.
+        response.resume();
+        response.on("end", () => resolve(response.statusCode ?? 0));
+        response.on("error", reject);
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
 }
 
 /** POSTs a JSON event, signed, once; never throws. */
@@ -27,26 +54,25 @@ export async function postWebhook(url: string, secret: string, event: unknown, t
   const started = performance.now();
   const duration = () => Math.round(performance.now() - started);
   try {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "User-Agent": "Exportal-Webhooks/1", "Exportal-Signature": webhookSignature(secret, t, body) },
+    // Redirects are not followed (a 3xx is an answer like any other): the receiver is the URL as registered.
+    const statusCode = await post(
+      new URL(url),
+      { "Content-Type": "application/json", "User-Agent": "Exportal-Webhooks/1", "Exportal-Signature": webhookSignature(secret, t, body) },
       body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    // Read (and drop) what it answered, so the connection is released; a slow body counts against the timeout too.
-    await response.arrayBuffer().catch(() => undefined);
-    const ok = response.status >= 200 && response.status < 300;
-    return { statusCode: response.status, error: ok ? null : `The endpoint answered ${response.status}.`, durationMs: duration() };
+      AbortSignal.timeout(timeoutMs),
+    );
+    const ok = statusCode >= 200 && statusCode < 300;
+    return { statusCode, error: ok ? null : `The endpoint answered ${statusCode}.`, durationMs: duration() };
   } catch (error) {
-    const e = error as Error & { cause?: { code?: string; message?: string } };
+    if (error instanceof PrivateAddressError) return { statusCode: null, error: `Not sent: ${error.message}.`, durationMs: duration(), final: true };
+    const e = error as Error & { code?: string; cause?: { code?: string; message?: string } };
     const timedOut = e.name === "TimeoutError" || e.name === "AbortError";
-    const message = timedOut ? `No answer within ${timeoutMs / 1000} seconds.` : `Could not reach the endpoint: ${e.cause?.code ?? e.cause?.message ?? e.message}.`;
+    const message = timedOut ? `No answer within ${timeoutMs / 1000} seconds.` : `Could not reach the endpoint: ${e.code ?? e.cause?.code ?? e.message}.`;
     return { statusCode: null, error: message, durationMs: duration() };
   }
 }
 
 /** Whether a failed try may succeed later: no answer, or a server error. A 4xx says the request itself is refused. */
 export function isRetryable(outcome: PostOutcome): boolean {
-  return outcome.statusCode === null || outcome.statusCode >= 500;
+  return !outcome.final && (outcome.statusCode === null || outcome.statusCode >= 500);
 }

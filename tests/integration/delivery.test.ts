@@ -267,6 +267,23 @@ describe("webhooks", () => {
     expect(response.status).toBe(200);
   });
 
+  it("goes to public addresses only unless EXPORTAL_WEBHOOK_ALLOW_PRIVATE: a receiver on this machine is not called, and not retried", async () => {
+    process.env.EXPORTAL_WEBHOOK_ALLOW_PRIVATE = "false";
+    try {
+      const before = received.length;
+      const port = (receiver.address() as AddressInfo).port;
+      for (const url of [`${receiverUrl}/private`, `http://localhost:${port}/private`]) {
+        const outcome = await postWebhook(url, "whsec_test", { type: "ping" });
+        expect(outcome).toMatchObject({ statusCode: null, final: true });
+        expect(outcome.error).toMatch(/a private address; deliveries go to public addresses only/);
+        expect(isRetryable(outcome)).toBe(false);
+      }
+      expect(received.length).toBe(before);
+    } finally {
+      process.env.EXPORTAL_WEBHOOK_ALLOW_PRIVATE = "true";
+    }
+  });
+
   it("a 500 is retried with backoff until the receiver takes it: three tries logged, delivered", async () => {
     const delivery = () => db().selectFrom("delivery").selectAll().where("run_id", "=", runId).where("webhook_id", "=", webhookIds.flaky).executeTakeFirstOrThrow();
     const first = await delivery();

@@ -18,6 +18,8 @@ process.env.EXPORTAL_DATA_DIR = dataDir;
 process.env.BETTER_AUTH_SECRET = "test-secret-test-secret-test-secret-42";
 process.env.EXPORTAL_ENCRYPTION_KEY = "test-encryption-key";
 process.env.BETTER_AUTH_URL = "http://localhost:3000";
+// Receivers, mail and S3 servers in tests listen on 127.0.0.1; deliveries refuse private addresses otherwise.
+process.env.EXPORTAL_WEBHOOK_ALLOW_PRIVATE = "true";
 // Processes the tests start with tsx (the portal, a worker) would otherwise leave its compile cache in the temp folder.
 process.env.TSX_DISABLE_CACHE = "1";
 

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, type ReactNode } from "react";
+import { Fragment, useEffect, useId, useRef, useState, type ReactNode } from "react";
 
 /**
  * Shows the <dialog> the returned ref is put on as a modal while `open` is
@@ -34,5 +34,29 @@ export function ModalDialog({ open, onClose, title, children }: { open: boolean;
         {open && children}
       </div>
     </dialog>
+  );
+}
+
+/**
+ * A button that opens a dialog holding `form`; the form starts afresh each
+ * time the dialog opens (what was typed or answered last time is gone).
+ * `form` gets the function that closes the dialog.
+ */
+export function DialogButton({ label, title, form }: { label: string; title: string; form: (close: () => void) => ReactNode }) {
+  const [open, setOpen] = useState(false);
+  const [round, setRound] = useState(0);
+  const close = () => {
+    setOpen(false);
+    setRound((r) => r + 1);
+  };
+  return (
+    <>
+      <button type="button" className="button primary" onClick={() => setOpen(true)}>
+        {label}
+      </button>
+      <ModalDialog open={open} onClose={close} title={title}>
+        <Fragment key={round}>{form(close)}</Fragment>
+      </ModalDialog>
+    </>
   );
 }

@@ -3,7 +3,7 @@ import { Link, useFetcher, useLoaderData, useNavigation, useSearchParams } from 
 import { useState } from "react";
 import { ConfirmAction } from "~/components/ConfirmAction";
 import { CopyButton } from "~/components/CopyButton";
-import { ModalDialog } from "~/components/ModalDialog";
+import { DialogButton } from "~/components/ModalDialog";
 import { ScrollRegion } from "~/components/ScrollRegion";
 import { Time } from "~/components/Time";
 import { requirePermission, requireTenant, requesterOf } from "~/auth/access.server";
@@ -95,23 +95,6 @@ function Field({ id, label, name, errors, values, hint, ...input }: { id: string
 }
 
 /** Add endpoint: the form, then (once) the signing secret with Copy. */
-function AddWebhookDialog() {
-  const [open, setOpen] = useState(false);
-  const [round, setRound] = useState(0);
-  const close = () => {
-    setOpen(false);
-    setRound((r) => r + 1);
-  };
-  return (
-    <>
-      <button type="button" className="button primary" onClick={() => setOpen(true)}>Add endpoint</button>
-      <ModalDialog open={open} onClose={close} title="Add webhook endpoint">
-        <AddWebhookForm key={round} onDone={close} />
-      </ModalDialog>
-    </>
-  );
-}
-
 function AddWebhookForm({ onDone }: { onDone: () => void }) {
   const fetcher = useFetcher<ActionResult>();
   const busy = fetcher.state !== "idle";
@@ -144,23 +127,6 @@ function AddWebhookForm({ onDone }: { onDone: () => void }) {
         <button type="submit" className="button primary" disabled={busy}>{busy ? "Adding…" : "Add endpoint"}</button>
       </footer>
     </fetcher.Form>
-  );
-}
-
-function AddBucketDialog() {
-  const [open, setOpen] = useState(false);
-  const [round, setRound] = useState(0);
-  const close = () => {
-    setOpen(false);
-    setRound((r) => r + 1);
-  };
-  return (
-    <>
-      <button type="button" className="button primary" onClick={() => setOpen(true)}>Add bucket</button>
-      <ModalDialog open={open} onClose={close} title="Add bucket">
-        <AddBucketForm key={round} onDone={close} />
-      </ModalDialog>
-    </>
   );
 }
 
@@ -239,7 +205,7 @@ export default function Delivery() {
       <section aria-labelledby="webhooks-title" className="delivery-section" aria-busy={loading}>
         <div className="section-head">
           <h2 id="webhooks-title">Webhook endpoints</h2>
-          {canManage && <AddWebhookDialog />}
+          {canManage && <DialogButton label="Add endpoint" title="Add webhook endpoint" form={(close) => <AddWebhookForm onDone={close} />} />}
         </div>
         {webhooks.length === 0 ? (
           <div className="empty-state">
@@ -333,7 +299,7 @@ export default function Delivery() {
       <section aria-labelledby="buckets-title" className="delivery-section">
         <div className="section-head">
           <h2 id="buckets-title">Buckets</h2>
-          {canManage && <AddBucketDialog />}
+          {canManage && <DialogButton label="Add bucket" title="Add bucket" form={(close) => <AddBucketForm onDone={close} />} />}
         </div>
         {buckets.length === 0 ? (
           <div className="empty-state">

@@ -1,3 +1,4 @@
+import { partSize } from "../../app/exports/engine/s3-parts.server";
 import { afterEach, describe, expect, it } from "vitest";
 import { s3ConfigFromEnv } from "../../app/exports/engine/s3-storage.server";
 import { isTransient } from "../../app/exports/engine/run.server";
@@ -31,5 +32,17 @@ describe("storage failures", () => {
     expect(isTransient(new StorageFailure(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })))).toBe(true);
     expect(isTransient(new StorageFailure(Object.assign(new Error("SlowDown"), { $metadata: { httpStatusCode: 503 } })))).toBe(true);
     expect(isTransient(new StorageFailure(Object.assign(new Error("Access Denied"), { $metadata: { httpStatusCode: 403 } })))).toBe(false);
+  });
+});
+
+describe("part sizes", () => {
+  it("start at S3's least and grow every thousand parts, so 10,000 parts hold far past 100 GB while small archives keep one small part in memory", () => {
+    const MiB = 1024 * 1024;
+    expect([1, 1000, 1001, 2000, 2001, 10_000].map((n) => partSize(n) / MiB)).toEqual([5, 5, 10, 10, 15, 50]);
+    let total = 0;
+    let n = 0;
+    while (total < 100e9) total += partSize(++n);
+    expect(n).toBeLessThan(10_000);
+    expect(partSize(n) / MiB).toBe(30);
   });
 });

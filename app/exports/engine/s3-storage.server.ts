@@ -1,4 +1,4 @@
-import { PassThrough, Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -7,17 +7,10 @@ import {
   ListMultipartUploadsCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { PartWriter } from "./s3-parts.server";
 import { StorageFailure, type ArchiveStorage } from "./storage.server";
 
-/** 12 MiB parts: 10,000 of them (S3's limit) hold 126 GB, past the 100 GB an archive may reach. */
-const PART_SIZE = 12 * 1024 * 1024;
-/**
- * One part in flight while the next fills: the zip is produced far slower than
- * a part uploads, so a second one in flight would only hold memory.
- */
-const QUEUE_SIZE = 1;
 /** A presigned download works this long: minted per click, so the 24-hour right never rests on a long-lived URL. */
 const DOWNLOAD_URL_SECONDS = 300;
 
@@ -26,7 +19,7 @@ export interface S3Config {
   endpoint?: string;
   region?: string;
   forcePathStyle: boolean;
-  /** Bytes per part; tests lower it to S3's 5 MiB minimum, so a small archive still goes up in several parts. */
+  /** Bytes of each of the first thousand parts (see partSize in s3-parts.server.ts); 5 MiB by default, S3's least. */
   partSize?: number;
 }
 
@@ -50,8 +43,9 @@ function notFound(error: unknown): boolean {
 
 /**
  * Archives as objects in an S3-compatible bucket. The zip streams straight
- * into a multipart upload under the run's own key: S3 shows the object only
- * once the upload completes, and a failed or cancelled run aborts it.
+ * into a multipart upload under the run's own key, one part in memory at a
+ * time: S3 shows the object only once the upload completes, and a failed or
+ * cancelled run aborts it.
  */
 export function s3Storage(config: S3Config): ArchiveStorage {
   const client = new S3Client({
@@ -81,40 +75,13 @@ export function s3Storage(config: S3Config): ArchiveStorage {
 
   return {
     async put(Key, write) {
-      const body = new PassThrough();
-      const upload = new Upload({
-        client,
-        params: { Bucket, Key, Body: body, ContentType: "application/zip" },
-        partSize: config.partSize ?? PART_SIZE,
-        queueSize: QUEUE_SIZE,
-      });
-      const uploaded = upload.done().catch((error) => {
-        // The zip writer is stuck on a body no one reads any more: stop it.
-        body.destroy(error);
-        throw error;
-      });
-      uploaded.catch(() => {}); // awaited below; a failure that comes first is surfaced there
-      const abortStarted = async () => {
-        const uploadId = (upload as unknown as { uploadId?: string }).uploadId;
-        if (uploadId) await abortUpload(Key, uploadId);
-      };
+      const parts = new PartWriter(client, Bucket, Key, config.partSize);
       try {
-        await write(body);
+        await write(parts);
       } catch (error) {
-        // An error, not a plain end: an ended body would complete the upload with what it holds so far.
-        // lib-storage then aborts what it started, and so do we, whatever it managed.
-        const unfinished = new Error("the archive was not finished");
-        body.destroy(unfinished);
-        const uploadError = await uploaded.then(() => undefined, (e: unknown) => e);
-        await abortStarted();
+        await parts.abort();
         // Storage that failed by itself broke the writer; otherwise the writer's own error (a cancel, the database) stopped both.
-        throw uploadError && uploadError !== error && uploadError !== unfinished ? new StorageFailure(uploadError) : error;
-      }
-      try {
-        await uploaded;
-      } catch (error) {
-        await abortStarted();
-        throw new StorageFailure(error);
+        throw parts.storageError ? new StorageFailure(parts.storageError) : error;
       }
       return (await size(Key))!;
     },

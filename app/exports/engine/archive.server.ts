@@ -11,6 +11,7 @@ import { getSecret } from "../../lib/secrets.server";
 import { DATA_TYPE_SPECS, withoutSecretKeys, type DataType } from "./columns.server";
 import { copyStatement, countStatement, PSEUDONYM_KEY_SETTING, whereClause, type ExportTarget } from "./statements.server";
 import { FileStats } from "./file-stats.server";
+import { signManifestBytes } from "./manifest-key.server";
 import { manifestOf } from "./manifest.server";
 import { inSnapshot } from "./snapshot.server";
 import { getStorage } from "./storage.server";
@@ -164,7 +165,10 @@ async function writeZip(exp: Export, out: Writable, progress: Progress): Promise
     }
     if (exp.data_types.includes("dashboards")) entries.push(await dashboardsFile(client, archive, target, snapshotAt, expected.get("dashboards")!));
     const manifest = manifestOf(exp, { at: snapshotAt, snapshot }, entries);
-    archive.append(JSON.stringify(manifest, null, 2) + "\n", { name: "manifest.json" });
+    // manifest.sig signs the exact bytes of manifest.json, so a verifier checks them as they are, with no canonical form to rebuild.
+    const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + "\n", "utf8");
+    archive.append(manifestBytes, { name: "manifest.json" });
+    archive.append(signManifestBytes(manifestBytes), { name: "manifest.sig" });
     await Promise.all([archive.finalize(), written]);
     return { manifest, rowsDone: recordsOf(linesDone), snapshot };
   });

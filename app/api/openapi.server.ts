@@ -451,7 +451,7 @@ export function openApiDocument(serverUrl: string) {
       responses[status] = r.schema ? { description: r.description, headers, content: jsonContent(ref(r.schema)) } : status.startsWith("2") || status === "302" ? { description: r.description, headers } : errorResponse(r.description);
     }
     (paths[op.path] ??= {})[op.method] = {
-      operationId: `${op.method}${op.path.replace(/\/api\/v1|[{}]/g, "").replace(/\/(\w)/g, (_, c: string) => c.toUpperCase())}`,
+      operationId: `${op.method}${op.path.replace(/\/api\/v1|[{}]/g, "").replace(/[/-](\w)/g, (_, c: string) => c.toUpperCase())}`,
       summary: op.summary,
       ...(op.description ? { description: op.description } : {}),
       ...(isPublic ? { security: [] } : { "x-permission": op.permission }),

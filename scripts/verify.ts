@@ -107,7 +107,11 @@ const pad = (text: string, width: number) => text.padEnd(width);
 async function main(): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ allowPositionals: true, options: { key: { type: "string" }, help: { type: "boolean", short: "h" } } });
+    // A PEM starts with "-----", which parseArgs takes for an option unless it is joined to its flag: join it.
+    const argv = process.argv.slice(2);
+    const args: string[] = [];
+    for (let i = 0; i < argv.length; i++) args.push(argv[i] === "--key" && i + 1 < argv.length ? `--key=${argv[++i]}` : argv[i]);
+    parsed = parseArgs({ args, allowPositionals: true, options: { key: { type: "string" }, help: { type: "boolean", short: "h" } } });
   } catch (error) {
     usage((error as Error).message);
   }

@@ -162,7 +162,7 @@ describe("exportal-verify", () => {
     edited.set("hsi_records.ndjson", ndjson);
     const { code, out } = await verify(writeTemp("flipped.zip", await zipOf(edited)), "--key", pem);
     expect(code, out).toBe(1);
-    expect(out).toMatch(new RegExp(`^FAIL  hsi_records\\.ndjson: SHA-256 ${sha256(ndjson)}, the manifest says [0-9a-f]{64}$`, "m"));
+    expect(out).toMatch(new RegExp(`^FAIL +hsi_records\\.ndjson: SHA-256 ${sha256(ndjson)}, the manifest says [0-9a-f]{64}$`, "m"));
     expect(out).toMatch(/^ok +hsi_records\.csv/m);
     expect(out).toMatch(/^ok +manifest\.sig/m);
     expect(out).toMatch(/^NOT VERIFIED: 1 problem\.$/m);
@@ -178,8 +178,8 @@ describe("exportal-verify", () => {
     const { code, out } = await verify(writeTemp("row-removed.zip", await zipOf(edited)), "--key", pem);
     expect(code, out).toBe(1);
     const rows = manifest.files.find((f) => f.name === "lab_results.ndjson")!.rows;
-    expect(out).toMatch(new RegExp(`^FAIL  lab_results\\.ndjson: ${rows - 1} rows, the manifest says ${rows}$`, "m"));
-    expect(out).toMatch(/^FAIL  manifest\.sig: the signature does not match manifest\.json under key [0-9a-f]{16}: the manifest was changed, or signed with another key$/m);
+    expect(out).toMatch(new RegExp(`^FAIL +lab_results\\.ndjson: ${rows - 1} rows, the manifest says ${rows}$`, "m"));
+    expect(out).toMatch(/^FAIL +manifest\.sig: the signature does not match manifest\.json under key [0-9a-f]{16}: the manifest was changed, or signed with another key$/m);
     expect(out).toMatch(/^NOT VERIFIED: 2 problems\.$/m);
   });
 
@@ -189,7 +189,7 @@ describe("exportal-verify", () => {
     const { code, out } = await verify(writeTemp("manifest-edited.zip", await zipOf(edited)), "--key", pem);
     expect(code, out).toBe(1);
     for (const f of manifest.files) expect(out).toMatch(new RegExp(`^ok +${f.name.replace(".", "\\.")} `, "m"));
-    expect(out).toMatch(/^FAIL  manifest\.sig: the signature does not match manifest\.json/m);
+    expect(out).toMatch(/^FAIL +manifest\.sig: the signature does not match manifest\.json/m);
     expect(out).toMatch(/^NOT VERIFIED: 1 problem\.$/m);
   });
 
@@ -200,13 +200,13 @@ describe("exportal-verify", () => {
     const resigned = writeTemp("other-key.zip", await zipOf(edited));
     const forged = await verify(resigned, "--key", pem);
     expect(forged.code, forged.out).toBe(1);
-    expect(forged.out).toMatch(new RegExp(`^FAIL  manifest\\.sig: the signature does not match manifest\\.json under key ${served.keyId}`, "m"));
+    expect(forged.out).toMatch(new RegExp(`^FAIL +manifest\\.sig: the signature does not match manifest\\.json under key ${served.keyId}`, "m"));
     // The forger's own key does verify it: which is why the key must come from the portal.
     expect((await verify(resigned, "--key", other.publicKey.export({ format: "pem", type: "spki" }).toString())).code).toBe(0);
 
     const wrongKey = await verify(writeTemp("good-other.zip", archive), "--key", other.publicKey.export({ format: "der", type: "spki" }).toString("base64"));
     expect(wrongKey.code).toBe(1);
-    expect(wrongKey.out).toMatch(/^FAIL  manifest\.sig: the signature does not match/m);
+    expect(wrongKey.out).toMatch(/^FAIL +manifest\.sig: the signature does not match/m);
   });
 
   it("fails on a file the manifest does not list, and on a missing signature", async () => {
@@ -215,8 +215,8 @@ describe("exportal-verify", () => {
     edited.set("extra.csv", Buffer.from("a\n1\n"));
     const { code, out } = await verify(writeTemp("extra.zip", await zipOf(edited)), "--key", pem);
     expect(code, out).toBe(1);
-    expect(out).toMatch(/^FAIL  extra\.csv: in the archive, not listed in the manifest$/m);
-    expect(out).toMatch(/^FAIL  manifest\.sig: missing: the archive is not signed/m);
+    expect(out).toMatch(/^FAIL +extra\.csv: in the archive, not listed in the manifest$/m);
+    expect(out).toMatch(/^FAIL +manifest\.sig: missing: the archive is not signed/m);
   });
 
   it("signs with the key EXPORTAL_MANIFEST_KEY supplies, and the endpoint serves its public half", async () => {

@@ -14,8 +14,10 @@ import type { ExportManifest } from "../../db/schema";
 import { createExport } from "../../app/exports/exports.server";
 import { getStorage } from "../../app/exports/engine/storage.server";
 import * as manifestKeyRoute from "../../app/routes/api.v1.manifest-key";
+import * as apiPage from "../../app/routes/o.$org.t.$tenant.api";
+import * as exportPage from "../../app/routes/o.$org.t.$tenant.exports.$id";
 import { exportRow, runQueuedJobs } from "../setup/exports";
-import { callRoute, makeRequest, requesterFor } from "../setup/routes";
+import { callRoute, makeRequest, requesterFor, signIn } from "../setup/routes";
 import { readZip } from "../setup/zip";
 
 // The real CLI, as a recipient runs it, on a real export's archive and on copies of it altered the
@@ -31,6 +33,7 @@ const MULTILINE = 'Glucose, "fasting"\nsecond line of the name';
 let dir: string;
 let admin: Awaited<ReturnType<typeof requesterFor>>;
 let archive: Buffer;
+let exportId: string;
 let files: Map<string, Buffer>;
 let manifest: ExportManifest;
 let served: { algorithm: string; publicKey: string; keyId: string };
@@ -90,7 +93,7 @@ beforeAll(async () => {
   await sql`update lab_result set test_name = ${MULTILINE}
     where id = (select id from lab_result where project_id = ${project.id} order by collected_at, id limit 1)`.execute(getDb());
   request = { scope: { type: "project", projectId: project.id }, dataTypes: ["hsi_records", "lab_results"], format: "both", deidentification: "full" };
-  ({ bytes: archive } = await exportArchive(request));
+  ({ id: exportId, bytes: archive } = await exportArchive(request));
   files = await readZip(archive);
   manifest = JSON.parse(files.get("manifest.json")!.toString());
   served = await servedKey();
@@ -108,6 +111,22 @@ describe("GET /api/v1/manifest-key", () => {
     expect(post.status).toBe(405);
     expect(post.headers.get("allow")).toBe("GET");
     expect(post.data.error.code).toBe("METHOD_NOT_ALLOWED");
+  });
+});
+
+describe("the portal's pages", () => {
+  it("the API page shows the key and documents its endpoint without an API key; the export's page shows the command for its archive", async () => {
+    const cookie = await signIn("production-viewer@acme.test");
+    const params = { org: "acme-health", tenant: "production" };
+    const page = await callRoute(apiPage.loader, makeRequest("/o/acme-health/t/production/api", { cookie }), params);
+    expect(page.data.manifestKey).toEqual(served);
+    const op = page.data.operations.find((o: { path: string }) => o.path === "/api/v1/manifest-key");
+    expect(op).toMatchObject({ method: "GET", permission: null });
+    expect(op.curl).toBe('curl -sS "http://localhost:3000/api/v1/manifest-key"');
+
+    const admin = await signIn("production-admin@acme.test");
+    const detail = await callRoute(exportPage.loader, makeRequest(`/o/acme-health/t/production/exports/${exportId}`, { cookie: admin }), { ...params, id: exportId });
+    expect(detail.data.verifyCommand).toBe(`npm run verify -- export-${exportId}.zip --key http://localhost:3000/api/v1/manifest-key`);
   });
 });
 
@@ -231,6 +250,20 @@ describe("exportal-verify", () => {
       expect((await verify(file, "--key", key.publicKey)).code).toBe(0);
       // The generated key no longer vouches for new archives.
       expect((await verify(file, "--key", pem)).code).toBe(1);
+    } finally {
+      delete process.env.EXPORTAL_MANIFEST_KEY;
+    }
+  });
+
+  it("an EXPORTAL_MANIFEST_KEY that is not an Ed25519 private key fails the export before it copies, saying what to fix", async () => {
+    process.env.EXPORTAL_MANIFEST_KEY = generateKeyPairSync("ed25519").publicKey.export({ format: "pem", type: "spki" }).toString();
+    try {
+      const exp = await createExport(getDb(), admin, request);
+      await runQueuedJobs();
+      const row = await exportRow(exp.id);
+      expect(row.status).toBe("failed");
+      expect(row.error).toContain("EXPORTAL_MANIFEST_KEY");
+      expect(Number(row.rows_done)).toBe(0);
     } finally {
       delete process.env.EXPORTAL_MANIFEST_KEY;
     }

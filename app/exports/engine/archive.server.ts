@@ -11,7 +11,7 @@ import { getSecret } from "../../lib/secrets.server";
 import { DATA_TYPE_SPECS, withoutSecretKeys, type DataType } from "./columns.server";
 import { copyStatement, countStatement, PSEUDONYM_KEY_SETTING, whereClause, type ExportTarget } from "./statements.server";
 import { FileStats } from "./file-stats.server";
-import { signManifestBytes } from "./manifest-key.server";
+import { manifestPublicKey, signManifestBytes } from "./manifest-key.server";
 import { manifestOf } from "./manifest.server";
 import { inSnapshot } from "./snapshot.server";
 import { getStorage } from "./storage.server";
@@ -134,6 +134,12 @@ async function dashboardsFile(client: PoolClient, archive: ZipArchive, target: E
 /** Writes every file of the export into a zip on `out`, inside one snapshot, and returns the manifest. */
 async function writeZip(exp: Export, out: Writable, progress: Progress): Promise<{ manifest: ExportManifest; rowsDone: number; snapshot: string }> {
   const target = targetOf(exp);
+  // A bad EXPORTAL_MANIFEST_KEY fails the export now, not after every row was copied, and says whose to fix.
+  try {
+    manifestPublicKey();
+  } catch (error) {
+    throw new ExportFailure("The portal's key for signing archives (EXPORTAL_MANIFEST_KEY) is not valid. Ask an administrator to fix it, then try again.", { cause: error });
+  }
   return inSnapshot(async (client) => {
     // The first statement takes the transaction's snapshot; pg_current_snapshot() is that snapshot, a later delta's base.
     const { rows: [{ snapshot_at, snapshot }] } = await client.query("SELECT now() AS snapshot_at, pg_current_snapshot()::text AS snapshot");

@@ -68,7 +68,7 @@ function limited(state: RateLimitState): AppError {
   });
 }
 
-function endpointFor(endpoints: Partial<Record<Method, Endpoint>>, request: Request, headers: Headers): Endpoint {
+function endpointFor<E>(endpoints: Partial<Record<Method, E>>, request: Request, headers: Headers): E {
   const method = request.method.toUpperCase();
   const endpoint = endpoints[method as Method] ?? (method === "HEAD" ? endpoints.GET : undefined);
   if (endpoint) return endpoint;
@@ -159,6 +159,25 @@ export function apiRoute(endpoints: Partial<Record<Method, Endpoint>>) {
       return json(result.status, result.body, { ...headers, ...result.headers });
     } catch (thrown) {
       if (claim) await claim.release().catch(() => {});
+      return errorResponse(thrown, request, requestId, headers);
+    }
+  };
+}
+
+/**
+ * A public `/api/v1` resource route: no key, no tenant and so no rate limit,
+ * for what anyone may read (the manifest's public key). It keeps the rest of
+ * the API's frame: request id, 405 with Allow for other methods, errors in
+ * one shape. Export it as both the route's loader and its action.
+ */
+export function publicApiRoute(endpoints: Partial<Record<Method, (request: Request) => Promise<ApiResult>>>) {
+  return async ({ request }: LoaderFunctionArgs | ActionFunctionArgs): Promise<Response> => {
+    const requestId = randomUUID();
+    const headers: Headers = { "X-Request-Id": requestId };
+    try {
+      const result = await endpointFor(endpoints, request, headers)(request);
+      return json(result.status, result.body, { ...headers, ...result.headers });
+    } catch (thrown) {
       return errorResponse(thrown, request, requestId, headers);
     }
   };

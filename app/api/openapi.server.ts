@@ -15,6 +15,7 @@ import {
   dashboardList,
   dashboardWithWidgets,
   downloadLink,
+  manifestKey,
   dashboardImportFile,
   importedDashboard,
   importedDashboards,
@@ -69,7 +70,8 @@ export interface Operation {
   path: string;
   summary: string;
   description?: string;
-  permission: Permission;
+  /** null: public, no API key needed (and so no tenant rate limit). */
+  permission: Permission | null;
   query?: z.ZodType;
   requiredQuery?: string[];
   pathParams?: ReturnType<typeof pathId>[];
@@ -142,6 +144,15 @@ export const OPERATIONS: Operation[] = [
       "409": { description: "The export is not done." },
       "410": { description: "The export expired; its archive was deleted." },
     },
+  },
+  {
+    method: "get",
+    path: "/api/v1/manifest-key",
+    summary: "The key that signs archives",
+    description:
+      "Public: no API key needed. Every export archive holds `manifest.sig`, the Ed25519 signature of the exact bytes of its `manifest.json`; this is the public key that verifies it (`npm run verify -- export.zip --key <this URL>`). The manifest lists each file's SHA-256, size and rows, so a valid signature vouches for the whole archive.",
+    permission: null,
+    responses: { "200": { description: "The public key.", schema: "ManifestKey" } },
   },
   // Schedules: a saved export request run on a cadence, with the rights of its owner at each run.
   {
@@ -390,6 +401,7 @@ const COMPONENTS: Record<string, [z.ZodType, "input" | "output"]> = {
   Export: [apiExport, "output"],
   ExportList: [exportList, "output"],
   DownloadLink: [downloadLink, "output"],
+  ManifestKey: [manifestKey, "output"],
   MetricPoint: [metricPoint, "output"],
   MetricList: [metricList, "output"],
   Timeseries: [timeseries, "output"],
@@ -431,15 +443,18 @@ export function openApiDocument(serverUrl: string) {
     if (op.idempotent) {
       parameters.push({ name: "Idempotency-Key", in: "header", required: false, description: "Replays the first response for 24 hours when the same key and body are sent again.", schema: { type: "string", maxLength: 255 } } as never);
     }
-    const responses: Record<string, unknown> = { ...COMMON_ERRORS };
+    // A public endpoint has no key to refuse and no tenant to count against.
+    const isPublic = op.permission === null;
+    const headers = isPublic ? { "X-Request-Id": RATE_HEADERS["X-Request-Id"] } : RATE_HEADERS;
+    const responses: Record<string, unknown> = isPublic ? {} : { ...COMMON_ERRORS };
     for (const [status, r] of Object.entries(op.responses)) {
-      responses[status] = r.schema ? { description: r.description, headers: RATE_HEADERS, content: jsonContent(ref(r.schema)) } : status.startsWith("2") || status === "302" ? { description: r.description, headers: RATE_HEADERS } : errorResponse(r.description);
+      responses[status] = r.schema ? { description: r.description, headers, content: jsonContent(ref(r.schema)) } : status.startsWith("2") || status === "302" ? { description: r.description, headers } : errorResponse(r.description);
     }
     (paths[op.path] ??= {})[op.method] = {
-      operationId: `${op.method}${op.path.replace(/\/api\/v1|[{}]/g, "").replace(/\/(\w)/g, (_, c: string) => c.toUpperCase())}`,
+      operationId: `${op.method}${op.path.replace(/\/api\/v1|[{}]/g, "").replace(/[/-](\w)/g, (_, c: string) => c.toUpperCase())}`,
       summary: op.summary,
       ...(op.description ? { description: op.description } : {}),
-      "x-permission": op.permission,
+      ...(isPublic ? { security: [] } : { "x-permission": op.permission }),
       ...(parameters.length ? { parameters } : {}),
       ...(op.body ? { requestBody: { required: true, content: { "application/json": { schema: ref(op.body.schema), example: op.body.example } } } } : {}),
       responses,

@@ -139,6 +139,12 @@ export const exportList = z.object({ data: z.array(apiExport), hasMore: z.boolea
 
 export const downloadLink = z.object({ url: z.string(), expiresAt: z.string() });
 
+export const manifestKey = z.object({
+  algorithm: z.literal("Ed25519"),
+  publicKey: z.string().describe("The public key, SPKI DER in base64."),
+  keyId: z.string().describe("The first 16 hex digits of the SHA-256 of the SPKI DER: a short name for the key."),
+});
+
 export const metricPoint = z.object({
   id: z.string(),
   metricId: z.string(),

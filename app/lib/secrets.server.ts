@@ -1,15 +1,16 @@
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { dataDir } from "./config.server";
 
-type SecretName = "auth" | "signing" | "encryption" | "pseudonym" | "database";
+type SecretName = "auth" | "signing" | "encryption" | "pseudonym" | "manifest" | "database";
 /** The variable that overrides each secret; the embedded database's password has none, it is the embedded server's own. */
 const ENV: Record<SecretName, string | null> = {
   auth: "BETTER_AUTH_SECRET",
   signing: "EXPORTAL_SIGNING_SECRET",
   encryption: "EXPORTAL_ENCRYPTION_KEY",
   pseudonym: "EXPORTAL_PSEUDONYM_SECRET",
+  manifest: "EXPORTAL_MANIFEST_KEY",
   database: null,
 };
 
@@ -24,6 +25,12 @@ const DATA_DIR_MODE = process.getuid?.() === 0 ? 0o711 : 0o700;
 function tighten(file: string, mode: number): void {
   const s = statSync(file);
   if ((s.mode & 0o777) !== mode && s.uid === process.getuid?.()) chmodSync(file, mode);
+}
+
+/** A new secret: random bytes, except the manifest key, which is an Ed25519 private key (PKCS8 DER, base64). */
+function generate(name: SecretName): string {
+  if (name === "manifest") return generateKeyPairSync("ed25519").privateKey.export({ format: "der", type: "pkcs8" }).toString("base64");
+  return randomBytes(32).toString("base64url");
 }
 
 let fileSecrets: Partial<Record<SecretName, string>> | undefined;
@@ -44,7 +51,7 @@ function secretsFile(): Partial<Record<SecretName, string>> {
   let changed = false;
   for (const name of Object.keys(ENV) as SecretName[]) {
     if (!stored[name]) {
-      stored[name] = randomBytes(32).toString("base64url");
+      stored[name] = generate(name);
       changed = true;
     }
   }

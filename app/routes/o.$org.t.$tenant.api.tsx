@@ -6,6 +6,7 @@ import { requireTenant } from "~/auth/access.server";
 import { publicOrigin } from "~/api/export-json.server";
 import { getDb } from "~/lib/db.server";
 import { openApiDocument, OPERATIONS } from "~/api/openapi.server";
+import { manifestPublicKey } from "~/exports/engine/manifest-key.server";
 import { can, PERMISSION_LABELS } from "~/auth/permissions";
 import { DEFAULT_EXPORT_BURST, DEFAULT_EXPORTS_PER_HOUR, DEFAULT_REQUESTS_PER_HOUR } from "~/api/rate-limit.server";
 
@@ -40,10 +41,10 @@ async function examples(tenantId: string) {
   };
 }
 
-function curl(origin: string, method: string, path: string, body: unknown): string {
+function curl(origin: string, method: string, path: string, body: unknown, isPublic: boolean): string {
   // A file download (dashboard-<id>.json) is saved under the name the answer gives it.
   const save = path.endsWith("/export") ? " -OJ" : "";
-  const lines = [`curl -sS${save}${method === "get" ? "" : ` -X ${method.toUpperCase()}`} "${origin}${path}"`, `  -H "Authorization: Bearer $EXPORTAL_API_KEY"`];
+  const lines = [`curl -sS${save}${method === "get" ? "" : ` -X ${method.toUpperCase()}`} "${origin}${path}"`, ...(isPublic ? [] : [`  -H "Authorization: Bearer $EXPORTAL_API_KEY"`])];
   if (body !== undefined) {
     // Idempotency-Key replays POSTs; a PATCH sets the same fields however often it is sent.
     lines.push(`  -H "Content-Type: application/json"`, ...(method === "post" ? [`  -H "Idempotency-Key: $(uuidgen)"`] : []), `  -d '${JSON.stringify(body)}'`);
@@ -77,11 +78,11 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       summary: op.summary,
       description: op.description,
       permission: op.permission,
-      permissionLabel: PERMISSION_LABELS[op.permission],
+      permissionLabel: op.permission ? PERMISSION_LABELS[op.permission] : null,
       parameters: spec.parameters ?? [],
       body: body === undefined ? undefined : JSON.stringify(body, null, 2),
       responses: Object.entries(op.responses).map(([status, r]) => ({ status, description: r.description })),
-      curl: curl(origin, op.method, examplePath, body),
+      curl: curl(origin, op.method, examplePath, body, op.permission === null),
     };
   });
   return {
@@ -94,6 +95,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       burst: limits.api_export_burst ?? DEFAULT_EXPORT_BURST,
     },
     operations,
+    manifestKey: manifestPublicKey(),
   };
 }
 
@@ -113,7 +115,7 @@ function constraints(schema: Parameter["schema"]): string {
 }
 
 export default function ApiDocs() {
-  const { tenant, apiKeysPath, origin, limits, operations } = useLoaderData<typeof loader>();
+  const { tenant, apiKeysPath, origin, limits, operations, manifestKey } = useLoaderData<typeof loader>();
   return (
     <>
       <div className="page-header">
@@ -141,6 +143,15 @@ export default function ApiDocs() {
           </dd>
           <dt>Retries</dt>
           <dd>Send an <code>Idempotency-Key</code> with a POST: the same key and body within 24 hours returns the first answer instead of acting twice.</dd>
+          <dt>Archive signatures</dt>
+          <dd>
+            Each archive's <code>manifest.sig</code> is the {manifestKey.algorithm} signature of its <code>manifest.json</code>, which lists every file's SHA-256, size and rows.
+            Check an archive with <code>npm run verify -- export.zip --key {origin}/api/v1/manifest-key</code>. The public key (id <code>{manifestKey.keyId}</code>, SPKI DER in base64):
+            <div className="code-with-copy">
+              <ScrollRegion as="pre" className="code-block" label="Public key of archive signatures"><code>{manifestKey.publicKey}</code></ScrollRegion>
+              <CopyButton value={manifestKey.publicKey} label="Copy key" />
+            </div>
+          </dd>
           <dt>Errors</dt>
           <dd>
             <code>{'{"error": {"code", "message", "details", "requestId"}}'}</code>; bad input is a 400 naming the field or parameter. Bodies are limited to 1 MB.
@@ -170,7 +181,13 @@ export default function ApiDocs() {
             <strong>{op.summary}.</strong> <Prose text={op.description} />
           </p>
           <p className="muted small">
-            Needs the key permission <code>{op.permission}</code> ({op.permissionLabel.toLowerCase()}).
+            {op.permission ? (
+              <>
+                Needs the key permission <code>{op.permission}</code> ({op.permissionLabel?.toLowerCase()}).
+              </>
+            ) : (
+              "Public: no API key needed."
+            )}
           </p>
           {op.parameters.length > 0 && (
             <ScrollRegion className="table-wrap" label={`Parameters of ${op.method} ${op.path}`}>

@@ -3,6 +3,8 @@ import { Link, useLoaderData } from "@remix-run/react";
 import { ExportProgress, QueuePosition, StatusBadge } from "~/exports/ExportStatus";
 import { RequestedBy } from "~/exports/ExportList";
 import { Time } from "~/components/Time";
+import { CopyButton } from "~/components/CopyButton";
+import { publicOrigin } from "~/api/export-json.server";
 import { ScrollRegion } from "~/components/ScrollRegion";
 import { notFound, requesterOf, requireTenant } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
@@ -32,6 +34,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     secondsLeft: estimatedSecondsLeft(exp),
     canDownload,
     signedLink: canDownload && linkIsLive(exp) ? new URL(signedLinkPath(exp), request.url).href : null,
+    // The file name is the one the download gives the archive.
+    verifyCommand: `npm run verify -- export-${exp.id}.zip --key ${publicOrigin(request)}/api/v1/manifest-key`,
     events: await listExportEvents(getDb(), ctx.tenant.id, exp.id),
     auditHref: can(ctx.ability, "audit.read") ? `/o/${ctx.org.slug}/t/${ctx.tenant.slug}/audit?${new URLSearchParams({ subject: `export:${exp.id}` })}` : null,
     scope: scopeLabel(exp.scope, ctx.tenant.name, await listProjects(getDb(), requester), await studyScopeNames(getDb(), requester, [exp.scope])),
@@ -39,7 +43,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 export default function ExportDetail() {
-  const { base, exp, secondsLeft, canDownload, signedLink, events, auditHref, scope } = useLoaderData<typeof loader>();
+  const { base, exp, secondsLeft, canDownload, signedLink, verifyCommand, events, auditHref, scope } = useLoaderData<typeof loader>();
   return (
     <>
       <p>
@@ -158,6 +162,15 @@ export default function ExportDetail() {
               </tbody>
             </table>
           </ScrollRegion>
+          <h3 className="small-heading">Verify the archive</h3>
+          <p className="muted small">
+            <code>manifest.sig</code> in the archive signs <code>manifest.json</code>, which holds the hashes above. In a checkout of Exportal, this checks every file&apos;s
+            hash, size and rows and the signature, and exits 0 only when all hold:
+          </p>
+          <div className="code-with-copy">
+            <ScrollRegion as="pre" className="code-block" label="Command to verify the archive"><code>{verifyCommand}</code></ScrollRegion>
+            <CopyButton value={verifyCommand} label="Copy command" />
+          </div>
         </>
       )}
       <h2>Activity</h2>

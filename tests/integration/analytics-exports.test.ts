@@ -62,6 +62,7 @@ describe("metrics, integration connections and dashboards in exports", () => {
       "integration_connections.csv",
       "integration_connections.ndjson",
       "manifest.json",
+      "manifest.sig",
       "metrics.csv",
       "metrics.ndjson",
     ]);

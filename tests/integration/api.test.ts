@@ -143,7 +143,7 @@ describe("exports", () => {
     const archive = await fetch(location);
     expect(archive.status).toBe(200);
     const files = await readZip(Buffer.from(await archive.arrayBuffer()));
-    expect([...files.keys()].sort()).toEqual(["lab_results.csv", "manifest.json"]);
+    expect([...files.keys()].sort()).toEqual(["lab_results.csv", "manifest.json", "manifest.sig"]);
 
     const asJson = await api(`/api/v1/exports/${exportId}/download`, { key: prodKey, headers: { Accept: "application/json" } });
     expect(asJson.status).toBe(200);

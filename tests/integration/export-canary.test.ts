@@ -47,7 +47,7 @@ describe("credentials never leave the database", () => {
     expect([...files.keys()].sort()).toEqual([
       "dashboard_widgets.csv", "dashboard_widgets.ndjson", "dashboards.csv", "dashboards.json", "dashboards.ndjson",
       "hsi_records.csv", "hsi_records.ndjson", "integration_connections.csv", "integration_connections.ndjson",
-      "lab_results.csv", "lab_results.ndjson", "manifest.json", "metrics.csv", "metrics.ndjson",
+      "lab_results.csv", "lab_results.ndjson", "manifest.json", "manifest.sig", "metrics.csv", "metrics.ndjson",
     ]);
     for (const [name, content] of files) {
       expect(content.includes(CANARY), name).toBe(false);

@@ -256,7 +256,7 @@ describe("CSV", () => {
     });
     await runQueuedJobs();
     const files = await openArchive(exp.id);
-    expect([...files.keys()].sort()).toEqual(["hsi_records.csv", "hsi_records.ndjson", "manifest.json"]);
+    expect([...files.keys()].sort()).toEqual(["hsi_records.csv", "hsi_records.ndjson", "manifest.json", "manifest.sig"]);
     const rows = parseCsv(files.get("hsi_records.csv")!.toString());
     expect(rows[0]).toEqual(["id", "project_id", "app_id", "participant_id", "recorded_at", "metric", "value", "unit", "payload"]);
     const body = rows.slice(1);

@@ -64,7 +64,7 @@ describe("archives in S3-compatible storage", () => {
     const files = await openArchive(exportId);
     const manifest = JSON.parse(files.get("manifest.json")!.toString());
     expect(manifest).toEqual(row.manifest);
-    expect([...files.keys()].sort()).toEqual([...manifest.files.map((f: { name: string }) => f.name), "manifest.json"].sort());
+    expect([...files.keys()].sort()).toEqual([...manifest.files.map((f: { name: string }) => f.name), "manifest.json", "manifest.sig"].sort());
     for (const file of manifest.files) expect(files.get(file.name)!.length).toBe(file.bytes);
   });
 

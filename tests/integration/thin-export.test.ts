@@ -52,7 +52,7 @@ describe("the default export: tenant scope, HSI records and lab results, NDJSON"
     const zipBytes = Buffer.from(await res.arrayBuffer());
     expect(zipBytes.length).toBe(Number(done.archive_bytes));
     const entries = await readZip(zipBytes);
-    expect([...entries.keys()].sort()).toEqual(["hsi_records.ndjson", "lab_results.ndjson", "manifest.json"]);
+    expect([...entries.keys()].sort()).toEqual(["hsi_records.ndjson", "lab_results.ndjson", "manifest.json", "manifest.sig"]);
 
     const ndjson = entries.get("hsi_records.ndjson")!;
     const manifest = JSON.parse(entries.get("manifest.json")!.toString());

@@ -11,6 +11,7 @@ import { getSecret } from "../../lib/secrets.server";
 import { DATA_TYPE_SPECS, withoutSecretKeys, type DataType } from "./columns.server";
 import { copyStatement, countStatement, PSEUDONYM_KEY_SETTING, whereClause, type ExportTarget } from "./statements.server";
 import { FileStats } from "./file-stats.server";
+import { manifestPublicKey, signManifestBytes } from "./manifest-key.server";
 import { manifestOf } from "./manifest.server";
 import { inSnapshot } from "./snapshot.server";
 import { getStorage } from "./storage.server";
@@ -133,6 +134,12 @@ async function dashboardsFile(client: PoolClient, archive: ZipArchive, target: E
 /** Writes every file of the export into a zip on `out`, inside one snapshot, and returns the manifest. */
 async function writeZip(exp: Export, out: Writable, progress: Progress): Promise<{ manifest: ExportManifest; rowsDone: number; snapshot: string }> {
   const target = targetOf(exp);
+  // A bad EXPORTAL_MANIFEST_KEY fails the export now, not after every row was copied, and says whose to fix.
+  try {
+    manifestPublicKey();
+  } catch (error) {
+    throw new ExportFailure("The portal's key for signing archives (EXPORTAL_MANIFEST_KEY) is not valid. Ask an administrator to fix it, then try again.", { cause: error });
+  }
   return inSnapshot(async (client) => {
     // The first statement takes the transaction's snapshot; pg_current_snapshot() is that snapshot, a later delta's base.
     const { rows: [{ snapshot_at, snapshot }] } = await client.query("SELECT now() AS snapshot_at, pg_current_snapshot()::text AS snapshot");
@@ -164,7 +171,10 @@ async function writeZip(exp: Export, out: Writable, progress: Progress): Promise
     }
     if (exp.data_types.includes("dashboards")) entries.push(await dashboardsFile(client, archive, target, snapshotAt, expected.get("dashboards")!));
     const manifest = manifestOf(exp, { at: snapshotAt, snapshot }, entries);
-    archive.append(JSON.stringify(manifest, null, 2) + "\n", { name: "manifest.json" });
+    // manifest.sig signs the exact bytes of manifest.json, so a verifier checks them as they are, with no canonical form to rebuild.
+    const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + "\n", "utf8");
+    archive.append(manifestBytes, { name: "manifest.json" });
+    archive.append(signManifestBytes(manifestBytes), { name: "manifest.sig" });
     await Promise.all([archive.finalize(), written]);
     return { manifest, rowsDone: recordsOf(linesDone), snapshot };
   });

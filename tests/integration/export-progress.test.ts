@@ -54,7 +54,7 @@ describe("an export in both formats", () => {
     const row = await exportRow(exp.id);
     expect(row.status).toBe("done");
     expect([Number(row.rows_done), Number(row.rows_expected)]).toEqual([total, total]);
-    expect((await openArchive(exp.id)).size).toBe(5);
+    expect((await openArchive(exp.id)).size).toBe(6); // 4 data files, manifest.json and manifest.sig
 
     const list = await callRoute(exportsPage.loader, makeRequest("/o/acme-health/t/staging/exports", { cookie }), STAGING);
     expect(Number(list.data.exports.find((e: { id: string }) => e.id === exp.id).rows_done)).toBe(total);

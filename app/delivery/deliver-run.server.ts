@@ -133,13 +133,7 @@ export async function deliverRun(db: DB, runId: string): Promise<void> {
 
   const forMachines = await machineExport(db, ctx, exports);
   if (forMachines) {
-    const webhooks = await db
-      .selectFrom("export_schedule_webhook as sw")
-      .innerJoin("webhook_endpoint as w", "w.id", "sw.webhook_id")
-      .where("sw.schedule_id", "=", schedule.id)
-      .where("w.disabled", "=", false)
-      .select("w.id")
-      .execute();
+    const webhooks = await enabledWebhooks(db, schedule.id);
     for (const w of webhooks) {
       deliveries.push({ channel: "webhook", target_key: `webhook:${w.id}`, user_id: null, webhook_id: w.id, bucket_id: null, export_id: forMachines.id, payload: {} });
     }
@@ -151,6 +145,17 @@ export async function deliverRun(db: DB, runId: string): Promise<void> {
   await queueDeliveries(db, schedule.tenant_id, run.id, "export.completed", deliveries);
 }
 
+/** The schedule's webhook endpoints that are not disabled: where its events go. */
+function enabledWebhooks(db: DB, scheduleId: string) {
+  return db
+    .selectFrom("export_schedule_webhook as sw")
+    .innerJoin("webhook_endpoint as w", "w.id", "sw.webhook_id")
+    .where("sw.schedule_id", "=", scheduleId)
+    .where("w.disabled", "=", false)
+    .select("w.id")
+    .execute();
+}
+
 /** Tells the schedule's owner that a run failed, and why (email; webhooks get a failure event). */
 export async function notifyRunFailed(db: DB, runId: string, reason: string): Promise<void> {
   const { run, schedule } = await loadRun(db, runId);
@@ -159,13 +164,7 @@ export async function notifyRunFailed(db: DB, runId: string, reason: string): Pr
     const user_id = schedule.owner_user_id;
     deliveries.push({ channel: "email", target_key: `user:${user_id}`, user_id, webhook_id: null, bucket_id: null, export_id: null, payload: { kind: "failed", reason } });
   }
-  const webhooks = await db
-    .selectFrom("export_schedule_webhook as sw")
-    .innerJoin("webhook_endpoint as w", "w.id", "sw.webhook_id")
-    .where("sw.schedule_id", "=", schedule.id)
-    .where("w.disabled", "=", false)
-    .select("w.id")
-    .execute();
+  const webhooks = await enabledWebhooks(db, schedule.id);
   for (const w of webhooks) {
     deliveries.push({ channel: "webhook", target_key: `webhook:${w.id}`, user_id: null, webhook_id: w.id, bucket_id: null, export_id: null, payload: { reason } });
   }

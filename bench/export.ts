@@ -18,7 +18,9 @@ import S3rver from "s3rver";
 // N HSI rows against two raw baselines (COPY piped into gzip -6), each run in
 // its own process, alternating baseline and export so drift cancels out.
 // `--storage s3` also runs each export into a local S3-protocol server (s3rver),
-// next to the local-disk run. `--format both` runs one format only (default all three).
+// next to the local-disk run. `--format both` runs one format only (default all).
+// Parquet is measured against the CSV export of the same rows; Excel likewise,
+// on a second tenant of at most 100,000 rows (a workbook is for people, and slow to write).
 const { values } = parseArgs({
   options: {
     rows: { type: "string", default: "1000000" },
@@ -31,8 +33,9 @@ const rows = Number(values.rows);
 const runs = Number(values.runs);
 if (!["local", "s3"].includes(values.storage!)) throw new Error("--storage is local or s3");
 const withS3 = values.storage === "s3";
-const FORMATS = ["csv", "ndjson", "both"] as const;
-if (values.format !== "all" && !(FORMATS as readonly string[]).includes(values.format!)) throw new Error("--format is csv, ndjson, both or all");
+const FORMATS = ["csv", "ndjson", "both", "parquet", "xlsx"] as const;
+if (values.format !== "all" && !(FORMATS as readonly string[]).includes(values.format!)) throw new Error(`--format is ${FORMATS.join(", ")} or all`);
+const XLSX_ROWS = Math.min(rows, 100_000);
 const formats = FORMATS.filter((f) => values.format === "all" || f === values.format);
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "exportal-bench-"));
@@ -70,21 +73,24 @@ try {
   await migrateToLatest(db, pg.url);
   console.log(`Filling the database with ${rows.toLocaleString()} HSI rows...`);
   await seedDemo(db, { hsiRows: 0, labRows: 0, seal: sealCredential });
-  const tenant = await db.selectFrom("tenant").select("id").where("slug", "=", "production").executeTakeFirstOrThrow();
+  const tenantId = async (slug: string) => (await db.selectFrom("tenant").select("id").where("slug", "=", slug).executeTakeFirstOrThrow()).id;
+  const tenant = { id: await tenantId("production") };
   await bulkInsert(db, (trx) => addHsiRecords(trx, tenant.id, rows));
+  if (formats.includes("xlsx")) await bulkInsert(db, async (trx) => addHsiRecords(trx, await tenantId("staging"), XLSX_ROWS));
 
-  const signIn = await getAuth().api.signInEmail({ body: { email: "production-admin@acme.test", password: "exportal-demo" }, asResponse: true });
+  const signIn = await getAuth().api.signInEmail({ body: { email: "owner@acme.test", password: "exportal-demo" }, asResponse: true });
   const cookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-  const requester = requesterOf(
-    await requireTenant(new Request("http://localhost/", { headers: { Cookie: cookie } }), { org: "acme-health", tenant: "production" }),
-  );
+  const requesterIn = async (slug: string) =>
+    requesterOf(await requireTenant(new Request("http://localhost/", { headers: { Cookie: cookie } }), { org: "acme-health", tenant: slug }));
+  const requester = await requesterIn("production");
+  const staging = formats.includes("xlsx") ? await requesterIn("staging") : requester;
   const target = { tenantId: tenant.id, organizationId: requester.organizationId, scope: { type: "tenant" as const }, filters: {} };
   const baselines = { csv: copyStatement("hsi_records", "csv", target), ndjson: copyStatement("hsi_records", "ndjson", target) };
 
   /** Runs the queued export in its own process and checks it ended done. */
-  async function measureExport(format: "csv" | "ndjson" | "both", env: Record<string, string> = {}): Promise<Measure> {
+  async function measureExport(format: (typeof FORMATS)[number], env: Record<string, string> = {}, by = requester): Promise<Measure> {
     // Full data, as the baseline's statement: the profile's transforms are measured by their own SQL, not here.
-    await createExport(db, requester, { dataTypes: ["hsi_records"], format, deidentification: "full" });
+    await createExport(db, by, { dataTypes: ["hsi_records"], format, deidentification: "full" });
     const measure = await child(["export"], env);
     const last = await db.selectFrom("export").select(["status", "archive_bytes", "error"]).orderBy("created_at", "desc").executeTakeFirstOrThrow();
     if (last.status !== "done") throw new Error(`export ${format} ended ${last.status}: ${last.error}`);
@@ -92,7 +98,19 @@ try {
   }
 
   const results: { name: string; export: Measure[]; s3: Measure[]; baseline: Measure[][] }[] = [];
+  // Parquet and Excel against the CSV export of the same rows, run alternately with them.
+  const typed: { name: string; rows: number; export: Measure[]; csv: Measure[] }[] = [];
   for (const format of formats) {
+    if (format === "parquet" || format === "xlsx") {
+      const by = format === "xlsx" ? staging : requester;
+      const result = { name: format, rows: format === "xlsx" ? XLSX_ROWS : rows, export: [] as Measure[], csv: [] as Measure[] };
+      for (let i = 0; i < runs; i++) {
+        result.csv.push(await measureExport("csv", {}, by));
+        result.export.push(await measureExport(format, {}, by));
+      }
+      typed.push(result);
+      continue;
+    }
     const result = { name: format, export: [] as Measure[], s3: [] as Measure[], baseline: [] as Measure[][] };
     for (let i = 0; i < runs; i++) {
       const parts = format === "both" ? (["ndjson", "csv"] as const) : [format];
@@ -133,6 +151,22 @@ try {
       (median(r.s3.map((m) => m.maxRssKb)) / 1024).toFixed(0),
       `${(s3Ms / expMs).toFixed(2)} × disk`,
     ]);
+  }
+  for (const r of typed) {
+    const csvMs = median(r.csv.map((m) => m.ms));
+    const expMs = median(r.export.map((m) => m.ms));
+    for (const [name, ms, measures] of [[`csv (${r.name})`, csvMs, r.csv], [`export ${r.name}`, expMs, r.export]] as const) {
+      line([
+        name,
+        (ms / 1000).toFixed(2),
+        Math.round(r.rows / (ms / 1000)).toLocaleString(),
+        median(measures.map((m) => m.bytes)).toLocaleString(),
+        (median(measures.map((m) => m.maxRssKb)) / 1024).toFixed(0),
+        name.startsWith("csv") ? "" : `${(ms / csvMs).toFixed(2)} × csv`,
+      ]);
+    }
+    if (r.rows !== rows) console.log(`  (${r.name}: ${r.rows.toLocaleString()} rows of a second tenant)`);
+    console.log(`ratio export-${r.name}/export-csv: ${(expMs / csvMs).toFixed(2)}`);
   }
 } finally {
   if (s3) await new Promise((resolve) => s3.httpServer?.close(resolve));

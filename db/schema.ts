@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Selectable } from "kysely";
+import type { FileFormat } from "../app/exports/formats";
 
 /** int8 columns: postgres.js returns them as strings; we write numbers. */
 type NullableInt8 = ColumnType<string | null, number | bigint | string | null, number | bigint | string | null>;
@@ -186,7 +187,8 @@ export const EXPORT_STATUSES = ["pending", "running", "done", "failed", "cancell
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
 /** An export in these statuses holds its projects' locks and may still change. */
 export const ACTIVE_EXPORT_STATUSES = ["pending", "running"] as const satisfies readonly ExportStatus[];
-export type ExportFormat = "ndjson" | "csv" | "both";
+/** What a request names: one format, `both` (NDJSON + CSV), or a list; what older schedules and manifests hold. */
+export type AskedFormat = FileFormat | "both" | FileFormat[];
 /** A row's inserting (or correcting) transaction as xid8 text; see db/migrations/20261203_1300_delta_exports.ts. */
 type IngestXid = ColumnType<string | null, never, never>;
 
@@ -210,7 +212,8 @@ export interface ExportTable {
   scope: ColumnType<ExportScope, ExportScope, ExportScope>;
   filters: ColumnType<ExportFilters, ExportFilters | undefined, ExportFilters>;
   data_types: string[];
-  format: ExportFormat;
+  /** The files each data type gets, in archive order (app/exports/formats.ts). */
+  formats: FileFormat[];
   status: Generated<ExportStatus>;
   rows_done: ColumnType<string, number | string | undefined, number | string>;
   rows_expected: NullableInt8;
@@ -288,7 +291,7 @@ export interface ExportScheduleTable {
 export interface ScheduleExportRequest {
   scope: ExportScope;
   dataTypes: string[];
-  format: ExportFormat;
+  format: AskedFormat;
   /** The profile asked for; each recipient gets at most what their own rights allow. */
   deidentification?: DeidentificationProfile;
   /** "interval": the run's data interval (previous slot to this one); a preset counts back from the slot. */
@@ -465,8 +468,10 @@ export interface ManifestFile {
   name: string;
   dataType: string;
   /** `json`: a structured file beside the rows, such as `dashboards.json`. */
-  format: "ndjson" | "csv" | "json";
+  format: FileFormat | "json";
   rows: number;
+  /** A workbook's sheets in order, each with its rows: past 1,048,575 rows a data type continues on `name (2)`, … */
+  sheets?: { name: string; rows: number }[];
   bytes: number;
   sha256: string;
   /** A delta's file of a data type that supports deltas; absent: the file holds every row of its scope. */
@@ -478,7 +483,10 @@ export interface ExportManifest {
   scope: ExportScope;
   filters: ExportFilters;
   dataTypes: string[];
-  format: ExportFormat;
+  /** The formats as one value, for readers of manifests made before there were more than two: a name, `both`, or the list. */
+  format: AskedFormat;
+  /** The formats each data type's files come in (absent in manifests made before Parquet and Excel). */
+  formats?: FileFormat[];
   snapshotAt: string;
   generator: string;
   files: ManifestFile[];

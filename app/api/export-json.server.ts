@@ -3,6 +3,7 @@ import type { apiExport } from "./schemas";
 import type { ExportListItem } from "../exports/export-queries.server";
 import { percent } from "../lib/format";
 import { estimatedSecondsLeft } from "../exports/time-left";
+import { legacyFormat } from "../exports/formats";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -20,7 +21,8 @@ export function toApiExport(exp: ExportListItem, origin: string): ApiExport {
     scope: exp.scope,
     dateRange: { ...(preset && { preset }), ...(from && { from }), ...(to && { to }) },
     dataTypes: exp.data_types,
-    format: exp.format,
+    format: legacyFormat(exp.formats),
+    formats: exp.formats,
     deidentification: exp.deidentification,
     progress: {
       rowsDone: done,

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { DB } from "../../db/client";
 import type { ExportScheduleRun } from "../../db/schema";
 import type { Requester } from "../auth/requester";
+import { formatsOf, legacyFormat } from "../exports/formats";
 import { AppError } from "../lib/errors";
 import { isUuid } from "../lib/ids";
 import { getRun } from "../schedules/runs.server";
@@ -34,7 +35,7 @@ export function toApiSchedule(s: ScheduleView, origin: string): ApiSchedule {
     cadenceText: describeCadence(s.cadence),
     timeZone: s.time_zone,
     nextRunAt: iso(s.next_slot_at),
-    request: { ...request, deidentification: deidentification ?? null },
+    request: { ...request, format: legacyFormat(formatsOf(request.format)), formats: formatsOf(request.format), deidentification: deidentification ?? null },
     delta: s.delta,
     recipients: s.recipients,
     webhookIds: s.webhookIds,

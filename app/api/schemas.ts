@@ -4,6 +4,7 @@ import { DAY_MS } from "../lib/dates";
 import { ERROR_CODES } from "../lib/errors";
 import { DEIDENTIFICATION_PROFILES } from "../studies/deidentification";
 import { dateOrTime } from "../exports/export-request";
+import { FILE_FORMATS } from "../exports/formats";
 import { scheduleInputSchema, scheduleRequestSchema } from "../schedules/schedule-input";
 
 // The public API's parameters and bodies. The same schemas validate requests
@@ -88,11 +89,21 @@ export const apiError = z.object({
 const manifestDelta = z
   .object({ baseExportId: z.string().nullable(), from: z.string(), fromSnapshotAt: z.string().nullable(), to: z.string(), toSnapshotAt: z.string() })
   .describe("A delta's file: the rows written or corrected by transactions the base's snapshot (`from`, pg_snapshot text) did not see and this export's (`to`) does");
+/** Formats in one value, as older clients read them: a name, `both` (NDJSON + CSV), or the list. */
+const askedFormat = z
+  .union([z.enum([...FILE_FORMATS, "both"]), z.array(z.enum(FILE_FORMATS))])
+  .describe("The formats in one value, as clients read it before there were more than two: a name, `both` for NDJSON + CSV, or the list. Prefer `formats`.");
+const fileFormats = z.array(z.enum(FILE_FORMATS)).describe("The files each data type gets, in archive order.");
+
 const manifestFile = z.object({
   name: z.string(),
   dataType: z.string(),
-  format: z.enum(["ndjson", "csv", "json"]),
+  format: z.enum([...FILE_FORMATS, "json"]),
   rows: z.number(),
+  sheets: z
+    .array(z.object({ name: z.string(), rows: z.number() }))
+    .optional()
+    .describe("An Excel workbook's sheets in order, each with its rows: past 1,048,575 rows a data type continues on `name (2)`, …"),
   bytes: z.number(),
   sha256: z.string(),
   delta: manifestDelta.optional(),
@@ -104,7 +115,8 @@ export const apiExport = z.object({
   scope: z.record(z.string(), z.unknown()),
   dateRange: z.object({ preset: z.string().optional(), from: z.string().optional(), to: z.string().optional() }),
   dataTypes: z.array(z.string()),
-  format: z.enum(["ndjson", "csv", "both"]),
+  format: askedFormat,
+  formats: fileFormats,
   deidentification: z
     .enum(DEIDENTIFICATION_PROFILES)
     .nullable()
@@ -307,7 +319,8 @@ export const apiSchedule = z.object({
   request: z.object({
     scope: z.record(z.string(), z.unknown()),
     dataTypes: z.array(z.string()),
-    format: z.enum(["ndjson", "csv", "both"]),
+    format: askedFormat,
+    formats: fileFormats,
     deidentification: z.enum(DEIDENTIFICATION_PROFILES).nullable(),
     dateRange: z.union([z.object({ relative: z.literal("interval") }), z.object({ preset: z.string() })]),
   }),

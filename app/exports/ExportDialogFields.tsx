@@ -195,15 +195,19 @@ export function ProfileFields({ allowed = [], value, errors }: { allowed?: Deide
 const FORMATS = [
   ["ndjson", "NDJSON", "recommended, lossless"],
   ["csv", "CSV", "flattened, analyst-friendly"],
-  ["both", "Both", "NDJSON and CSV"],
+  ["parquet", "Parquet", "typed columns, for data tools"],
+  ["xlsx", "Excel", "one sheet per data type, 1,048,575 rows a sheet"],
 ] as const;
 
-export function FormatFields({ value, errors }: { value?: string; errors: FieldErrors }) {
+/** Any set of formats; each data type gets one file in each. */
+export function FormatFields({ value, errors }: { value?: string[]; errors: FieldErrors }) {
+  const checked = value ?? ["ndjson"];
   return (
-    <Fieldset legend="Format" error={errorFor(errors, "format")} errorId="format-error">
+    <Fieldset legend="Formats" error={errorFor(errors, "format")} errorId="format-error">
+      <input type="hidden" name="formatsShown" value="1" />
       {FORMATS.map(([format, label, hint]) => (
         <label key={format} className="choice">
-          <input type="radio" name="format" value={format} defaultChecked={(value ?? "ndjson") === format} /> {label}{" "}
+          <input type="checkbox" name="format" value={format} defaultChecked={checked.includes(format)} /> {label}{" "}
           <span className="muted small">({hint})</span>
         </label>
       ))}

@@ -2,7 +2,7 @@ import { Link } from "@remix-run/react";
 import { ConfirmAction } from "~/components/ConfirmAction";
 import { Time } from "~/components/Time";
 import { formatBytes, formatCount } from "~/lib/format";
-import { formatLabel } from "./export-labels";
+import { formatsLabel } from "./formats";
 import { ExportProgress, QueuePosition, StatusBadge } from "./ExportStatus";
 
 /** One export as the list shows it. */
@@ -15,7 +15,7 @@ export interface ExportListItem {
   rows_done: number | string;
   rows_expected: number | string | null;
   archive_bytes: number | string | null;
-  format: string;
+  formats: string[];
   requestedBy: string | null;
   /** The schedule whose run made it, if one did. */
   schedule: { id: string; name: string; ownerName: string | null } | null;
@@ -79,7 +79,7 @@ function ExportTable({ exports, base, canCancel }: ListProps) {
               <td><Status exp={e} /></td>
               <td>{e.status === "done" ? formatCount(e.rows_done) : "—"}</td>
               <td>{formatBytes(e.archive_bytes)}</td>
-              <td>{formatLabel(e.format)}</td>
+              <td>{formatsLabel(e.formats)}</td>
               <td><Actions exp={e} base={base} canCancel={canCancel} /></td>
             </tr>
           ))}
@@ -110,7 +110,7 @@ function ExportCards({ exports, base, canCancel }: ListProps) {
             <dt>Requested by</dt>
             <dd><RequestedBy exp={e} base={base} /></dd>
             <dt>Format</dt>
-            <dd>{formatLabel(e.format)}</dd>
+            <dd>{formatsLabel(e.formats)}</dd>
             {e.status === "done" && (
               <>
                 <dt>Rows</dt>

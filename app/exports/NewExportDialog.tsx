@@ -23,7 +23,7 @@ export interface SubmittedValues {
   preset?: string;
   from?: string;
   to?: string;
-  format?: string;
+  format?: string[];
   deidentification?: string;
 }
 

@@ -46,6 +46,3 @@ export function dataTypeLabel(dataType: string): string {
   return DATA_TYPE_LABELS[dataType] ?? dataType;
 }
 
-export function formatLabel(format: string): string {
-  return format === "both" ? "NDJSON + CSV" : format.toUpperCase();
-}

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEIDENTIFICATION_PROFILES } from "../studies/deidentification";
+import { FILE_FORMATS, formatsOf } from "./formats";
 
 export const DATA_TYPE_NAMES = ["hsi_records", "lab_results", "metrics", "integration_connections", "dashboards", "audit_events"] as const;
 type ScopeType = "tenant" | "organization" | "project" | "app" | "study";
@@ -38,7 +39,7 @@ function describeInput(value: unknown): string {
 }
 
 export const DATE_PRESETS = ["last_7_days", "last_30_days", "last_90_days", "last_year", "all_time"] as const;
-export const FORMAT_NAMES = ["ndjson", "csv", "both"] as const;
+const FORMAT_ERROR = `Choose formats: any of ${FILE_FORMATS.join(", ")} (or both, for ndjson and csv).`;
 
 const id = (what: string) => z.string({ error: `Choose ${what}.` }).min(1, `Choose ${what}.`);
 export const dateOrTime = z
@@ -92,7 +93,20 @@ export const exportRequestSchema = z.object({
       "`metrics` and `integration_connections` need a tenant, organization or project scope; `dashboards` and `audit_events` a tenant or organization scope. " +
         "`audit_events` (the audit trail; needs `audit.read`) holds the tenant's events, or with an organization scope every event of the organization and its members' sign-ins.",
     ),
-  format: z.enum(FORMAT_NAMES, { error: "Choose a format: ndjson, csv or both." }).default("ndjson"),
+  format: z
+    .union(
+      [
+        z.enum([...FILE_FORMATS, "both"]),
+        z.array(z.enum(FILE_FORMATS, { error: FORMAT_ERROR }), { error: FORMAT_ERROR }).min(1, "Choose at least one format."),
+      ],
+      { error: FORMAT_ERROR },
+    )
+    .default("ndjson")
+    .transform(formatsOf)
+    .describe(
+      "The files each data type gets: one format (`ndjson`, `csv`, `parquet`, `xlsx`), a list of them (`[\"ndjson\", \"parquet\"]`), " +
+        "or `both` (NDJSON and CSV). Parquet files have typed columns (zstd); Excel workbooks hold 1,048,575 rows a sheet and continue on `name (2)`.",
+    ),
   deidentification: z
     .enum(DEIDENTIFICATION_PROFILES, { error: `Choose a de-identification profile: ${DEIDENTIFICATION_PROFILES.join(", ")}.` })
     .optional()
@@ -134,9 +148,11 @@ export function exportRequestFromForm(form: FormData): ExportRequest {
       participantId: text("participantId"),
     },
     dateRange: { preset: text("preset"), from: text("from"), to: text("to") },
-    format: text("format"),
     deidentification: text("deidentification"),
   };
+  // Formats are checkboxes, marked as shown like the data types; an older form sends one value.
+  if (form.has("formatsShown")) request.format = list("format");
+  else if (text("format")) request.format = text("format");
   // The dialog marks its checkboxes as shown, so none checked is an error, not "use the default".
   if (form.has("dataTypes") || form.has("dataTypesShown")) request.dataTypes = list("dataTypes");
   return request as ExportRequest;

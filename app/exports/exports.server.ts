@@ -132,7 +132,7 @@ export async function createExport(db: DB, requester: Requester, input: ExportRe
           scope,
           filters,
           data_types: dataTypes,
-          format: request.format,
+          formats: request.format,
           deidentification,
           schedule_run_id: options.scheduleRunId ?? null,
           since_export_id: base?.id ?? null,
@@ -151,7 +151,7 @@ export async function createExport(db: DB, requester: Requester, input: ExportRe
         scope,
         filters,
         dataTypes,
-        format: request.format,
+        formats: request.format,
         deidentification,
         ...(base && { sinceExportId: base.id }),
       });

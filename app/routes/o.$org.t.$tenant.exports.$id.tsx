@@ -9,7 +9,8 @@ import { ScrollRegion } from "~/components/ScrollRegion";
 import { notFound, requesterOf, requireTenant } from "~/auth/access.server";
 import { getDb } from "~/lib/db.server";
 import { listExportEvents } from "~/audit/audit.server";
-import { dataTypeLabel, formatLabel, scopeLabel } from "~/exports/export-labels";
+import { dataTypeLabel, scopeLabel } from "~/exports/export-labels";
+import { formatsLabel } from "~/exports/formats";
 import { PROFILE_LABELS } from "~/studies/deidentification";
 import { getExport } from "~/exports/export-queries.server";
 import { linkIsLive, mayDownload, signedLinkPath } from "~/exports/download.server";
@@ -94,7 +95,7 @@ export default function ExportDetail() {
           )}
         </dd>
         <dt>Format</dt>
-        <dd>{formatLabel(exp.format)}</dd>
+        <dd>{formatsLabel(exp.formats)}</dd>
         {exp.deidentification && (
           <>
             <dt>De-identification</dt>
@@ -114,7 +115,7 @@ export default function ExportDetail() {
             <dt>Rows</dt>
             <dd>
               {formatCount(exp.rows_done)}
-              {exp.format === "both" && <span className="muted small"> records, each in NDJSON and in CSV</span>}
+              {exp.formats.length > 1 && <span className="muted small"> records, each in {formatsLabel(exp.formats)}</span>}
             </dd>
           </>
         )}
@@ -153,7 +154,12 @@ export default function ExportDetail() {
               <tbody>
                 {exp.manifest.files.map((f) => (
                   <tr key={f.name}>
-                    <td>{f.name}</td>
+                    <td>
+                      {f.name}
+                      {f.sheets && f.sheets.length > 1 && (
+                        <span className="muted small"> (sheets {f.sheets.map((sheet) => `${sheet.name}: ${formatCount(sheet.rows)}`).join(", ")})</span>
+                      )}
+                    </td>
                     <td>{formatCount(f.rows)}</td>
                     <td>{formatBytes(f.bytes)}</td>
                     <td><code className="hash">{f.sha256}</code></td>

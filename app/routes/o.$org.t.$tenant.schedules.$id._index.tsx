@@ -8,7 +8,8 @@ import { requesterOf, requirePermission, requireTenant } from "~/auth/access.ser
 import { can } from "~/auth/permissions";
 import { orPageError, refused } from "~/lib/action-result.server";
 import { getDb } from "~/lib/db.server";
-import { dataTypeLabel, formatLabel, scopeLabel } from "~/exports/export-labels";
+import { dataTypeLabel, scopeLabel } from "~/exports/export-labels";
+import { formatsLabel } from "~/exports/formats";
 import { errorFor } from "~/exports/ExportDialogFields";
 import { StatusBadge } from "~/exports/ExportStatus";
 import { describeCadence } from "~/schedules/cadence";
@@ -55,7 +56,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       cadence: describeCadence(schedule.cadence),
       scope: scopeLabel(scope, ctx.tenant.name, await listProjects(db, requester), await studyScopeNames(db, requester, [scope])),
       dataTypes: dataTypes.map(dataTypeLabel).join(", "),
-      format: formatLabel(format),
+      format: formatsLabel(format),
       deidentification: deidentification ? PROFILE_LABELS[deidentification].label : null,
       range: "preset" in dateRange ? RANGE_LABELS[dateRange.preset] ?? dateRange.preset : "Since the previous run",
       delta: schedule.delta,

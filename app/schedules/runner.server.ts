@@ -6,6 +6,7 @@ import { deliverRun, notifyRunFailed } from "../delivery/deliver-run.server";
 import { scheduleTargets } from "../delivery/targets.server";
 import { checkExportRequest, createExport } from "../exports/exports.server";
 import type { ValidExportRequest } from "../exports/export-request";
+import { formatsOf } from "../exports/formats";
 import { AppError } from "../lib/errors";
 import { nextSlot } from "./cadence";
 import { recipientVariant, requesterForUser, variantKey } from "./owner-rights.server";
@@ -78,7 +79,7 @@ async function ownerNow(db: DB, schedule: ExportSchedule): Promise<{ owner: Owne
     authorize(owner, "data.exports.create");
     // The stored request passed these very checks when the schedule was saved; its date range is relative to each run.
     const { scope, dataTypes, format, deidentification } = schedule.request;
-    await checkExportRequest(db, owner, { scope, dataTypes: dataTypes as ValidExportRequest["dataTypes"], format, deidentification, dateRange: {} });
+    await checkExportRequest(db, owner, { scope, dataTypes: dataTypes as ValidExportRequest["dataTypes"], format: formatsOf(format), deidentification, dateRange: {} });
     return { owner };
   } catch (error) {
     if (!(error instanceof AppError)) throw error;

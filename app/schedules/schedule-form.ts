@@ -1,4 +1,5 @@
 import { DATE_PRESETS, exportRequestFromForm } from "../exports/export-request";
+import { formatsOf } from "../exports/formats";
 import type { ExportSchedule } from "../../db/schema";
 import type { ScheduleInput } from "./schedule-input";
 
@@ -14,7 +15,7 @@ export interface ScheduleFormValues {
   scopeLabel?: string;
   appIds: string[];
   dataTypes: string[];
-  format: string;
+  format: string[];
   deidentification?: string;
   /** "interval" (since the previous run) or a date preset. */
   range: string;
@@ -76,7 +77,7 @@ export function submittedScheduleValues(form: FormData): ScheduleFormValues {
     scopeLabel: text("scopeLabel"),
     appIds: list("appIds"),
     dataTypes: list("dataTypes"),
-    format: text("format") ?? "ndjson",
+    format: list("format"),
     deidentification: text("deidentification"),
     range: text("range") ?? "interval",
     cadenceKind: text("cadenceKind") ?? "daily",
@@ -98,7 +99,7 @@ export const NEW_SCHEDULE: ScheduleFormValues = {
   scope: "tenant",
   appIds: [],
   dataTypes: ["hsi_records", "lab_results"],
-  format: "ndjson",
+  format: ["ndjson"],
   range: "interval",
   cadenceKind: "daily",
   weekday: "1",
@@ -124,7 +125,7 @@ export function scheduleFormValues(s: Pick<ExportSchedule, "name" | "request" | 
     participantId: scope.type === "study" ? scope.participantId : undefined,
     appIds: "appIds" in scope ? scope.appIds : [],
     dataTypes,
-    format,
+    format: formatsOf(format),
     deidentification,
     range: "preset" in dateRange && (DATE_PRESETS as readonly string[]).includes(dateRange.preset) ? dateRange.preset : "interval",
     cadenceKind: c.kind,

@@ -38,7 +38,7 @@ beforeAll(async () => {
   const sleep = project("Sleep Lab");
   const running = await db.insertInto("export").values({
     tenant_id: sleep.tenant_id, organization_id: sleep.organization_id, requested_by_user_id: null,
-    scope: { type: "project", projectId: sleep.id }, data_types: ["hsi_records"], format: "ndjson", status: "running", rows_done: 1234, rows_expected: 5000,
+    scope: { type: "project", projectId: sleep.id }, data_types: ["hsi_records"], formats: ["ndjson"], status: "running", rows_done: 1234, rows_expected: 5000,
   }).returning("id").executeTakeFirstOrThrow();
   await db.insertInto("export_project_lock").values({ project_id: sleep.id, export_id: running.id }).execute();
   fixture.runningId = running.id;

@@ -112,7 +112,7 @@ describe("schedules in a real browser", () => {
     }).returning("id").executeTakeFirstOrThrow();
     const exp = await db.insertInto("export").values({
       tenant_id: schedule.tenant_id, organization_id: schedule.organization_id, requested_by_user_id: schedule.owner_user_id,
-      scope: { type: "tenant" }, data_types: ["lab_results"], format: "csv", status: "done", schedule_run_id: run.id,
+      scope: { type: "tenant" }, data_types: ["lab_results"], formats: ["csv"], status: "done", schedule_run_id: run.id,
     }).returning("id").executeTakeFirstOrThrow();
 
     await row.getByRole("link", { name: "Weekly lab results" }).click();

@@ -151,7 +151,7 @@ describe("in a real browser", () => {
       .executeTakeFirstOrThrow();
     const busy = await db.insertInto("export").values({
       tenant_id: sleep.tenant_id, organization_id: sleep.organization_id, requested_by_user_id: null,
-      scope: { type: "project", projectId: sleep.id }, data_types: ["hsi_records"], format: "ndjson", status: "running",
+      scope: { type: "project", projectId: sleep.id }, data_types: ["hsi_records"], formats: ["ndjson"], status: "running",
       rows_done: 1234, rows_expected: 5000,
     }).returning("id").executeTakeFirstOrThrow();
     await db.insertInto("export_project_lock").values({ project_id: sleep.id, export_id: busy.id }).execute();

@@ -197,7 +197,7 @@ describe("a schedule's life over the API", () => {
         requested_by_user_id: null,
         scope: { type: "tenant" },
         data_types: ["lab_results"],
-        format: "csv",
+        formats: ["csv"],
         rows_expected: null,
         archive_key: null,
         archive_bytes: null,
@@ -287,7 +287,7 @@ describe("what a client sends that is wrong is a 400 naming the field", () => {
   const badPatches: [string, unknown, string | RegExp][] = [
     ["a bad time", { cadence: { kind: "daily", time: "7am" } }, "cadence.time"],
     ["a request that is not an object", { request: 5 }, "request"],
-    ["a bad format", { request: { format: "xlsx" } }, "request.format"],
+    ["a bad format", { request: { format: "xml" } }, "request.format"],
     ["a bad time zone", { timeZone: "Europe/Atlantis" }, "timeZone"],
     ["a null name", { name: null }, "name"],
     ["an unknown field", { status: "paused" }, "status"],

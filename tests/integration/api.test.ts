@@ -220,8 +220,8 @@ describe("exports", () => {
     const t = await tenantBySlug("production");
     const org = t.organization_id;
     await sql`
-      insert into export (tenant_id, organization_id, scope, filters, data_types, format, status, created_at)
-      select ${t.id}, ${org}, '{"type":"tenant"}'::jsonb, '{}'::jsonb, array['hsi_records'], 'ndjson', 'failed', date_trunc('second', now() - interval '100 days') + interval '123456 microseconds'
+      insert into export (tenant_id, organization_id, scope, filters, data_types, formats, status, created_at)
+      select ${t.id}, ${org}, '{"type":"tenant"}'::jsonb, '{}'::jsonb, array['hsi_records'], array['ndjson'], 'failed', date_trunc('second', now() - interval '100 days') + interval '123456 microseconds'
       from generate_series(1, 23)`.execute(getDb());
     const all = await getDb().selectFrom("export").select("id").where("tenant_id", "=", t.id).orderBy("created_at", "desc").orderBy("id", "desc").execute();
     const seen: string[] = [];

@@ -165,7 +165,9 @@ describe("validation names the field", () => {
     ["a date that is not a date", async () => createExport(db(), prodEditor, { dateRange: { from: "yesterday" } }), "dateRange.from", /YYYY-MM-DD/],
     ["an unknown data type", async () => createExport(db(), prodEditor, { dataTypes: ["hsi_records", "passwords"] as never }), "dataTypes.1", /Unknown data type "passwords"/],
     ["no data types", async () => createExport(db(), prodEditor, { dataTypes: [] }), "dataTypes", /at least one data type/],
-    ["an unknown format", async () => createExport(db(), prodEditor, { format: "xlsx" as never }), "format", /ndjson, csv or both/],
+    ["an unknown format", async () => createExport(db(), prodEditor, { format: "xml" as never }), "format", /any of ndjson, csv, parquet, xlsx/],
+    ["an unknown format in a list", async () => createExport(db(), prodEditor, { format: ["csv", "xml"] as never }), "format", /any of ndjson, csv, parquet, xlsx/],
+    ["an empty list of formats", async () => createExport(db(), prodEditor, { format: [] }), "format", /at least one format/],
     ["a study of another tenant", async () => {
       const study = await db().selectFrom("study").select("id").where("tenant_id", "=", stagingEditor.tenantId).executeTakeFirstOrThrow();
       return createExport(db(), prodEditor, { scope: { type: "study", studyId: study.id, cohortId: study.id } });
@@ -347,7 +349,7 @@ describe("audit trail", () => {
       ["export.started", "system"],
       ["export.done", "system"],
     ]);
-    expect(events[0].details).toMatchObject({ dataTypes: ["lab_results"], format: "csv", scope: { type: "tenant" } });
+    expect(events[0].details).toMatchObject({ dataTypes: ["lab_results"], formats: ["csv"], scope: { type: "tenant" } });
     await expect(sql`update audit_event set actor_label = 'someone else'`.execute(db())).rejects.toThrow(/append-only/);
     await expect(sql`delete from audit_event`.execute(db())).rejects.toThrow(/append-only/);
   });

@@ -134,7 +134,7 @@ describe("schedule pages", () => {
     }).returning("id").executeTakeFirstOrThrow();
     const exp = await db().insertInto("export").values({
       tenant_id: schedule.tenant_id, organization_id: schedule.organization_id, requested_by_user_id: editorId,
-      scope: { type: "tenant" }, data_types: ["lab_results"], format: "csv", status: "done", schedule_run_id: run.id,
+      scope: { type: "tenant" }, data_types: ["lab_results"], formats: ["csv"], status: "done", schedule_run_id: run.id,
     }).returning("id").executeTakeFirstOrThrow();
     await db().insertInto("export_schedule_run").values({
       schedule_id: id, tenant_id: schedule.tenant_id, kind: "scheduled", status: "failed", error: "The owner lacks data.exports.create.", slot_at: new Date("2026-11-30T08:00:00Z"),

@@ -135,7 +135,7 @@ describe("exports list", () => {
     await getDb().insertInto("export").values(
       Array.from({ length: 30 }, (_, i) => ({
         tenant_id: tenant.id, organization_id: tenant.organization_id, requested_by_user_id: null,
-        scope: { type: "tenant" as const }, data_types: ["hsi_records"], format: "ndjson" as const,
+        scope: { type: "tenant" as const }, data_types: ["hsi_records"], formats: ["ndjson" as const],
         status: "cancelled" as const, created_at: new Date(base + i * 60_000),
       })),
     ).execute();

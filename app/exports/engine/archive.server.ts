@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import { ZipArchive } from "archiver";
 import type { PoolClient } from "pg";
 import { to as copyTo, type CopyToStreamQuery } from "pg-copy-streams";
@@ -9,10 +9,15 @@ import { dashboardDocument, WIDGET_ORDER } from "../../analytics/dashboards.serv
 import { DASHBOARD_FORMAT_VERSION, DASHBOARDS_FORMAT } from "../../api/schemas";
 import { getSecret } from "../../lib/secrets.server";
 import { DATA_TYPE_SPECS, withoutSecretKeys, type DataType } from "./columns.server";
-import { copyStatement, countStatement, PSEUDONYM_KEY_SETTING, whereClause, type ExportTarget } from "./statements.server";
+import type { FileFormat } from "../formats";
+import { binaryRows, columnsOf } from "./binary-copy.server";
+import { copyStatement, countStatement, rowsStatement, PSEUDONYM_KEY_SETTING, whereClause, type ExportTarget } from "./statements.server";
 import { FileStats } from "./file-stats.server";
 import { manifestPublicKey, signManifestBytes } from "./manifest-key.server";
 import { manifestOf } from "./manifest.server";
+import { writeParquet } from "./parquet-file.server";
+import type { RowFileResult, RowFileWriter } from "./row-files.server";
+import { writeXlsx } from "./xlsx-file.server";
 import { inSnapshot } from "./snapshot.server";
 import { getStorage } from "./storage.server";
 
@@ -24,12 +29,13 @@ export class ExportFailure extends Error {}
 /** Called about once a second with the records written so far; throws to stop the export. */
 export type Progress = (rowsDone: number, rowsExpected: number) => Promise<void>;
 
-type ExportFile = { dataType: DataType; format: "ndjson" | "csv" };
+type ExportFile = { dataType: DataType; format: FileFormat };
 
-const formatsOf = (exp: Export) => (exp.format === "both" ? (["ndjson", "csv"] as const) : [exp.format]);
+/** The formats whose files are typed rows (COPY BINARY), each with its writer; NDJSON and CSV are rendered by PostgreSQL. */
+const ROW_WRITERS: Partial<Record<FileFormat, RowFileWriter>> = { parquet: writeParquet, xlsx: writeXlsx };
 
 function filesOf(exp: Export): ExportFile[] {
-  return (exp.data_types as DataType[]).flatMap((dataType) => formatsOf(exp).map((format) => ({ dataType, format })));
+  return (exp.data_types as DataType[]).flatMap((dataType) => exp.formats.map((format) => ({ dataType, format })));
 }
 
 function targetOf(exp: Export): ExportTarget {
@@ -64,7 +70,7 @@ async function countRows(client: PoolClient, exp: Export, target: ExportTarget):
  * (COPY reports its row count only at the end), and checks that it wrote
  * exactly the rows the snapshot holds.
  */
-async function copyFile(client: PoolClient, archive: ZipArchive, file: ExportFile, target: ExportTarget, expected: number, progress: (lines: number) => Promise<void>, signal: AbortSignal): Promise<ManifestFile> {
+async function copyFile(client: PoolClient, archive: ZipArchive, file: ExportFile & { format: "ndjson" | "csv" }, target: ExportTarget, expected: number, progress: (lines: number) => Promise<void>, signal: AbortSignal): Promise<ManifestFile> {
   const name = `${file.dataType}.${file.format}`;
   const stats = new FileStats();
   const copy = client.query(copyTo(copyStatement(file.dataType, file.format, target)));
@@ -88,6 +94,51 @@ async function copyFile(client: PoolClient, archive: ZipArchive, file: ExportFil
   const rows = await counted;
   if (rows !== expected) throw new Error(`${name}: wrote ${rows} rows, the snapshot holds ${expected}`);
   return { name, dataType: file.dataType, format: file.format, rows, bytes: stats.bytes, sha256: stats.sha256() };
+}
+
+/**
+ * Writes one typed file (Parquet, Excel): the data type's rows read with COPY
+ * in binary format, decoded into batches and handed to the format's writer.
+ * The file is stored in the zip as it is, being compressed already.
+ */
+async function rowFile(client: PoolClient, archive: ZipArchive, file: ExportFile, writer: RowFileWriter, target: ExportTarget, expected: number, progress: (rows: number) => Promise<void>, signal: AbortSignal): Promise<ManifestFile> {
+  const name = `${file.dataType}.${file.format}`;
+  const select = rowsStatement(file.dataType, target);
+  // PostgreSQL describes the result's types; LIMIT 0 plans the statement without reading a row.
+  const { columns, oids } = columnsOf((await client.query(`SELECT * FROM (${select}) AS q LIMIT 0`)).fields);
+  const stats = new FileStats();
+  const copy = client.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT binary)`));
+  const counted = rowCountOf(copy);
+  let rowsRead = 0;
+  let stopped: unknown;
+  const stop = (error: unknown) => {
+    stopped ??= error;
+    copy.destroy(error as Error);
+  };
+  const timer = setInterval(() => progress(rowsRead).catch(stop), TICK_MS);
+  const onAbort = () => stop(signal.reason);
+  signal.addEventListener("abort", onAbort);
+  async function* counting() {
+    for await (const batch of binaryRows(copy, oids)) {
+      rowsRead += batch.length;
+      yield batch;
+    }
+  }
+  let result: RowFileResult;
+  try {
+    archive.append(stats, { name, store: true });
+    result = await writer(file.dataType, columns, counting(), stats);
+    await finished(stats);
+  } catch (error) {
+    stats.destroy();
+    throw stopped ?? (signal.aborted ? signal.reason : error);
+  } finally {
+    clearInterval(timer);
+    signal.removeEventListener("abort", onAbort);
+  }
+  const rows = await counted;
+  if (rows !== expected || result.rows !== expected) throw new Error(`${name}: wrote ${result.rows} of ${rows} rows, the snapshot holds ${expected}`);
+  return { name, dataType: file.dataType, format: file.format, rows, bytes: stats.bytes, sha256: stats.sha256(), ...(result.sheets && { sheets: result.sheets }) };
 }
 
 /**
@@ -148,10 +199,10 @@ async function writeZip(exp: Export, out: Writable, progress: Progress): Promise
     const expected = await countRows(client, exp, target);
     const files = filesOf(exp);
     // Progress counts records, not lines: rows expected are the snapshot's rows summed over the data
-    // types, once each; rows done are the lines written to all files divided by the number of formats,
+    // types, once each; rows done are the rows written to all files divided by the number of formats,
     // i.e. each data type's records averaged over its formats (a record in NDJSON and not yet in CSV
     // counts half). Every type has every format, so at the end rows done equal rows expected.
-    const formats = formatsOf(exp).length;
+    const formats = exp.formats.length;
     const rowsExpected = [...expected.values()].reduce((sum, n) => sum + n, 0);
     const recordsOf = (lines: number) => Math.floor(lines / formats);
     await progress(0, rowsExpected);
@@ -165,7 +216,12 @@ async function writeZip(exp: Export, out: Writable, progress: Progress): Promise
     const entries: ManifestFile[] = [];
     let linesDone = 0;
     for (const file of files) {
-      const entry = await copyFile(client, archive, file, target, expected.get(file.dataType)!, (lines) => progress(recordsOf(linesDone + lines), rowsExpected), outputFailed.signal);
+      const writer = ROW_WRITERS[file.format];
+      const fileProgress = (rows: number) => progress(recordsOf(linesDone + rows), rowsExpected);
+      const rowsExpectedOfFile = expected.get(file.dataType)!;
+      const entry = writer
+        ? await rowFile(client, archive, file, writer, target, rowsExpectedOfFile, fileProgress, outputFailed.signal)
+        : await copyFile(client, archive, file as ExportFile & { format: "ndjson" | "csv" }, target, rowsExpectedOfFile, fileProgress, outputFailed.signal);
       linesDone += entry.rows;
       entries.push(entry);
     }

@@ -1,4 +1,5 @@
 import type { Export, ExportManifest, ManifestDelta, ManifestFile } from "../../../db/schema";
+import { legacyFormat } from "../formats";
 import { DELTA_DATA_TYPES, removedFields, type DataType } from "./columns.server";
 
 export const GENERATOR = "exportal/0.1.0";
@@ -50,7 +51,8 @@ export function manifestOf(exp: Export, snapshot: { at: Date; snapshot: string }
     scope: exp.scope,
     filters: exp.filters,
     dataTypes: exp.data_types,
-    format: exp.format,
+    format: legacyFormat(exp.formats),
+    formats: exp.formats,
     snapshotAt: snapshot.at.toISOString(),
     snapshot: snapshot.snapshot,
     generator: GENERATOR,

@@ -182,6 +182,24 @@ function csvExpression({ value, kind }: OutputColumn): string {
   }
 }
 
+/** The columns, FROM … WHERE and ORDER BY that every file of a data type is read with. */
+function selectParts(dataType: DataType, target: ExportTarget) {
+  const columns = outputColumns(dataType, target);
+  const from = `${fromClause(dataType, target)} WHERE ${whereClause(dataType, target)}`;
+  const time = columns.find((c) => c.name === DATA_TYPE_SPECS[dataType].time)!.value;
+  const order = `ORDER BY ${time}, ${pseudonymized(dataType, target) ? "deid.pseudonym, " : ""}id`;
+  return { columns, from, order };
+}
+
+/**
+ * The rows of a typed file (Parquet, Excel): the NDJSON file's values, in its
+ * order, as PostgreSQL's own types, read with COPY in binary format.
+ */
+export function rowsStatement(dataType: DataType, target: ExportTarget): string {
+  const { columns, from, order } = selectParts(dataType, target);
+  return `SELECT ${columns.map((c) => `${c.value} AS "${c.name}"`).join(", ")} FROM ${from} ${order}`;
+}
+
 /**
  * The COPY statement that renders one file. PostgreSQL renders both formats:
  * CSV directly, NDJSON as one JSON object per row, copied in CSV mode with
@@ -189,11 +207,7 @@ function csvExpression({ value, kind }: OutputColumn): string {
  * Pseudonymized files are ordered by their shifted times and pseudonyms, which reveal nothing.
  */
 export function copyStatement(dataType: DataType, format: "ndjson" | "csv", target: ExportTarget): string {
-  const spec = DATA_TYPE_SPECS[dataType];
-  const columns = outputColumns(dataType, target);
-  const from = `${fromClause(dataType, target)} WHERE ${whereClause(dataType, target)}`;
-  const time = columns.find((c) => c.name === spec.time)!.value;
-  const order = `ORDER BY ${time}, ${pseudonymized(dataType, target) ? "deid.pseudonym, " : ""}id`;
+  const { columns, from, order } = selectParts(dataType, target);
   if (format === "csv") {
     const select = columns.map((c) => `${csvExpression(c)} AS "${c.name}"`).join(", ");
     return `COPY (SELECT ${select} FROM ${from} ${order}) TO STDOUT WITH (FORMAT csv, HEADER)`;

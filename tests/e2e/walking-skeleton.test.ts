@@ -41,7 +41,9 @@ describe("in a real browser", () => {
     await dialog.getByText("Export HSI and Lab data as a downloadable archive.").waitFor();
     await dialog.getByLabel("A project").check();
     await dialog.getByLabel("Project", { exact: true }).selectOption({ label: "Cardio Study" });
-    await dialog.getByRole("radio", { name: /^Both/ }).check();
+    expect(await dialog.getByRole("checkbox", { name: /^NDJSON/ }).isChecked()).toBe(true);
+    await dialog.getByRole("checkbox", { name: /^CSV/ }).check();
+    await dialog.getByRole("checkbox", { name: /^Parquet/ }).check();
     await page.screenshot({ path: path.join(ARTIFACTS, "new-export-dialog.png") });
     await expectAccessible(page, "new export dialog");
     // The export waits on a locked table, so the page must show it unfinished before it can show it done.
@@ -84,7 +86,7 @@ describe("in a real browser", () => {
     const entries = await readZip(readFileSync(file));
     const manifest = JSON.parse(entries.get("manifest.json")!.toString());
     expect(manifest.files.map((f: { name: string }) => f.name)).toEqual([
-      "hsi_records.ndjson", "hsi_records.csv", "lab_results.ndjson", "lab_results.csv",
+      "hsi_records.ndjson", "hsi_records.csv", "hsi_records.parquet", "lab_results.ndjson", "lab_results.csv", "lab_results.parquet",
     ]);
     const lines = entries.get("hsi_records.ndjson")!.toString().trim().split("\n");
     expect(manifest.files[0].rows).toBe(lines.length);

@@ -30,7 +30,8 @@ const weekly = (extra: Record<string, string | string[]> = {}) => ({
   scope: "tenant",
   dataTypesShown: "1",
   dataTypes: ["lab_results"],
-  format: "csv",
+  formatsShown: "1",
+  format: ["csv"],
   range: "interval",
   cadenceKind: "weekly",
   weekday: "1",
@@ -69,7 +70,7 @@ describe("schedule pages", () => {
     expect(detail.data.schedule).toMatchObject({ name: "Weekly labs", delta: true, format: "CSV", range: "Since the previous run", recipients: [editorName] });
 
     const edit = await callRoute(editPage.loader, makeRequest(`${base}/${id}/edit`, { cookie: editor }), { ...PROD, id });
-    expect(edit.data.values).toMatchObject({ name: "Weekly labs", cadenceKind: "weekly", weekday: "1", time: "09:00", timeZone: "Europe/Berlin", delta: true, recipients: [editorId], dataTypes: ["lab_results"], format: "csv" });
+    expect(edit.data.values).toMatchObject({ name: "Weekly labs", cadenceKind: "weekly", weekday: "1", time: "09:00", timeZone: "Europe/Berlin", delta: true, recipients: [editorId], dataTypes: ["lab_results"], format: ["csv"] });
     const saved = await post(editPage.action, `${base}/${id}/edit`, editor, weekly({ name: "Weekly labs (renamed)", cadenceKind: "monthly", dayOfMonth: "last", time: "07:30" }), { ...PROD, id });
     expect(saved.status).toBe(302);
     const after = await callRoute(detailPage.loader, makeRequest(`${base}/${id}`, { cookie: editor }), { ...PROD, id });
@@ -111,7 +112,7 @@ describe("schedule pages", () => {
     expect(res.status).toBe(400);
     expect(Object.keys(res.data.fieldErrors).sort()).toEqual(["cadence.time", "name", "request.dataTypes", "timeZone"]);
     expect(res.data.fieldErrors["cadence.time"]).toMatch(/HH:MM/);
-    expect(res.data.values).toMatchObject({ name: " ", time: "25:00", timeZone: "Mars/Olympus", cadenceKind: "weekly", weekday: "1", dataTypes: [], recipients: [editorId], format: "csv" });
+    expect(res.data.values).toMatchObject({ name: " ", time: "25:00", timeZone: "Mars/Olympus", cadenceKind: "weekly", weekday: "1", dataTypes: [], recipients: [editorId], format: ["csv"] });
 
     const cron = await post(newPage.action, `${base}/new`, editor, weekly({ cadenceKind: "cron", expression: "every tuesday" }));
     expect(cron.status).toBe(400);

@@ -1,6 +1,6 @@
-import { spawnSync } from "node:child_process";
 import { Writable } from "node:stream";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
+import { compressors } from "hyparquet-compressors";
 import { Compression } from "parquet-wasm/node";
 import { describe, expect, it } from "vitest";
 import { parquetWriter, writeParquet } from "~/exports/engine/parquet-file.server";
@@ -122,11 +122,10 @@ describe("writeParquet", () => {
     expect(new Set(metadata.row_groups.flatMap((g) => g.columns.map((c) => c.meta_data?.codec)))).toEqual(new Set(["ZSTD"]));
   });
 
-  it.skipIf(spawnSync("zstd", ["--version"]).error)("gives the same values through zstd (read with the zstd command)", async () => {
+  it("gives the same values through zstd", async () => {
     const { out, bytes } = collector();
     await writeParquet("records", COLUMNS, batches(2_000, 500), out);
-    const ZSTD = (input: Uint8Array) => new Uint8Array(spawnSync("zstd", ["-d", "-c"], { input }).stdout);
-    const rows = await readRows(bytes(), { ZSTD });
+    const rows = await readRows(bytes(), compressors);
     expect(rows).toEqual(Array.from({ length: 2_000 }, (_, i) => row(i)));
   });
 

@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import yauzl from "yauzl";
 import type { ExportManifest } from "../db/schema";
 import { keyIdOf, manifestSignatureHolds, publicKeyFrom } from "../app/lib/manifest-signature";
+import { ParquetRowCounter } from "../app/lib/parquet-rows";
 import { CsvRecordCounter, LineCounter } from "../app/lib/record-count";
 
 // `npm run verify -- export.zip --key <key or URL>`, and the `exportal-verify` bin (this file bundled by
@@ -27,7 +28,8 @@ const USAGE = `Usage: npm run verify -- <archive.zip> [--key <public key>]
 const MANIFEST = "manifest.json";
 const SIGNATURE = "manifest.sig";
 
-type EntryStats = { bytes: number; sha256: string; rows: number | null; content?: Buffer };
+/** `rows`: counted from the file itself; null when its format has no rows to count; an Error when the file could not be read as its format. */
+type EntryStats = { bytes: number; sha256: string; rows: number | null | Error; content?: Buffer };
 
 function usage(problem?: string): never {
   if (problem) console.error(`${problem}\n`);
@@ -54,7 +56,24 @@ async function publicKeyOf(value: string): Promise<KeyObject> {
   return publicKeyFrom(text);
 }
 
-/** Reads every entry once, streaming: hashes and sizes all, counts rows of NDJSON and CSV, keeps only small JSON files whole. */
+/** A counter of the rows of a file in this format, fed its bytes as they stream past. */
+function rowCounterFor(name: string): { update(chunk: Buffer): void; rows(): number } | null {
+  if (name.endsWith(".csv")) return new CsvRecordCounter();
+  if (name.endsWith(".ndjson")) return new LineCounter();
+  if (name.endsWith(".parquet")) return new ParquetRowCounter();
+  return null;
+}
+
+/** The counter's rows, or what kept it from counting them (a file that is not what its name says). */
+function countedRows(counter: { rows(): number }): number | Error {
+  try {
+    return counter.rows();
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/** Reads every entry once, streaming: hashes and sizes all, counts rows of NDJSON, CSV and Parquet, keeps only small JSON files whole. */
 function readEntries(file: string): Promise<{ entries: Map<string, EntryStats>; duplicates: string[] }> {
   return new Promise((resolve, reject) => {
     yauzl.open(file, { lazyEntries: true }, (error, zip) => {
@@ -68,7 +87,7 @@ function readEntries(file: string): Promise<{ entries: Map<string, EntryStats>; 
         zip.openReadStream(entry, (e, stream) => {
           if (e || !stream) return reject(e);
           const hash = createHash("sha256");
-          const counter = name.endsWith(".csv") ? new CsvRecordCounter() : name.endsWith(".ndjson") ? new LineCounter() : null;
+          const counter = rowCounterFor(name);
           const kept: Buffer[] | null = counter ? null : [];
           let bytes = 0;
           stream.on("data", (chunk: Buffer) => {
@@ -82,7 +101,7 @@ function readEntries(file: string): Promise<{ entries: Map<string, EntryStats>; 
             const content = kept ? Buffer.concat(kept) : undefined;
             // A second entry of the same name would let a reader pick either copy: that alone fails the archive.
             if (entries.has(name)) duplicates.push(name);
-            entries.set(name, { bytes, sha256: hash.digest("hex"), rows: counter ? counter.rows() : jsonRows(content!), content });
+            entries.set(name, { bytes, sha256: hash.digest("hex"), rows: counter ? countedRows(counter) : jsonRows(content!), content });
             zip.readEntry();
           });
         });
@@ -174,7 +193,8 @@ async function main(): Promise<number> {
     const differences: string[] = [];
     if (actual.bytes !== expected.bytes) differences.push(`${actual.bytes} bytes, the manifest says ${expected.bytes}`);
     if (actual.sha256 !== expected.sha256) differences.push(`SHA-256 ${actual.sha256}, the manifest says ${expected.sha256}`);
-    if (actual.rows !== null && actual.rows !== expected.rows) differences.push(`${actual.rows} rows, the manifest says ${expected.rows}`);
+    if (actual.rows instanceof Error) differences.push(`rows could not be counted (${actual.rows.message})`);
+    else if (actual.rows !== null && actual.rows !== expected.rows) differences.push(`${actual.rows} rows, the manifest says ${expected.rows}`);
     if (differences.length > 0) fail(expected.name, differences.join("; "));
     else console.log(`ok    ${pad(expected.name, width)}${actual.rows === null ? "rows not counted" : `${actual.rows} rows`}, ${actual.bytes} bytes, SHA-256 matches`);
   }

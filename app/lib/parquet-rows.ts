@@ -17,3 +17,22 @@ export function parquetRowCount(tail: Buffer | Uint8Array): number {
   if (rows < 0n || rows > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`Parquet footer states ${rows} rows`);
   return Number(rows);
 }
+
+// A footer holds a few hundred bytes per row group and column: far less than this for any export.
+const TAIL_BYTES = 16 * 1024 * 1024;
+
+/** Counts the rows of a Parquet file fed in chunks, from its footer: it keeps only the file's last bytes. */
+export class ParquetRowCounter {
+  private chunks: Buffer[] = [];
+  private kept = 0;
+
+  update(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.kept += chunk.length;
+    while (this.chunks.length > 1 && this.kept - this.chunks[0].length >= TAIL_BYTES) this.kept -= this.chunks.shift()!.length;
+  }
+
+  rows(): number {
+    return parquetRowCount(Buffer.concat(this.chunks));
+  }
+}

@@ -7,6 +7,7 @@ import type { ExportManifest } from "../db/schema";
 import { keyIdOf, manifestSignatureHolds, publicKeyFrom } from "../app/lib/manifest-signature";
 import { ParquetRowCounter } from "../app/lib/parquet-rows";
 import { CsvRecordCounter, LineCounter } from "../app/lib/record-count";
+import { xlsxSheetRows } from "../app/lib/xlsx-rows";
 
 // `npm run verify -- export.zip --key <key or URL>`, and the `exportal-verify` bin (this file bundled by
 // `npm run build`): checks an archive against its manifest and the manifest against its signature. It
@@ -15,7 +16,8 @@ import { CsvRecordCounter, LineCounter } from "../app/lib/record-count";
 const USAGE = `Usage: npm run verify -- <archive.zip> [--key <public key>]
        exportal-verify <archive.zip> [--key <public key>]
 
-  Checks each file of the archive against manifest.json (SHA-256, size, rows) and
+  Checks each file of the archive against manifest.json (SHA-256, size, and the rows
+  of NDJSON, CSV, Parquet and Excel files, an Excel workbook's sheet by sheet) and
   manifest.json against manifest.sig (Ed25519).
 
   --key   the portal's public key: the URL of its /api/v1/manifest-key
@@ -29,7 +31,7 @@ const MANIFEST = "manifest.json";
 const SIGNATURE = "manifest.sig";
 
 /** `rows`: counted from the file itself; null when its format has no rows to count; an Error when the file could not be read as its format. */
-type EntryStats = { bytes: number; sha256: string; rows: number | null | Error; content?: Buffer };
+type EntryStats = { bytes: number; sha256: string; rows: number | null | Error; sheets?: { name: string; rows: number }[]; content?: Buffer };
 
 function usage(problem?: string): never {
   if (problem) console.error(`${problem}\n`);
@@ -73,7 +75,7 @@ function countedRows(counter: { rows(): number }): number | Error {
   }
 }
 
-/** Reads every entry once, streaming: hashes and sizes all, counts rows of NDJSON, CSV and Parquet, keeps only small JSON files whole. */
+/** Reads every entry once, streaming: hashes and sizes all, counts rows of NDJSON, CSV and Parquet, keeps JSON files and workbooks whole. */
 function readEntries(file: string): Promise<{ entries: Map<string, EntryStats>; duplicates: string[] }> {
   return new Promise((resolve, reject) => {
     yauzl.open(file, { lazyEntries: true }, (error, zip) => {
@@ -101,7 +103,7 @@ function readEntries(file: string): Promise<{ entries: Map<string, EntryStats>; 
             const content = kept ? Buffer.concat(kept) : undefined;
             // A second entry of the same name would let a reader pick either copy: that alone fails the archive.
             if (entries.has(name)) duplicates.push(name);
-            entries.set(name, { bytes, sha256: hash.digest("hex"), rows: counter ? countedRows(counter) : jsonRows(content!), content });
+            entries.set(name, { bytes, sha256: hash.digest("hex"), rows: counter ? countedRows(counter) : name.endsWith(".xlsx") ? null : jsonRows(content!), content });
             zip.readEntry();
           });
         });
@@ -109,6 +111,23 @@ function readEntries(file: string): Promise<{ entries: Map<string, EntryStats>; 
       zip.readEntry();
     });
   });
+}
+
+/**
+ * A workbook's rows, sheet by sheet. A zip entry of the archive can only be opened whole, so the
+ * workbook is held in memory while its sheets are counted (each sheet's XML streams).
+ */
+async function countWorkbooks(entries: Map<string, EntryStats>): Promise<void> {
+  for (const [name, entry] of entries) {
+    if (!name.endsWith(".xlsx") || !entry.content) continue;
+    try {
+      entry.sheets = await xlsxSheetRows(entry.content);
+      entry.rows = entry.sheets.reduce((sum, sheet) => sum + sheet.rows, 0);
+    } catch (error) {
+      entry.rows = error instanceof Error ? error : new Error(String(error));
+    }
+    entry.content = undefined;
+  }
 }
 
 /** dashboards.json counts its dashboards; another JSON file has no rows to count. */
@@ -122,6 +141,7 @@ function jsonRows(content: Buffer): number | null {
 }
 
 const pad = (text: string, width: number) => text.padEnd(width);
+const sheetList = (sheets: { name: string; rows: number }[]) => sheets.map((sheet) => `"${sheet.name}" ${sheet.rows}`).join(", ");
 
 async function main(): Promise<number> {
   let parsed;
@@ -154,6 +174,7 @@ async function main(): Promise<number> {
   let read;
   try {
     read = await readEntries(file);
+    await countWorkbooks(read.entries);
   } catch (error) {
     console.log(`FAIL  ${file}: not a readable zip archive (${(error as Error).message})`);
     console.log("NOT VERIFIED");
@@ -195,6 +216,9 @@ async function main(): Promise<number> {
     if (actual.sha256 !== expected.sha256) differences.push(`SHA-256 ${actual.sha256}, the manifest says ${expected.sha256}`);
     if (actual.rows instanceof Error) differences.push(`rows could not be counted (${actual.rows.message})`);
     else if (actual.rows !== null && actual.rows !== expected.rows) differences.push(`${actual.rows} rows, the manifest says ${expected.rows}`);
+    if (actual.sheets && JSON.stringify(actual.sheets) !== JSON.stringify(expected.sheets ?? actual.sheets)) {
+      differences.push(`sheets ${sheetList(actual.sheets)}, the manifest says ${sheetList(expected.sheets!)}`);
+    }
     if (differences.length > 0) fail(expected.name, differences.join("; "));
     else console.log(`ok    ${pad(expected.name, width)}${actual.rows === null ? "rows not counted" : `${actual.rows} rows`}, ${actual.bytes} bytes, SHA-256 matches`);
   }

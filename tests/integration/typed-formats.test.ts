@@ -1,0 +1,161 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { parquetMetadata, parquetReadObjects } from "hyparquet";
+import { compressors } from "hyparquet-compressors";
+import readExcelFile from "read-excel-file/node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createExport } from "../../app/exports/exports.server";
+import { getDb } from "../../db/client";
+import { exportRow, openArchive, runQueuedJobs } from "../setup/exports";
+import { requesterFor } from "../setup/routes";
+
+// Parquet and Excel files hold exactly what the NDJSON file of the same export holds, cell by cell, for
+// every data type and de-identification profile. Each is read by a library that shares no code with its
+// writer: hyparquet (JavaScript) reads what arrow-rs wrote; read-excel-file reads what exceljs wrote.
+type Requester = Awaited<ReturnType<typeof requesterFor>>;
+type Row = Record<string, unknown>;
+
+let owner: Requester;
+let studyScope: Record<string, unknown>;
+const work = mkdtempSync(path.join(os.tmpdir(), "exportal-typed-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  owner = await requesterFor("owner@acme.test", "production");
+  const study = await getDb().selectFrom("study").select(["id"]).where("tenant_id", "=", owner.tenantId).orderBy("name").executeTakeFirstOrThrow();
+  const cohort = await getDb().selectFrom("cohort").select("id").where("study_id", "=", study.id).orderBy("name").executeTakeFirstOrThrow();
+  studyScope = { type: "study", studyId: study.id, cohortId: cohort.id };
+});
+
+async function exportAll(request: Parameters<typeof createExport>[2]) {
+  const exp = await createExport(getDb(), owner, { ...request, format: ["ndjson", "parquet", "xlsx"] });
+  await runQueuedJobs();
+  const files = await openArchive(exp.id);
+  return { exp: await exportRow(exp.id), files, manifest: JSON.parse(files.get("manifest.json")!.toString()) };
+}
+
+const ndjsonRows = (bytes: Buffer): Row[] => bytes.toString().split("\n").filter(Boolean).map((line) => JSON.parse(line));
+
+/** µs since the epoch of an ISO time as PostgreSQL writes it in JSON (`2026-01-02T03:04:05.123456+00:00`). */
+function micros(text: string): bigint {
+  const match = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(Z|[+-]\d\d:\d\d)$/.exec(text);
+  if (!match) throw new Error(`not a time: ${text}`);
+  return BigInt(Date.parse(`${match[1]}${match[3]}`)) * 1000n + BigInt((match[2] ?? "").padEnd(6, "0"));
+}
+const days = (text: string) => Date.parse(`${text}T00:00:00Z`) / 86_400_000;
+const neutralized = (text: string) => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
+
+/** The Parquet file's rows as NDJSON would hold them, from its typed values and schema. */
+async function parquetRows(bytes: Buffer): Promise<Row[]> {
+  const file = new Uint8Array(bytes).buffer;
+  const schema = parquetMetadata(file).schema.slice(1);
+  const objects = await parquetReadObjects({ file, compressors, parsers: { timestampFromMicroseconds: (v: bigint) => v, dateFromDays: (v: number) => v } });
+  return objects.map((o) =>
+    Object.fromEntries(
+      schema.map((column) => {
+        const value = o[column.name] ?? null;
+        return [column.name, value];
+      }),
+    ),
+  );
+}
+
+/** Compares one file's typed cells with the NDJSON's values, column by column, by the column's Parquet type. */
+function expectParquetEqualsNdjson(name: string, bytes: Buffer, typed: Row[], ndjson: Row[]) {
+  expect(typed.length, name).toBe(ndjson.length);
+  const schema = Object.fromEntries(parquetMetadata(new Uint8Array(bytes).buffer).schema.slice(1).map((c) => [c.name, c]));
+  expect(Object.keys(schema), `${name} columns`).toEqual(Object.keys(ndjson[0] ?? schema));
+  ndjson.forEach((row, i) => {
+    for (const [column, expected] of Object.entries(row)) {
+      const actual = typed[i][column];
+      const where = `${name} row ${i + 1} ${column}`;
+      const { type, logical_type } = schema[column];
+      if (expected === null) expect(actual, where).toBeNull();
+      else if (logical_type?.type === "TIMESTAMP") expect(actual, where).toBe(micros(expected as string));
+      else if (logical_type?.type === "DATE") expect(actual, where).toBe(days(expected as string));
+      else if (type === "INT64") expect(actual, where).toBe(BigInt(expected as number));
+      else if (typeof expected === "object") expect(JSON.parse(actual as string), where).toEqual(expected);
+      else expect(actual, where).toEqual(expected);
+    }
+  });
+}
+
+/** The same for a workbook: numbers as numbers, times as dates to the millisecond (Excel's precision), text neutralized as in CSV. */
+async function expectXlsxEqualsNdjson(name: string, bytes: Buffer, ndjson: Row[], sheetsInManifest: { name: string; rows: number }[]) {
+  const sheets = await readExcelFile(bytes, { trim: false });
+  expect(sheets.map((s) => ({ name: s.sheet, rows: s.data.length - 1 })), name).toEqual(sheetsInManifest);
+  const [header] = sheets[0].data;
+  const cells = sheets.flatMap((s) => s.data.slice(1));
+  expect(cells.length, name).toBe(ndjson.length);
+  if (ndjson[0]) expect(header, `${name} header`).toEqual(Object.keys(ndjson[0]));
+  ndjson.forEach((row, i) => {
+    Object.entries(row).forEach(([column, expected], c) => {
+      const actual = cells[i][c] ?? null;
+      const where = `${name} row ${i + 1} ${column}`;
+      if (expected === null) expect(actual, where).toBeNull();
+      else if (typeof expected === "string" && /^\d{4}-\d\d-\d\dT/.test(expected)) expect((actual as Date).getTime(), where).toBe(Number(micros(expected) / 1000n));
+      else if (typeof expected === "string" && /^\d{4}-\d\d-\d\d$/.test(expected)) expect((actual as Date).getTime(), where).toBe(days(expected) * 86_400_000);
+      else if (typeof expected === "object") expect(JSON.parse(actual as string), where).toEqual(expected);
+      else if (typeof expected === "string") expect(actual, where).toBe(neutralized(expected));
+      else expect(actual, where).toEqual(expected);
+    });
+  });
+}
+
+const verify = async (archive: Buffer) => {
+  const file = path.join(work, `archive-${Date.now()}.zip`);
+  writeFileSync(file, archive);
+  return promisify(execFile)(process.execPath, ["build/verify/exportal-verify.cjs", file], { encoding: "utf8" }).catch((error) => error);
+};
+
+describe.each(["full", "identifiers_removed", "deidentified"] as const)("the %s profile", (profile) => {
+  it("writes every data type of a tenant as Parquet and Excel equal to its NDJSON, each file's rows and hash in the manifest", async () => {
+    const { exp, files, manifest } = await exportAll({
+      dataTypes: ["hsi_records", "lab_results", "metrics", "integration_connections", "dashboards", "audit_events"],
+      deidentification: profile,
+    });
+    expect(exp.formats).toEqual(["ndjson", "parquet", "xlsx"]);
+    expect(manifest).toMatchObject({ format: ["ndjson", "parquet", "xlsx"], formats: ["ndjson", "parquet", "xlsx"] });
+    for (const type of exp.data_types) {
+      const ndjson = ndjsonRows(files.get(`${type}.ndjson`)!);
+      expect(ndjson.length, type).toBeGreaterThan(0);
+      const parquet = files.get(`${type}.parquet`)!;
+      expectParquetEqualsNdjson(`${type}.parquet`, parquet, await parquetRows(parquet), ndjson);
+      const entry = manifest.files.find((f: { name: string }) => f.name === `${type}.xlsx`);
+      expect(entry.sheets).toEqual([{ name: type, rows: ndjson.length }]);
+      await expectXlsxEqualsNdjson(`${type}.xlsx`, files.get(`${type}.xlsx`)!, ndjson, entry.sheets);
+      for (const format of ["parquet", "xlsx"]) expect(manifest.files.find((f: { name: string }) => f.name === `${type}.${format}`)).toMatchObject({ rows: ndjson.length, format });
+    }
+    // Each file's hash and size in the manifest are those of the bytes in the archive: exportal-verify counts the
+    // Parquet rows from the footer and the workbook's sheet by sheet; without a key it says the signature went unchecked.
+    const { stdout } = await verify(await archiveBytes(exp.archive_key!));
+    for (const type of exp.data_types) {
+      expect(stdout).toMatch(new RegExp(`ok +${type}\\.parquet +\\d+ rows`));
+      expect(stdout).toMatch(new RegExp(`ok +${type}\\.xlsx +\\d+ rows`));
+    }
+    expect(stdout).not.toMatch(/^FAIL/m);
+  });
+
+  it("writes a study cohort's participants, HSI and lab rows as Parquet and Excel equal to their NDJSON", async () => {
+    const { files, manifest } = await exportAll({ scope: studyScope, dataTypes: ["hsi_records", "lab_results"], deidentification: profile });
+    const types = manifest.files.filter((f: { format: string }) => f.format === "ndjson").map((f: { dataType: string }) => f.dataType);
+    expect(types).toContain("participants");
+    for (const type of types) {
+      const ndjson = ndjsonRows(files.get(`${type}.ndjson`)!);
+      const parquet = files.get(`${type}.parquet`)!;
+      expectParquetEqualsNdjson(`${type}.parquet`, parquet, await parquetRows(parquet), ndjson);
+      const entry = manifest.files.find((f: { name: string }) => f.name === `${type}.xlsx`);
+      await expectXlsxEqualsNdjson(`${type}.xlsx`, files.get(`${type}.xlsx`)!, ndjson, entry.sheets);
+    }
+  });
+});
+
+async function archiveBytes(key: string): Promise<Buffer> {
+  const { getStorage } = await import("../../app/exports/engine/storage.server");
+  const chunks: Buffer[] = [];
+  for await (const chunk of await getStorage().read(key)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

@@ -5,6 +5,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import { ZipArchive } from "archiver";
 import { sql } from "kysely";
@@ -12,7 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
 import type { ExportManifest } from "../../db/schema";
 import { createExport } from "../../app/exports/exports.server";
+import { writeParquet } from "../../app/exports/engine/parquet-file.server";
+import type { RowColumn, RowFileWriter } from "../../app/exports/engine/row-files.server";
 import { getStorage } from "../../app/exports/engine/storage.server";
+import { writeXlsx, xlsxWriter } from "../../app/exports/engine/xlsx-file.server";
 import * as manifestKeyRoute from "../../app/routes/api.v1.manifest-key";
 import * as apiPage from "../../app/routes/o.$org.t.$tenant.api";
 import * as exportPage from "../../app/routes/o.$org.t.$tenant.exports.$id";
@@ -267,5 +271,73 @@ describe("exportal-verify", () => {
     } finally {
       delete process.env.EXPORTAL_MANIFEST_KEY;
     }
+  });
+});
+
+describe("exportal-verify on Parquet and Excel files", () => {
+  let typed: Map<string, Buffer>;
+  let typedManifest: ExportManifest;
+  const entry = (name: string) => typedManifest.files.find((f) => f.name === name)!;
+  const COLUMNS: RowColumn[] = [{ name: "id", type: "int64" }];
+
+  /** A writer's file of `rows` one-column rows, as a tamperer would make one. */
+  async function fileOf(writer: RowFileWriter, rows: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    const out = new Writable({ write: (chunk: Buffer, _e, cb) => (chunks.push(chunk), cb()) });
+    const done = new Promise((resolve) => out.on("finish", resolve));
+    await writer("hsi_records", COLUMNS, (async function* () { yield Array.from({ length: rows }, (_, i) => [BigInt(i)]); })(), out);
+    await done;
+    return Buffer.concat(chunks);
+  }
+
+  /** The archive with these files replaced and the manifest's hashes and sizes (not rows) made to match them. */
+  async function forged(replaced: Record<string, Buffer>): Promise<string> {
+    const edited = new Map(typed);
+    for (const [name, bytes] of Object.entries(replaced)) edited.set(name, bytes);
+    const files = typedManifest.files.map((f) => (replaced[f.name] ? { ...f, bytes: replaced[f.name].length, sha256: sha256(replaced[f.name]) } : f));
+    edited.set("manifest.json", manifestText({ ...typedManifest, files }));
+    return writeTemp(`forged-${Object.keys(replaced).join("-")}.zip`, await zipOf(edited));
+  }
+
+  beforeAll(async () => {
+    const { bytes } = await exportArchive({ ...request, format: ["parquet", "xlsx"] });
+    typed = await readZip(bytes);
+    typedManifest = JSON.parse(typed.get("manifest.json")!.toString());
+    writeTemp("typed.zip", bytes);
+  });
+
+  it("passes the archive as written, counting Parquet rows from the footer and workbook rows sheet by sheet", async () => {
+    const { code, out } = await verify(path.join(dir, "typed.zip"), "--key", pem);
+    expect(code, out).toBe(0);
+    for (const name of ["hsi_records.parquet", "hsi_records.xlsx", "lab_results.parquet", "lab_results.xlsx"]) {
+      expect(out).toMatch(new RegExp(`^ok +${name.replace(".", "\\.")} +${entry(name).rows} rows, ${entry(name).bytes} bytes, SHA-256 matches$`, "m"));
+    }
+    expect(entry("hsi_records.xlsx").sheets).toEqual([{ name: "hsi_records", rows: entry("hsi_records.xlsx").rows }]);
+  });
+
+  it("fails on a Parquet file and a workbook with a row fewer than the manifest says, hashes redone", async () => {
+    const rows = entry("hsi_records.parquet").rows;
+    const file = await forged({ "hsi_records.parquet": await fileOf(writeParquet, rows - 1), "hsi_records.xlsx": await fileOf(writeXlsx, rows - 1) });
+    const { code, out } = await verify(file, "--key", pem);
+    expect(code, out).toBe(1);
+    expect(out).toMatch(new RegExp(`^FAIL +hsi_records\\.parquet: ${rows - 1} rows, the manifest says ${rows}$`, "m"));
+    expect(out).toMatch(new RegExp(`^FAIL +hsi_records\\.xlsx: ${rows - 1} rows, the manifest says ${rows}; sheets "hsi_records" ${rows - 1}, the manifest says "hsi_records" ${rows}$`, "m"));
+    expect(out).toMatch(/^ok +lab_results\.parquet/m);
+  });
+
+  it("fails on a workbook with every row but on other sheets than the manifest lists", async () => {
+    const rows = entry("hsi_records.xlsx").rows;
+    const half = Math.ceil(rows / 2);
+    const file = await forged({ "hsi_records.xlsx": await fileOf(xlsxWriter({ maxRowsPerSheet: half }), rows) });
+    const { out } = await verify(file, "--key", pem);
+    expect(out).toMatch(new RegExp(`^FAIL +hsi_records\\.xlsx: sheets "hsi_records" ${half}, "hsi_records \\(2\\)" ${rows - half}, the manifest says "hsi_records" ${rows}$`, "m"));
+  });
+
+  it("names a file that is not what its name says instead of crashing", async () => {
+    const cut = typed.get("lab_results.parquet")!.subarray(0, 100);
+    const { code, out } = await verify(await forged({ "lab_results.parquet": cut, "lab_results.xlsx": Buffer.from("not a workbook") }), "--key", pem);
+    expect(code, out).toBe(1);
+    expect(out).toMatch(/^FAIL +lab_results\.parquet: rows could not be counted \(.+\)$/m);
+    expect(out).toMatch(/^FAIL +lab_results\.xlsx: rows could not be counted \(.+\)$/m);
   });
 });

@@ -153,3 +153,21 @@ async function archiveBytes(key: string): Promise<Buffer> {
   for await (const chunk of await getStorage().read(key)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
+
+describe("a value Excel cannot hold", () => {
+  it("fails an Excel export with a message naming the data type, column and row and the formats that can hold it; Parquet holds it", async () => {
+    const long = "x".repeat(40_000);
+    await getDb().updateTable("lab_result").set({ test_name: long }).where("id", "=", getDb().selectFrom("lab_result").select("id").where("tenant_id", "=", owner.tenantId).orderBy("collected_at").orderBy("id").limit(1)).execute();
+    const excel = await createExport(getDb(), owner, { dataTypes: ["lab_results"], format: ["ndjson", "xlsx"], deidentification: "full" });
+    await runQueuedJobs();
+    const failed = await exportRow(excel.id);
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toBe(
+      'lab_results cannot be written as an Excel workbook: column "test_name" of row 1 holds 40,000 characters and an Excel cell holds at most 32,767. Export lab_results as CSV, NDJSON or Parquet instead.',
+    );
+    const parquet = await createExport(getDb(), owner, { dataTypes: ["lab_results"], format: "parquet", deidentification: "full" });
+    await runQueuedJobs();
+    const rows = await parquetRows((await openArchive(parquet.id)).get("lab_results.parquet")!);
+    expect(rows[0].test_name).toBe(long);
+  });
+});

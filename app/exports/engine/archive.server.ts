@@ -11,6 +11,7 @@ import { getSecret } from "../../lib/secrets.server";
 import { DATA_TYPE_SPECS, withoutSecretKeys, type DataType } from "./columns.server";
 import type { FileFormat } from "../formats";
 import { binaryRows, columnsOf } from "./binary-copy.server";
+import { ExportFailure } from "./export-failure.server";
 import { copyStatement, countStatement, rowsStatement, PSEUDONYM_KEY_SETTING, whereClause, type ExportTarget } from "./statements.server";
 import { FileStats } from "./file-stats.server";
 import { manifestPublicKey, signManifestBytes } from "./manifest-key.server";
@@ -23,8 +24,7 @@ import { getStorage } from "./storage.server";
 
 const TICK_MS = 1000;
 
-/** A failure whose message is fit to show the person who asked for the export. */
-export class ExportFailure extends Error {}
+export { ExportFailure };
 
 /** Called about once a second with the records written so far; throws to stop the export. */
 export type Progress = (rowsDone: number, rowsExpected: number) => Promise<void>;
@@ -130,6 +130,8 @@ async function rowFile(client: PoolClient, archive: ZipArchive, file: ExportFile
     result = await writer(file.dataType, columns, counting(), stats);
     await finished(stats);
   } catch (error) {
+    // A writer that gave up (a cell Excel cannot hold) may leave the COPY unread: end it, so the transaction can end.
+    copy.destroy();
     stats.destroy();
     throw stopped ?? (signal.aborted ? signal.reason : error);
   } finally {

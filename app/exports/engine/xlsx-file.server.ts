@@ -1,6 +1,7 @@
 import { type EventEmitter, once } from "node:events";
 import ExcelJS from "exceljs";
 import type { Writable } from "node:stream";
+import { ExportFailure } from "./export-failure.server";
 import type { ColumnType, RowBatch, RowColumn, RowFileResult, RowFileWriter } from "./row-files.server";
 import { cellOf, XLSX_MAX_CELL_CHARS, xmlSafe } from "./xlsx-cells.server";
 
@@ -107,7 +108,7 @@ async function zipCaughtUp(sheet: ExcelJS.Worksheet): Promise<void> {
 type ReadableStreamV2 = EventEmitter & { _writableState?: { needDrain: boolean } };
 
 function tooLong(dataType: string, column: string, row: number, length: number): Error {
-  return new Error(
+  return new ExportFailure(
     `${dataType} cannot be written as an Excel workbook: column "${column}" of row ${row} holds ${length.toLocaleString("en-US")} characters` +
       ` and an Excel cell holds at most 32,767. Export ${dataType} as CSV, NDJSON or Parquet instead.`,
   );

@@ -16,9 +16,7 @@ import { copyStatement, countStatement, rowsStatement, PSEUDONYM_KEY_SETTING, wh
 import { FileStats } from "./file-stats.server";
 import { manifestPublicKey, signManifestBytes } from "./manifest-key.server";
 import { manifestOf } from "./manifest.server";
-import { writeParquet } from "./parquet-file.server";
 import type { RowFileResult, RowFileWriter } from "./row-files.server";
-import { writeXlsx } from "./xlsx-file.server";
 import { inSnapshot } from "./snapshot.server";
 import { getStorage } from "./storage.server";
 
@@ -31,8 +29,14 @@ export type Progress = (rowsDone: number, rowsExpected: number) => Promise<void>
 
 type ExportFile = { dataType: DataType; format: FileFormat };
 
-/** The formats whose files are typed rows (COPY BINARY), each with its writer; NDJSON and CSV are rendered by PostgreSQL. */
-const ROW_WRITERS: Partial<Record<FileFormat, RowFileWriter>> = { parquet: writeParquet, xlsx: writeXlsx };
+/**
+ * The formats whose files are typed rows (COPY BINARY), each with its writer; NDJSON and CSV are rendered
+ * by PostgreSQL. Loaded when first used: a worker that never writes them keeps WebAssembly and exceljs out of memory.
+ */
+const ROW_WRITERS: Partial<Record<FileFormat, () => Promise<RowFileWriter>>> = {
+  parquet: async () => (await import("./parquet-file.server")).writeParquet,
+  xlsx: async () => (await import("./xlsx-file.server")).writeXlsx,
+};
 
 function filesOf(exp: Export): ExportFile[] {
   return (exp.data_types as DataType[]).flatMap((dataType) => exp.formats.map((format) => ({ dataType, format })));
@@ -218,7 +222,7 @@ async function writeZip(exp: Export, out: Writable, progress: Progress): Promise
     const entries: ManifestFile[] = [];
     let linesDone = 0;
     for (const file of files) {
-      const writer = ROW_WRITERS[file.format];
+      const writer = await ROW_WRITERS[file.format]?.();
       const fileProgress = (rows: number) => progress(recordsOf(linesDone + rows), rowsExpected);
       const rowsExpectedOfFile = expected.get(file.dataType)!;
       const entry = writer

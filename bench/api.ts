@@ -70,7 +70,8 @@ try {
   await closeDb();
 
   const apiPort = await freePort();
-  await startProcess(["--import", "tsx", "server.ts"], { ...process.env, PORT: String(apiPort), HOST: "127.0.0.1", WORKER_CONCURRENCY: "1" }, "Exportal is running at");
+  // As `npm start` runs it: the compiled server, in production mode.
+  await startProcess(["build/server-start/server.js"], { ...process.env, NODE_ENV: "production", PORT: String(apiPort), HOST: "127.0.0.1", WORKER_CONCURRENCY: "1" }, "Exportal is running at");
   const apiUrl = `http://127.0.0.1:${apiPort}/api/v1/exports/${rows[0].id}`;
   const sample = await fetch(apiUrl, { headers: { Authorization: `Bearer ${key}` } });
   if (sample.status !== 200) throw new Error(`the API answered ${sample.status}: ${await sample.text()}`);

@@ -1,5 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Server } from "node:http";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
 import exitHook from "async-exit-hook";
 import express from "express";
@@ -17,6 +19,9 @@ import { startWorker } from "./worker/index";
 
 // `npm start`: database (embedded unless DATABASE_URL is set), migrations,
 // demo seed on first start, the worker in this process, and the portal.
+// `npm run build` compiles this file to build/server-start/server.js, which
+// `npm start` runs with NODE_ENV=production (React's production build,
+// better-auth's production defaults), set before any module loads.
 // `npm run web` (--web): the same without the worker, one of N web processes
 // on a shared DATABASE_URL, with `npm run worker` processes beside them.
 const webOnly = process.argv.includes("--web");
@@ -29,7 +34,8 @@ const host = process.env.HOST ?? "localhost";
 const publicUrl = process.env.PUBLIC_URL ?? `http://localhost:${port}`;
 process.env.BETTER_AUTH_URL ??= publicUrl;
 
-const buildPath = new URL("./build/server/index.js", import.meta.url);
+// From the project folder, as the static files below are: this file runs from build/server-start/ once compiled.
+const buildPath = pathToFileURL(path.resolve("build/server/index.js"));
 if (!existsSync(buildPath)) {
   console.error("No build found: run `npm run build` first (npm start does it for you).");
   process.exit(1);

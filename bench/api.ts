@@ -13,11 +13,16 @@ import { sealCredential } from "../app/analytics/credential-crypto.server";
 import { createApiKey } from "../app/api/keys.server";
 import { buildAbility, PERMISSIONS } from "../app/auth/permissions";
 
-// `npm run bench:api -- --duration 10 --connections 50`: GET /api/v1/exports/:id
-// with a real key against the portal as `npm start` runs it, and a bare Node
-// HTTP server answering the same bytes, each loaded by autocannon from a
-// second process. Prints requests/s and p99 latency for both and their ratio.
-const { values } = parseArgs({ options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "50" } } });
+// `npm run bench:api -- --duration 10 --connections 10,50`: three servers, each loaded
+// by autocannon from a second process at each number of connections:
+//   - a bare Node HTTP server answering the API's JSON bytes (the floor);
+//   - the portal as `npm start` runs it, on a constant JSON resource route
+//     (GET /api/v1/manifest-key: public, no database), which measures Express + Remix;
+//   - the portal on GET /api/v1/exports/:id with a real key (key, limits, one query).
+// Prints requests/s and latency for each, then the two ratios at the most connections.
+const { values } = parseArgs({ options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "10,50" } } });
+const connectionCounts = values.connections!.split(",").map(Number);
+if (connectionCounts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--connections takes counts like 10,50");
 const run = promisify(execFile);
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "exportal-bench-api-"));
@@ -42,9 +47,10 @@ function startProcess(args: string[], env: NodeJS.ProcessEnv, ready: string): Pr
   });
 }
 
-async function load(url: string, headers: Record<string, string>, duration: number) {
-  const { stdout } = await run(process.execPath, ["bench/load.mjs", url, JSON.stringify(headers), String(duration), values.connections!], { maxBuffer: 1 << 20 });
-  return JSON.parse(stdout.trim().split("\n").pop()!) as { requests: number; rps: number; p50: number; p99: number; non2xx: number; errors: number };
+type Load = { requests: number; rps: number; p50: number; p99: number; non2xx: number; errors: number };
+async function load(url: string, headers: Record<string, string>, duration: number, connections: number) {
+  const { stdout } = await run(process.execPath, ["bench/load.mjs", url, JSON.stringify(headers), String(duration), String(connections)], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split("\n").pop()!) as Load;
 }
 
 try {
@@ -64,7 +70,8 @@ try {
   await closeDb();
 
   const apiPort = await freePort();
-  await startProcess(["--import", "tsx", "server.ts"], { ...process.env, PORT: String(apiPort), HOST: "127.0.0.1", WORKER_CONCURRENCY: "1" }, "Exportal is running at");
+  // As `npm start` runs it: the compiled server, in production mode.
+  await startProcess(["build/server-start/server.js"], { ...process.env, NODE_ENV: "production", PORT: String(apiPort), HOST: "127.0.0.1", WORKER_CONCURRENCY: "1" }, "Exportal is running at");
   const apiUrl = `http://127.0.0.1:${apiPort}/api/v1/exports/${rows[0].id}`;
   const sample = await fetch(apiUrl, { headers: { Authorization: `Bearer ${key}` } });
   if (sample.status !== 200) throw new Error(`the API answered ${sample.status}: ${await sample.text()}`);
@@ -76,20 +83,41 @@ try {
   await startProcess(["bench/fixed-server.mjs", String(basePort), bodyFile], process.env, "listening");
   const baseUrl = `http://127.0.0.1:${basePort}/`;
 
+  const constantUrl = `http://127.0.0.1:${apiPort}/api/v1/manifest-key`;
+  const auth = { Authorization: `Bearer ${key}` };
+  const servers = [
+    { name: "bare Node, fixed JSON", url: baseUrl, headers: {} },
+    { name: "portal, constant route", url: constantUrl, headers: {} },
+    { name: "portal, API endpoint", url: apiUrl, headers: auth },
+  ];
   const duration = Number(values.duration);
-  console.log(`Warming up, then ${duration} s of load each with ${values.connections} connections...`);
-  await load(apiUrl, { Authorization: `Bearer ${key}` }, 3);
-  await load(baseUrl, {}, 3);
-  const api = await load(apiUrl, { Authorization: `Bearer ${key}` }, duration);
-  const base = await load(baseUrl, {}, duration);
-  if (api.non2xx || api.errors) throw new Error(`the API run had ${api.non2xx} non-2xx answers and ${api.errors} errors`);
+  console.log(`Warming up, then ${duration} s of load for each server at ${connectionCounts.join(" and ")} connections...`);
+  for (const s of servers) await load(s.url, s.headers, 3, Math.max(...connectionCounts));
+  const results: Record<string, Load>[] = [];
+  for (const connections of connectionCounts) {
+    const byServer: Record<string, Load> = {};
+    for (const s of servers) {
+      const r = await load(s.url, s.headers, duration, connections);
+      if (r.non2xx || r.errors) throw new Error(`${s.name} had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
+      byServer[s.name] = r;
+    }
+    results.push(byServer);
+  }
 
-  console.log(`\nGET /api/v1/exports/:id, ${body.length} bytes of JSON, ${os.cpus().length} cores\n`);
+  console.log(`\nGET /api/v1/exports/:id: ${body.length} bytes of JSON; ${os.cpus().length} cores\n`);
   const line = (cols: string[]) => console.log(cols.map((c, i) => (i === 0 ? c.padEnd(28) : c.padStart(12))).join(""));
-  line(["server", "requests/s", "p50 ms", "p99 ms", "requests"]);
-  line(["bare Node, fixed JSON", base.rps.toFixed(0), String(base.p50), String(base.p99), String(base.requests)]);
-  line(["Exportal API", api.rps.toFixed(0), String(api.p50), String(api.p99), String(api.requests)]);
-  console.log(`\nratio: the API serves ${(api.rps / base.rps).toFixed(3)} of the bare server's requests/s, at ${(api.p99 / Math.max(base.p99, 1)).toFixed(1)}x its p99 latency`);
+  line(["server", "connections", "requests/s", "p50 ms", "p99 ms", "requests"]);
+  connectionCounts.forEach((connections, i) => {
+    for (const s of servers) {
+      const r = results[i][s.name];
+      line([s.name, String(connections), r.rps.toFixed(0), String(r.p50), String(r.p99), String(r.requests)]);
+    }
+  });
+  const last = results[results.length - 1];
+  const api = last["portal, API endpoint"].rps;
+  console.log(`\nrequests/s ratios at ${connectionCounts[connectionCounts.length - 1]} connections:`);
+  console.log(`ratio api/constant-route: ${(api / last["portal, constant route"].rps).toFixed(3)}`);
+  console.log(`ratio api/bare: ${(api / last["bare Node, fixed JSON"].rps).toFixed(3)}`);
 } finally {
   for (const child of children) child.kill("SIGTERM");
   await new Promise((r) => setTimeout(r, 1500));

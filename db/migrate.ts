@@ -5,6 +5,8 @@ import { FileMigrationProvider, Migrator } from "kysely";
 import { Logger, runMigrations as runWorkerMigrations } from "graphile-worker";
 import type { DB } from "./client";
 
+// db/migrations beside this file, or, in the compiled server (build/server-start/server.js), the migrations
+// compiled beside it by `npm run build:server`: Node runs no TypeScript there.
 const migrationFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), "migrations");
 
 /** Applies our migrations and graphile-worker's schema (exports enqueue jobs in SQL). */

@@ -10,6 +10,7 @@ import { localStorage } from "../../app/exports/engine/storage.server";
 import { createExport } from "../../app/exports/exports.server";
 import { getDb } from "../../db/client";
 import { exportRow, runQueuedJobs } from "../setup/exports";
+import { SERVER_COMMAND, SERVER_ENV } from "../setup/app-server";
 import { requesterFor } from "../setup/routes";
 
 // Archives, secrets and the database password are readable by the portal's
@@ -66,9 +67,10 @@ describe("a start of the portal", () => {
     writeFileSync(secretsFile, JSON.stringify(before), { mode: 0o644 });
     chmodSync(secretsFile, 0o644);
 
-    const env: NodeJS.ProcessEnv = { ...process.env, EXPORTAL_DATA_DIR: dataDir, PORT: String(await freePort()), HOST: "127.0.0.1", SEED_HSI_ROWS: "200" };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...SERVER_ENV, EXPORTAL_DATA_DIR: dataDir, PORT: String(await freePort()), HOST: "127.0.0.1", SEED_HSI_ROWS: "200" };
     for (const name of ["DATABASE_URL", "BETTER_AUTH_SECRET", "EXPORTAL_ENCRYPTION_KEY", "BETTER_AUTH_URL", "PUBLIC_URL"]) delete env[name];
-    const child = spawn(process.execPath, ["--import", "tsx", "server.ts"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const [command, ...args] = SERVER_COMMAND;
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let log = "";
     child.stdout!.on("data", (d) => (log += d));
     child.stderr!.on("data", (d) => (log += d));

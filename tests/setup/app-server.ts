@@ -7,14 +7,19 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
+/** The portal's process as `npm start` runs it: the compiled server.ts (`npm run build`), in production mode. */
+export const SERVER_COMMAND = [process.execPath, "build/server-start/server.js"] as const;
+export const SERVER_ENV = { NODE_ENV: "production" } as const;
+
 /**
- * Starts the portal the way `npm start` does (server.ts on the built app) against this file's database, or as `env`
- * says; `args` ["--web"] starts it as `npm run web` does, without the worker.
+ * Starts the portal the way `npm start` does (the compiled server.ts on the built app) against this file's database,
+ * or as `env` says; `args` ["--web"] starts it as `npm run web` does, without the worker.
  */
 export async function startApp(env: Record<string, string> = {}, args: string[] = []): Promise<RunningApp> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "server.ts", ...args], {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: `http://localhost:${port}`, BETTER_AUTH_URL: `http://localhost:${port}`, ...env },
+  const [command, ...serverArgs] = SERVER_COMMAND;
+  const child: ChildProcess = spawn(command, [...serverArgs, ...args], {
+    env: { ...process.env, ...SERVER_ENV, PORT: String(port), HOST: "127.0.0.1", PUBLIC_URL: `http://localhost:${port}`, BETTER_AUTH_URL: `http://localhost:${port}`, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";

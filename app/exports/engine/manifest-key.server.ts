@@ -2,7 +2,8 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import { getSecret } from "../../lib/secrets.server";
 import { keyIdOf, MANIFEST_ALGORITHM, privateKeyFrom, publicKeyText, signManifest } from "../../lib/manifest-signature";
 
-type ManifestKeys = { secret: string; privateKey: KeyObject; publicKey: KeyObject };
+type PublicKeyJson = { algorithm: typeof MANIFEST_ALGORITHM; publicKey: string; keyId: string };
+type ManifestKeys = { secret: string; privateKey: KeyObject; publicJson: PublicKeyJson };
 let cached: ManifestKeys | undefined;
 
 /** The key pair from EXPORTAL_MANIFEST_KEY or secrets.json, parsed once per process (again only if the secret changes). */
@@ -15,7 +16,10 @@ function manifestKeys(): ManifestKeys {
     } catch (error) {
       throw new Error(`EXPORTAL_MANIFEST_KEY is not an Ed25519 private key (PKCS8 PEM, or PKCS8 DER in base64): ${(error as Error).message}`);
     }
-    cached = { secret, privateKey, publicKey: createPublicKey(privateKey) };
+    const publicKey = createPublicKey(privateKey);
+    // Made once per key: GET /api/v1/manifest-key would otherwise export and hash the key on every request.
+    const publicJson: PublicKeyJson = { algorithm: MANIFEST_ALGORITHM, publicKey: publicKeyText(publicKey), keyId: keyIdOf(publicKey) };
+    cached = { secret, privateKey, publicJson };
   }
   return cached;
 }
@@ -26,7 +30,6 @@ export function signManifestBytes(bytes: Buffer): Buffer {
 }
 
 /** What GET /api/v1/manifest-key answers: the public half, which anyone may have. */
-export function manifestPublicKey(): { algorithm: typeof MANIFEST_ALGORITHM; publicKey: string; keyId: string } {
-  const { publicKey } = manifestKeys();
-  return { algorithm: MANIFEST_ALGORITHM, publicKey: publicKeyText(publicKey), keyId: keyIdOf(publicKey) };
+export function manifestPublicKey(): PublicKeyJson {
+  return { ...manifestKeys().publicJson };
 }

@@ -48,7 +48,8 @@ process.env.BETTER_AUTH_URL = "http://localhost";
 interface Measure { ms: number; bytes: number; maxRssKb: number }
 // The measured processes run compiled JavaScript, as `npm run worker` does, not through tsx.
 // Under node_modules, so its imports resolve, and outside build/, which `npm run build` empties.
-const childScript = path.resolve("node_modules/.cache/exportal-bench/child.mjs");
+// One file per run: two benches at once (or in worktrees sharing node_modules by hardlinks) never run each other's.
+const childScript = path.resolve(`node_modules/.cache/exportal-bench/child-${process.pid}.mjs`);
 execFileSync("npx", ["esbuild", "bench/child.ts", "--bundle", "--platform=node", "--format=esm", "--packages=external", "--log-level=warning", `--outfile=${childScript}`]);
 // Not execFileSync: with --storage s3 this process serves S3 (s3rver) to the child, so its event loop must stay free.
 async function child(args: string[], env: Record<string, string> = {}): Promise<Measure> {
@@ -173,4 +174,5 @@ try {
   await closeDb();
   await pg.stop();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(childScript, { force: true });
 }

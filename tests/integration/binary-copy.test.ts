@@ -1,7 +1,8 @@
 import { Readable } from "node:stream";
 import { to as copyTo } from "pg-copy-streams";
 import { describe, expect, it } from "vitest";
-import { binaryRows, columnsOf } from "../../app/exports/engine/binary-copy.server";
+import { arrowSchema, batchToIPC } from "../../app/exports/engine/arrow-batch.server";
+import { binaryRows, columnBatches, columnsOf, type ColumnBatch } from "../../app/exports/engine/binary-copy.server";
 import { getCopyPool } from "../../db/client";
 
 // Every PostgreSQL type an export's columns have, with the values that are easy to get wrong:
@@ -17,11 +18,11 @@ const SELECT = `SELECT * FROM (VALUES
   (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
 ) AS t(i8, i4, i2, f8, f4, b, t, v, ts, d, jb, j, u)`;
 
-async function read(chunkSize?: number) {
+async function read(chunkSize?: number, select = SELECT) {
   const client = await getCopyPool().connect();
   try {
-    const { columns, oids } = columnsOf((await client.query(`${SELECT} LIMIT 0`)).fields);
-    const copy = client.query(copyTo(`COPY (${SELECT}) TO STDOUT WITH (FORMAT binary)`));
+    const { columns, oids } = columnsOf((await client.query(`${select} LIMIT 0`)).fields);
+    const copy = client.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT binary)`));
     let source: Readable = copy;
     if (chunkSize) {
       // The same bytes cut into tiny chunks: every row and value split at every possible place.
@@ -30,9 +31,13 @@ async function read(chunkSize?: number) {
       const all = Buffer.concat(chunks);
       source = Readable.from(Array.from({ length: Math.ceil(all.length / chunkSize) }, (_, i) => all.subarray(i * chunkSize, (i + 1) * chunkSize)));
     }
+    const bytes: Buffer[] = [];
+    for await (const chunk of source) bytes.push(chunk);
     const rows = [];
-    for await (const batch of binaryRows(source, oids)) rows.push(...batch);
-    return { columns, rows };
+    for await (const batch of binaryRows(Readable.from(bytes), oids)) rows.push(...batch);
+    const batches: ColumnBatch[] = [];
+    for await (const batch of columnBatches(Readable.from(bytes), columns, oids)) batches.push(batch);
+    return { columns, rows, batches };
   } finally {
     client.release();
   }
@@ -56,6 +61,23 @@ describe("binary COPY rows", () => {
       "00000000-0000-0000-0000-000000000000",
     ]);
     expect(rows[2]).toEqual(new Array(13).fill(null));
+  });
+
+  it("copies the same values into Arrow's column layout, in batches of 8192, as the rows give", async () => {
+    // Every type, nulls in every column, across more than one batch: the column buffers make the very Arrow bytes the values do.
+    const names = ["i8", "i4", "i2", "f8", "f4", "b", "t", "v", "ts", "d", "jb", "j", "u"];
+    const nulled = names.map((c, k) => `CASE WHEN (n + ${k}) % 5 = 0 THEN NULL ELSE ${c} END AS ${c}`).join(", ");
+    const wide = `SELECT ${nulled}, n FROM generate_series(1, 20000) AS n, (${SELECT}) AS t WHERE t.i8 IS NOT NULL ORDER BY n, i8`;
+    const { columns, rows, batches } = await read(undefined, wide);
+    expect(batches.map((b) => b.rows)).toEqual([8192, 8192, 8192, 8192, 40_000 - 4 * 8192]);
+    const schema = arrowSchema(columns);
+    let at = 0;
+    for (const batch of batches) {
+      expect(Buffer.from(batchToIPC(schema, columns, batch)).equals(Buffer.from(batchToIPC(schema, columns, rows.slice(at, at + batch.rows))))).toBe(true);
+      at += batch.rows;
+    }
+    const ipc = (list: ColumnBatch[]) => Buffer.concat(list.map((batch) => batchToIPC(schema, columns, batch)));
+    expect(ipc((await read(1000, wide)).batches).equals(ipc(batches))).toBe(true);
   });
 
   it("reads the same rows whatever chunks the stream arrives in", async () => {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
 import { ZipArchive } from "archiver";
 import type { PoolClient } from "pg";
@@ -10,13 +10,13 @@ import { DASHBOARD_FORMAT_VERSION, DASHBOARDS_FORMAT } from "../../api/schemas";
 import { getSecret } from "../../lib/secrets.server";
 import { DATA_TYPE_SPECS, withoutSecretKeys, type DataType } from "./columns.server";
 import type { FileFormat } from "../formats";
-import { binaryRows, columnsOf } from "./binary-copy.server";
+import { batchRows, binaryRows, columnBatches, columnsOf, type ColumnBatch } from "./binary-copy.server";
 import { ExportFailure } from "./export-failure.server";
 import { copyStatement, countStatement, rowsStatement, PSEUDONYM_KEY_SETTING, whereClause, type ExportTarget } from "./statements.server";
 import { FileStats } from "./file-stats.server";
 import { manifestPublicKey, signManifestBytes } from "./manifest-key.server";
 import { manifestOf } from "./manifest.server";
-import type { RowFileResult, RowFileWriter } from "./row-files.server";
+import type { RowBatch, RowColumn, RowFileResult, RowFileWriter } from "./row-files.server";
 import { inSnapshot } from "./snapshot.server";
 import { getStorage } from "./storage.server";
 
@@ -29,13 +29,21 @@ export type Progress = (rowsDone: number, rowsExpected: number) => Promise<void>
 
 type ExportFile = { dataType: DataType; format: FileFormat };
 
+type Batch = RowBatch | ColumnBatch;
+/** A typed format: how the COPY's rows are decoded for it, and its writer. */
+interface TypedFormat {
+  batches: (copy: Readable, columns: RowColumn[], oids: number[]) => AsyncIterable<Batch>;
+  write: RowFileWriter<Batch>;
+}
+
 /**
- * The formats whose files are typed rows (COPY BINARY), each with its writer; NDJSON and CSV are rendered
- * by PostgreSQL. Loaded when first used: a worker that never writes them keeps WebAssembly and exceljs out of memory.
+ * The formats whose files are typed rows (COPY BINARY); NDJSON and CSV are rendered by PostgreSQL. Parquet
+ * takes column buffers copied straight from the COPY bytes, Excel JavaScript values for its cells. Loaded
+ * when first used: a worker that never writes them keeps WebAssembly and exceljs out of memory.
  */
-const ROW_WRITERS: Partial<Record<FileFormat, () => Promise<RowFileWriter>>> = {
-  parquet: async () => (await import("./parquet-file.server")).writeParquet,
-  xlsx: async () => (await import("./xlsx-file.server")).writeXlsx,
+const TYPED_FORMATS: Partial<Record<FileFormat, () => Promise<TypedFormat>>> = {
+  parquet: async () => ({ batches: columnBatches, write: (await import("./parquet-file.server")).writeParquet }),
+  xlsx: async () => ({ batches: (copy, _columns, oids) => binaryRows(copy, oids), write: (await import("./xlsx-file.server")).writeXlsx as RowFileWriter<Batch> }),
 };
 
 function filesOf(exp: Export): ExportFile[] {
@@ -105,7 +113,7 @@ async function copyFile(client: PoolClient, archive: ZipArchive, file: ExportFil
  * in binary format, decoded into batches and handed to the format's writer.
  * The file is stored in the zip as it is, being compressed already.
  */
-async function rowFile(client: PoolClient, archive: ZipArchive, file: ExportFile, writer: RowFileWriter, target: ExportTarget, expected: number, progress: (rows: number) => Promise<void>, signal: AbortSignal): Promise<ManifestFile> {
+async function rowFile(client: PoolClient, archive: ZipArchive, file: ExportFile, format: TypedFormat, target: ExportTarget, expected: number, progress: (rows: number) => Promise<void>, signal: AbortSignal): Promise<ManifestFile> {
   const name = `${file.dataType}.${file.format}`;
   const select = rowsStatement(file.dataType, target);
   // PostgreSQL describes the result's types; LIMIT 0 plans the statement without reading a row.
@@ -123,15 +131,15 @@ async function rowFile(client: PoolClient, archive: ZipArchive, file: ExportFile
   const onAbort = () => stop(signal.reason);
   signal.addEventListener("abort", onAbort);
   async function* counting() {
-    for await (const batch of binaryRows(copy, oids)) {
-      rowsRead += batch.length;
+    for await (const batch of format.batches(copy, columns, oids)) {
+      rowsRead += batchRows(batch);
       yield batch;
     }
   }
   let result: RowFileResult;
   try {
     archive.append(stats, { name, store: true });
-    result = await writer(file.dataType, columns, counting(), stats);
+    result = await format.write(file.dataType, columns, counting(), stats);
     await finished(stats);
   } catch (error) {
     // A writer that gave up (a cell Excel cannot hold) may leave the COPY unread: end it, so the transaction can end.
@@ -222,11 +230,11 @@ async function writeZip(exp: Export, out: Writable, progress: Progress): Promise
     const entries: ManifestFile[] = [];
     let linesDone = 0;
     for (const file of files) {
-      const writer = await ROW_WRITERS[file.format]?.();
+      const typed = await TYPED_FORMATS[file.format]?.();
       const fileProgress = (rows: number) => progress(recordsOf(linesDone + rows), rowsExpected);
       const rowsExpectedOfFile = expected.get(file.dataType)!;
-      const entry = writer
-        ? await rowFile(client, archive, file, writer, target, rowsExpectedOfFile, fileProgress, outputFailed.signal)
+      const entry = typed
+        ? await rowFile(client, archive, file, typed, target, rowsExpectedOfFile, fileProgress, outputFailed.signal)
         : await copyFile(client, archive, file as ExportFile & { format: "ndjson" | "csv" }, target, rowsExpectedOfFile, fileProgress, outputFailed.signal);
       linesDone += entry.rows;
       entries.push(entry);

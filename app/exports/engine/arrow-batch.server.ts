@@ -1,5 +1,6 @@
 import { Bool, DateDay, Field, Float64, Int32, Int64, Schema, Table, TimestampMicrosecond, Utf8, makeData, makeVector, tableToIPC } from "apache-arrow";
 import type { DataType } from "apache-arrow";
+import type { ColumnBatch, ColumnBuffers } from "./binary-copy.server";
 import type { ColumnType, RowBatch, RowColumn } from "./row-files.server";
 
 /** The Arrow type of each column type; Parquet's types follow from these (timestamps in UTC microseconds). */
@@ -25,50 +26,71 @@ export function arrowSchema(columns: RowColumn[]) {
 }
 
 /** One batch as an Arrow IPC stream (schema and one record batch); no rows gives the schema alone. */
-export function batchToIPC(schema: Schema, columns: RowColumn[], batch: RowBatch) {
-  const vectors = columns.map((c, i) => makeVector(columnData(schema.fields[i].type, c.type, batch, i)));
+export function batchToIPC(schema: Schema, columns: RowColumn[], batch: RowBatch | ColumnBatch) {
+  const buffers = Array.isArray(batch) ? columnBatchOfRows(columns, batch) : batch;
+  const vectors = columns.map((c, i) => makeVector(columnData(schema.fields[i].type, c.type, buffers.rows, buffers.columns[i])));
   return tableToIPC(new Table(schema, Object.fromEntries(columns.map((c, i) => [c.name, vectors[i]]))), "stream");
 }
 
-// Arrow buffers filled straight from the rows: typed arrays and a validity bitmap, no object per value.
 // (`as never`: makeData's overloads go by Arrow type, which is known here only at run time.)
-function columnData(arrow: DataType, type: ColumnType, batch: RowBatch, column: number) {
+function columnData(arrow: DataType, type: ColumnType, length: number, column: ColumnBuffers) {
+  const props = { type: arrow, length, nullCount: column.nulls, nullBitmap: column.validity };
+  const { buffer, byteOffset } = column.values;
+  switch (type) {
+    case "int64":
+    case "timestamp":
+      return makeData({ ...props, data: new BigInt64Array(buffer, byteOffset, length) } as never);
+    case "int32":
+    case "date":
+      return makeData({ ...props, data: new Int32Array(buffer, byteOffset, length) } as never);
+    case "double":
+      return makeData({ ...props, data: new Float64Array(buffer, byteOffset, length) } as never);
+    case "boolean":
+      return makeData({ ...props, data: column.values } as never);
+    default:
+      return makeData({ ...props, data: column.values, valueOffsets: column.offsets } as never);
+  }
+}
+
+/** Rows as column buffers: typed arrays and validity bitmaps filled from the values. */
+function columnBatchOfRows(columns: RowColumn[], batch: RowBatch): ColumnBatch {
   const length = batch.length;
-  const nullBitmap = new Uint8Array((length + 7) >> 3);
-  let nullCount = 0;
-  for (let r = 0; r < length; r++) {
-    if (batch[r][column] === null) nullCount++;
-    else nullBitmap[r >> 3] |= 1 << (r & 7);
-  }
-  const props = { type: arrow, length, nullCount, nullBitmap };
-  if (type === "int64" || type === "timestamp") {
-    const data = new BigInt64Array(length);
-    for (let r = 0; r < length; r++) data[r] = (batch[r][column] as bigint | null) ?? 0n;
-    return makeData({ ...props, data } as never);
-  }
-  if (type === "int32" || type === "date" || type === "double") {
-    const data = type === "double" ? new Float64Array(length) : new Int32Array(length);
-    for (let r = 0; r < length; r++) data[r] = (batch[r][column] as number | null) ?? 0;
-    return makeData({ ...props, data } as never);
-  }
-  if (type === "boolean") {
-    const data = new Uint8Array((length + 7) >> 3);
-    for (let r = 0; r < length; r++) if (batch[r][column] === true) data[r >> 3] |= 1 << (r & 7);
-    return makeData({ ...props, data } as never);
-  }
-  // Strings: measured first, so their UTF-8 goes into one buffer without growing it.
-  let size = 0;
-  for (let r = 0; r < length; r++) {
-    const value = batch[r][column];
-    if (value !== null) size += Buffer.byteLength(value as string);
-  }
-  const data = Buffer.allocUnsafe(size);
-  const valueOffsets = new Int32Array(length + 1);
-  let at = 0;
-  for (let r = 0; r < length; r++) {
-    const value = batch[r][column];
-    if (value !== null) at += data.write(value as string, at);
-    valueOffsets[r + 1] = at;
-  }
-  return makeData({ ...props, data, valueOffsets } as never);
+  return {
+    rows: length,
+    columns: columns.map(({ type }, column) => {
+      const validity = new Uint8Array((length + 7) >> 3);
+      let nulls = 0;
+      for (let r = 0; r < length; r++) {
+        if (batch[r][column] === null) nulls++;
+        else validity[r >> 3] |= 1 << (r & 7);
+      }
+      const value = (r: number) => batch[r][column];
+      if (type === "int64" || type === "timestamp") {
+        const data = new BigInt64Array(length);
+        for (let r = 0; r < length; r++) data[r] = (value(r) as bigint | null) ?? 0n;
+        return { validity, nulls, values: new Uint8Array(data.buffer) };
+      }
+      if (type === "int32" || type === "date" || type === "double") {
+        const data = type === "double" ? new Float64Array(length) : new Int32Array(length);
+        for (let r = 0; r < length; r++) data[r] = (value(r) as number | null) ?? 0;
+        return { validity, nulls, values: new Uint8Array(data.buffer) };
+      }
+      if (type === "boolean") {
+        const data = new Uint8Array((length + 7) >> 3);
+        for (let r = 0; r < length; r++) if (value(r) === true) data[r >> 3] |= 1 << (r & 7);
+        return { validity, nulls, values: data };
+      }
+      // Strings: measured first, so their UTF-8 goes into one buffer without growing it.
+      let size = 0;
+      for (let r = 0; r < length; r++) if (value(r) !== null) size += Buffer.byteLength(value(r) as string);
+      const data = Buffer.allocUnsafe(size);
+      const offsets = new Int32Array(length + 1);
+      let at = 0;
+      for (let r = 0; r < length; r++) {
+        if (value(r) !== null) at += data.write(value(r) as string, at);
+        offsets[r + 1] = at;
+      }
+      return { validity, nulls, values: data, offsets };
+    }),
+  };
 }

@@ -4,7 +4,11 @@ import type { Schema } from "apache-arrow";
 import { Compression, Table, WriterPropertiesBuilder, transformParquetStream, writeParquet as writeParquetTable } from "parquet-wasm/node";
 import type { RecordBatch, WriterProperties } from "parquet-wasm/node";
 import { arrowSchema, batchToIPC } from "./arrow-batch.server";
+import { batchRows, type ColumnBatch } from "./binary-copy.server";
 import type { RowBatch, RowColumn, RowFileWriter } from "./row-files.server";
+
+/** The engine hands Parquet column buffers straight from COPY; rows (tests, other callers) work too. */
+type ParquetWriter = RowFileWriter<RowBatch | ColumnBatch>;
 
 /** Rows per row group: large enough for good compression and fast scans; arrow-rs holds only its compressed pages. */
 export const ROW_GROUP_ROWS = 128 * 1024;
@@ -17,7 +21,7 @@ const PAGE_BYTES = 128 * 1024;
  * The Parquet writer (arrow-rs in WebAssembly, chosen by bench/parquet-writers.ts). Tests pass a small
  * row-group size to get several groups from few rows; the bench passes other codecs.
  */
-export function parquetWriter(rowGroupRows = ROW_GROUP_ROWS, compression = Compression.ZSTD): RowFileWriter {
+export function parquetWriter(rowGroupRows = ROW_GROUP_ROWS, compression = Compression.ZSTD): ParquetWriter {
   const properties = () => new WriterPropertiesBuilder()
     .setCompression(compression)
     .setMaxRowGroupSize(rowGroupRows)
@@ -38,7 +42,7 @@ export function parquetWriter(rowGroupRows = ROW_GROUP_ROWS, compression = Compr
   };
 }
 
-async function write(schema: Schema, columns: RowColumn[], iterator: AsyncIterator<RowBatch>, out: Writable, properties: () => WriterProperties) {
+async function write(schema: Schema, columns: RowColumn[], iterator: AsyncIterator<RowBatch | ColumnBatch>, out: Writable, properties: () => WriterProperties) {
   let rows = 0;
   let first = await nextBatch(iterator);
 
@@ -60,7 +64,7 @@ async function write(schema: Schema, columns: RowColumn[], iterator: AsyncIterat
         const batch = first ?? await nextBatch(iterator);
         first = undefined;
         if (!batch) return controller.close();
-        rows += batch.length;
+        rows += batchRows(batch);
         const table = Table.fromIPCStream(batchToIPC(schema, columns, batch));
         controller.enqueue(table.recordBatch(0)!);
         table.free();
@@ -81,13 +85,13 @@ async function write(schema: Schema, columns: RowColumn[], iterator: AsyncIterat
 }
 
 /** Writes `dataType`'s rows as one zstd-compressed Parquet file, ROW_GROUP_ROWS rows to a row group. */
-export const writeParquet: RowFileWriter = parquetWriter();
+export const writeParquet: ParquetWriter = parquetWriter();
 
 // Empty batches are skipped: a record batch of no rows tells arrow-rs nothing.
-async function nextBatch<T extends unknown[]>(iterator: AsyncIterator<T>): Promise<T | undefined> {
+async function nextBatch(iterator: AsyncIterator<RowBatch | ColumnBatch>): Promise<RowBatch | ColumnBatch | undefined> {
   for (;;) {
     const next = await iterator.next();
     if (next.done) return undefined;
-    if (next.value.length > 0) return next.value;
+    if (batchRows(next.value) > 0) return next.value;
   }
 }

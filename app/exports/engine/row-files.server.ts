@@ -38,4 +38,4 @@ export interface RowFileResult {
  * `out` when the last byte is written. Memory stays flat: at most about one
  * row group or a few batches are held at a time.
  */
-export type RowFileWriter = (dataType: string, columns: RowColumn[], batches: AsyncIterable<RowBatch>, out: Writable) => Promise<RowFileResult>;
+export type RowFileWriter<Batch = RowBatch> = (dataType: string, columns: RowColumn[], batches: AsyncIterable<Batch>, out: Writable) => Promise<RowFileResult>;

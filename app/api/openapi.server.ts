@@ -99,7 +99,7 @@ export const OPERATIONS: Operation[] = [
     summary: "Create an export",
     description: "Same request and rules as the portal's New export dialog. The export runs in the background; poll it until `status` is `done`. Export creation is also limited to bursts of 10 (300 per hour) per tenant. Some data types need a permission of their own: `audit_events` (the audit trail, tenant or organization scope) needs `audit.read`, and downloading such an export needs it too.",
     permission: "data.exports.create",
-    body: { schema: "ExportRequest", example: { scope: { type: "tenant" }, dateRange: { preset: "last_30_days" }, dataTypes: ["hsi_records", "lab_results"], format: "ndjson" } },
+    body: { schema: "ExportRequest", example: { scope: { type: "tenant" }, dateRange: { preset: "last_30_days" }, dataTypes: ["hsi_records", "lab_results"], format: ["ndjson", "parquet"] } },
     responses: { "202": { description: "The export, pending.", schema: "Export" }, "409": { description: "Another export is in progress for a project it covers, or the Idempotency-Key is in use." }, "422": { description: "The Idempotency-Key was used with a different body." } },
     idempotent: true,
   },

@@ -70,7 +70,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       .replace("{runId}", ex.failedRun.runId)
       .replace("{metricId}", ex.metricId)
       .concat(op.path.endsWith("timeseries") ? "?startDate=2026-01-01&endDate=2026-07-01&interval=week" : op.path.endsWith("/metrics") ? "?metricIds=stripe.mrr&limit=10" : op.path.endsWith("/runs") ? "?limit=10" : "");
-    const body = op.path === "/api/v1/exports" && op.method === "post" ? { scope: { type: "project", projectId: ex.projectId }, dateRange: { preset: "last_30_days" }, dataTypes: ["hsi_records"], format: "csv" } : op.body?.example;
+    const body = op.path === "/api/v1/exports" && op.method === "post" ? { scope: { type: "project", projectId: ex.projectId }, dateRange: { preset: "last_30_days" }, dataTypes: ["hsi_records"], format: ["csv", "parquet"] } : op.body?.example;
     return {
       id: `${op.method}-${op.path.replace(/[^a-z]+/gi, "-")}`,
       method: op.method.toUpperCase(),

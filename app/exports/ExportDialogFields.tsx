@@ -195,7 +195,7 @@ export function ProfileFields({ allowed = [], value, errors }: { allowed?: Deide
 const FORMATS = [
   ["ndjson", "NDJSON", "recommended, lossless"],
   ["csv", "CSV", "flattened, analyst-friendly"],
-  ["parquet", "Parquet", "typed columns, for data tools"],
+  ["parquet", "Parquet", "typed columns, for analytics engines"],
   ["xlsx", "Excel", "one sheet per data type, 1,048,575 rows a sheet"],
 ] as const;
 

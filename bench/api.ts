@@ -64,8 +64,8 @@ try {
   const admin = { tenantId: tenant.id, organizationId: tenant.organization_id, actor: { userId: user.id, label: "bench" }, ability: buildAbility([...PERMISSIONS]) };
   const { key } = await createApiKey(db, admin, { name: "bench", permissions: ["data.exports.read"] });
   const { rows } = await sql<{ id: string }>`
-    insert into export (tenant_id, organization_id, scope, filters, data_types, format, status, rows_done, rows_expected, archive_bytes, started_at, finished_at, expires_at)
-    values (${tenant.id}, ${tenant.organization_id}, '{"type":"tenant"}', '{}', array['hsi_records','lab_results'], 'ndjson', 'done', 1100, 1100, 52000, now(), now(), now() + interval '1 day')
+    insert into export (tenant_id, organization_id, scope, filters, data_types, formats, status, rows_done, rows_expected, archive_bytes, started_at, finished_at, expires_at)
+    values (${tenant.id}, ${tenant.organization_id}, '{"type":"tenant"}', '{}', array['hsi_records','lab_results'], array['ndjson'], 'done', 1100, 1100, 52000, now(), now(), now() + interval '1 day')
     returning id`.execute(db);
   await closeDb();
 

@@ -9,6 +9,8 @@ export type DB = Kysely<Database>;
 let pool: { db: DB } | undefined;
 let countersPool: DB | undefined;
 let copyPool: pg.Pool | undefined;
+/** How to end each listenTo connection, for closeDb. */
+const listeners = new Set<() => Promise<void>>();
 
 /** The connection string in force; set by the server bootstrap before anything connects. */
 export function databaseUrl(): string {
@@ -69,6 +71,45 @@ export function getCopyPool(): pg.Pool {
   return copyPool;
 }
 
+/**
+ * LISTENs on `channel` on a connection of its own: `onNotify` for each
+ * notification; `onState` says "listening" once it listens, "down" when the
+ * connection drops (it reconnects every second; notifications sent meanwhile
+ * are lost, which is why callers distrust what they knew) and "closed" once closeDb ended it.
+ */
+export function listenTo(channel: string, onNotify: (payload: string) => void, onState: (state: "listening" | "down" | "closed") => void): void {
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let closed = false;
+  function start() {
+    retry = undefined;
+    const current = new pg.Client({ connectionString: databaseUrl(), application_name: "exportal-listen", keepAlive: true });
+    client = current;
+    // Each failure reports once, for the connection in use: an error is often followed by an end.
+    const down = () => {
+      if (closed || client !== current) return;
+      client = undefined;
+      current.end().catch(() => {});
+      onState("down");
+      retry = setTimeout(start, 1000).unref();
+    };
+    current.on("notification", (message) => message.channel === channel && onNotify(message.payload ?? ""));
+    current.on("error", down);
+    current.on("end", down);
+    current
+      .connect()
+      .then(() => current.query(`listen "${channel.replace(/"/g, '""')}"`))
+      .then(() => !closed && client === current && onState("listening"), down);
+  }
+  listeners.add(async () => {
+    closed = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => {});
+    onState("closed");
+  });
+  start();
+}
+
 export async function closeDb(): Promise<void> {
   const current = pool;
   const copy = copyPool;
@@ -76,5 +117,7 @@ export async function closeDb(): Promise<void> {
   pool = undefined;
   copyPool = undefined;
   countersPool = undefined;
-  await Promise.all([current?.db.destroy(), copy?.end(), counters?.destroy()]);
+  const listening = [...listeners];
+  listeners.clear();
+  await Promise.all([...listening.map((end) => end()), current?.db.destroy(), copy?.end(), counters?.destroy()]);
 }

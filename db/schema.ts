@@ -425,6 +425,8 @@ export interface ApiRateWindowTable {
   tenant_id: string;
   window_start: Date;
   requests: number;
+  /** The size of the block a process last leased: it holds requests - leased + 1 to requests. */
+  leased: Generated<number>;
 }
 export interface ApiTokenBucketTable {
   tenant_id: string;

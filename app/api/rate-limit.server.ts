@@ -24,38 +24,74 @@ export interface TenantLimits {
   api_export_burst: number | null;
 }
 
+/** The largest block of a window's requests one process leases at once; see takeRequest. */
+const MAX_LEASE = 100;
+
+/** A block of the current window's requests this process holds for a tenant: numbers `next` to `end` are its to grant. */
+interface Lease {
+  limit: number;
+  /** The window's start, in milliseconds of the database's clock. */
+  windowStart: number;
+  next: number;
+  end: number;
+  /** The database's clock minus this process's, as of the lease, so every process agrees on the window. */
+  clockOffset: number;
+}
+const leases = new Map<string, Lease>();
+const leasing = new Map<string, Promise<void>>();
+
 /**
- * Counts one request against the tenant's hourly window. The database's row
- * lock orders concurrent requests, and a full window is not incremented, so
- * with a limit of N exactly N requests of a window pass, across any number of
- * web processes.
+ * Counts one request against the tenant's hourly window. Requests are
+ * numbered 1 to the limit per window in the window's row; a process leases
+ * blocks of numbers with one UPDATE under the row's lock and grants them one
+ * by one, so with a limit of N at most N requests of a window pass across any
+ * number of web processes, each with its own number (and so its own
+ * `remaining`). A block is at most a tenth of what remains (at most
+ * MAX_LEASE), one number at a time once fewer than 20 remain. A process that
+ * stops getting a tenant's requests keeps its unused numbers until the window
+ * ends, which may refuse others up to that block's size before the limit.
  */
 export async function takeRequest(tenantId: string, limits: TenantLimits): Promise<RateLimitState> {
   const limit = limits.api_requests_per_hour ?? DEFAULT_REQUESTS_PER_HOUR;
-  const { rows } = await sql<{ requests: number | null; now: string; reset: number }>`
+  for (;;) {
+    const lease = leases.get(tenantId);
+    const now = Date.now() + (lease?.clockOffset ?? 0);
+    // A changed limit or a new window needs a new lease; the old one's numbers are not granted.
+    if (lease && lease.limit === limit && now < lease.windowStart + 3_600_000) {
+      const resetSeconds = Math.max(1, Math.ceil((lease.windowStart + 3_600_000 - now) / 1000));
+      const state = { policy: "requests", limit, resetSeconds, nowSeconds: Math.floor(now / 1000), windowSeconds: 3600 } as const;
+      if (lease.next <= lease.end) return { ...state, remaining: limit - lease.next++, allowed: true };
+      // An empty lease of a full window: it stays full, since numbers are never handed back.
+      if (lease.end >= limit) return { ...state, remaining: 0, allowed: false };
+    }
+    // One lease at a time per tenant; the requests that wait share it.
+    let pending = leasing.get(tenantId);
+    if (!pending) {
+      pending = leaseRequests(tenantId, limit).finally(() => leasing.delete(tenantId));
+      leasing.set(tenantId, pending);
+    }
+    await pending;
+  }
+}
+
+async function leaseRequests(tenantId: string, limit: number): Promise<void> {
+  const block = (taken: unknown) => sql<number>`greatest(1, least(${MAX_LEASE}, (${limit}::int - ${taken}) / 10))`;
+  const { rows } = await sql<{ requests: number | null; leased: number | null; now: string; window_start: string }>`
     with clock as (select now() as now, date_trunc('hour', now()) as window_start),
-    counted as (
-      insert into api_rate_window (tenant_id, window_start, requests)
-      select ${tenantId}, window_start, 1 from clock
-      on conflict (tenant_id, window_start) do update set requests = api_rate_window.requests + 1
-        where api_rate_window.requests < ${limit}
-      returning requests
+    leased as (
+      insert into api_rate_window as w (tenant_id, window_start, requests, leased)
+      select ${tenantId}, window_start, ${block(0)}, ${block(0)} from clock
+      on conflict (tenant_id, window_start) do update set requests = w.requests + ${block(sql.ref("w.requests"))}, leased = ${block(sql.ref("w.requests"))}
+        where w.requests < ${limit}
+      returning requests, leased
     )
-    select (select requests from counted) as requests,
-           extract(epoch from clock.now)::float8::text as now,
-           ceil(extract(epoch from clock.window_start + interval '1 hour' - clock.now))::int as reset
+    select (select requests from leased) as requests, (select leased from leased) as leased,
+           extract(epoch from clock.now)::float8::text as now, extract(epoch from clock.window_start)::float8::text as window_start
     from clock`.execute(getCountersDb());
   const row = rows[0];
-  const allowed = row.requests !== null;
-  return {
-    policy: "requests",
-    limit,
-    remaining: allowed ? limit - row.requests! : 0,
-    resetSeconds: Math.max(1, row.reset),
-    nowSeconds: Math.floor(Number(row.now)),
-    windowSeconds: 3600,
-    allowed,
-  };
+  const end = row.requests ?? limit; // a full window leases nothing
+  const start = row.requests === null ? end + 1 : end - row.leased! + 1;
+  leases.set(tenantId, { limit, windowStart: Number(row.window_start) * 1000, next: start, end, clockOffset: Number(row.now) * 1000 - Date.now() });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
+import { keyCacheSettled } from "../../app/api/key-cache.server";
 import * as apiExports from "../../app/routes/api.v1.exports";
 import * as keysPage from "../../app/routes/o.$org.t.$tenant.api-keys";
 import { callRoute, makeRequest, signIn } from "../setup/routes";
@@ -46,6 +47,7 @@ describe("a key acts with at most its creator's current rights", () => {
     expect((await exportsApi(key)).status).toBe(200);
 
     await getDb().updateTable("tenant_member").set({ role: "viewer" }).where("tenant_id", "=", tenantId).where("user_id", "=", adminId).execute();
+    await keyCacheSettled(); // the change's notification reached this process, as it reaches every web process within milliseconds
     const demoted = await exportsApi(key, { method: "POST", json: { dataTypes: ["lab_results"] } });
     expect(demoted.status).toBe(403);
     expect(demoted.data.error.details.permission).toBe("data.exports.create");
@@ -53,6 +55,7 @@ describe("a key acts with at most its creator's current rights", () => {
     expect((await exportsApi(key)).status).toBe(200);
 
     await getDb().deleteFrom("tenant_member").where("tenant_id", "=", tenantId).where("user_id", "=", adminId).execute();
+    await keyCacheSettled();
     expect((await exportsApi(key)).status).toBe(401);
 
     // Another admin sees it as inactive, not as an active key.
@@ -61,6 +64,7 @@ describe("a key acts with at most its creator's current rights", () => {
     expect(list.data.keys.find((k: { id: string }) => k.id === id)).toMatchObject({ creatorActive: false, effectivePermissions: [] });
 
     await getDb().insertInto("tenant_member").values({ tenant_id: tenantId, user_id: adminId, role: "admin" }).execute();
+    await keyCacheSettled();
     expect((await exportsApi(key)).status).toBe(200);
   });
 

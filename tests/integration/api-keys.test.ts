@@ -7,6 +7,7 @@ import * as exportsPage from "../../app/routes/o.$org.t.$tenant.exports._index";
 import { createExport } from "../../app/exports/exports.server";
 import { createApiKey } from "../../app/api/keys.server";
 import { authenticateApiKey } from "../../app/api/key-auth.server";
+import { keyCacheSettled } from "../../app/api/key-cache.server";
 import { ownerIn } from "../setup/api";
 import { buildAbility, permissionsFor } from "../../app/auth/permissions";
 import { SECTIONS, showsSection } from "../../app/components/sections";
@@ -91,6 +92,7 @@ describe("API keys", () => {
     expect(await authenticateApiKey(getDb(), revokedKey.key)).not.toBeNull();
     const revoke = await create(admin, { intent: "revoke", keyId: revokedKey.id });
     expect(revoke.status).toBe(200);
+    await keyCacheSettled(); // the revocation's notification reached this process, as it reaches every web process within milliseconds
     expect(await authenticateApiKey(getDb(), revokedKey.key)).toBeNull();
 
     const expiring = (await create(admin, { name: "Short-lived", permissions: "data.exports.read", expiresAt: day(30) })).data.created;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
+import { keyCacheSettled } from "../../app/api/key-cache.server";
 import { createApiKey } from "../../app/api/keys.server";
 import { apiError, apiSchedule, scheduleList, scheduleRunList } from "../../app/api/schemas";
 import { OPERATIONS, openApiDocument } from "../../app/api/openapi.server";
@@ -70,6 +71,7 @@ async function keyOf(userIdOf: string, tenantId: string, permissions: Permission
 
 async function setStagingRole(user: string, role: "admin" | "editor" | "viewer") {
   await getDb().updateTable("tenant_member").set({ role }).where("tenant_id", "=", staging.id).where("user_id", "=", user).execute();
+  await keyCacheSettled(); // the change's notification reached this process's key cache, as it reaches every web process within milliseconds
 }
 
 function expectError(res: RouteResult, status: number, code: string) {

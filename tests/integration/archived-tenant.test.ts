@@ -10,6 +10,7 @@ import * as projectsPage from "../../app/routes/o.$org.t.$tenant.projects";
 import * as dashboardImport from "../../app/routes/o.$org.t.$tenant.dashboards.import";
 import * as portalDownload from "../../app/routes/o.$org.t.$tenant.exports.$id.download";
 import * as signedDownload from "../../app/routes/downloads.$id";
+import { keyCacheSettled } from "../../app/api/key-cache.server";
 import { exportDashboardFile } from "../../app/analytics/dashboard-file.server";
 import { pushCustomMetric } from "../../app/analytics/metric-points.server";
 import { createExport } from "../../app/exports/exports.server";
@@ -139,6 +140,7 @@ describe("an archived tenant", () => {
 
   it("restored, it is writable again and its keys work again", async () => {
     expect((await setArchived("restore")).status).toBe(200);
+    await keyCacheSettled(); // the restore's notification reached this process, as it reaches every web process within milliseconds
     expect((await api(apiExports, "/api/v1/exports")).status).toBe(200);
     expect((await callRoute(exportsPage.loader, makeRequest(page("exports"), { cookie: editor }), STAGING)).data.canCreate).toBe(true);
     expect((await startExport()).status).toBe(201);

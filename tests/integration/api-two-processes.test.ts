@@ -1,0 +1,104 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getDb } from "../../db/client";
+import { createApiKey } from "../../app/api/keys.server";
+import { buildAbility, permissionsFor } from "../../app/auth/permissions";
+import { startApp, type RunningApp } from "../setup/app-server";
+import { apiClient, createKey, ownerIn, tenantBySlug, type ApiResponse } from "../setup/api";
+
+// Two web processes on one database, as behind a load balancer: each caches API keys and leases
+// blocks of the rate-limit window, and neither may let a key do more than the database allows.
+let webA: RunningApp;
+let webB: RunningApp;
+let clients: ReturnType<typeof apiClient>[];
+
+beforeAll(async () => {
+  [webA, webB] = await Promise.all([startApp({}, ["--web"]), startApp({}, ["--web"])]);
+  clients = [apiClient(webA.url), apiClient(webB.url)];
+}, 90_000);
+afterAll(() => Promise.all([webA?.stop(), webB?.stop()]));
+
+/** Both processes' answers to one request, in order A, B. */
+const both = (path: string, init: Parameters<ReturnType<typeof apiClient>>[1]) => Promise.all(clients.map((api) => api(path, init)));
+const statuses = async (path: string, init: Parameters<ReturnType<typeof apiClient>>[1]) => (await both(path, init)).map((r) => r.status);
+/** A notification reaches every process within milliseconds of the commit; a second is generous on a busy machine. */
+const soon = { timeout: 1000, interval: 10 };
+
+/** Warms both processes' caches: the first request of a process starts its listener, and keys are cached once it listens. */
+async function warm(key: string) {
+  for (let i = 0; i < 5; i++) {
+    await both("/api/v1/exports", { key });
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("API keys cached in two web processes", () => {
+  it("are served from each process's cache, and a revocation stops the key in both", async () => {
+    const { id, key } = await createApiKey(getDb(), await ownerIn("production"), { name: "two processes", permissions: ["data.exports.read"] });
+    await warm(key);
+    // Revoked behind the triggers' back: both processes still accept the key, so it is their cache that answers.
+    await getDb().transaction().execute(async (trx) => {
+      await sql`set local session_replication_role = replica`.execute(trx);
+      await trx.updateTable("api_key").set({ revoked_at: new Date() }).where("id", "=", id).execute();
+    });
+    expect(await statuses("/api/v1/exports", { key })).toEqual([200, 200]);
+    // A revocation as the portal makes it notifies both.
+    await getDb().updateTable("api_key").set({ revoked_at: new Date(Date.now() + 1) }).where("id", "=", id).execute();
+    await expect.poll(() => statuses("/api/v1/exports", { key }), soon).toEqual([401, 401]);
+  });
+
+  it("follow the creator's demotion, removal and return, and the tenant's archiving, in both", async () => {
+    const tenant = await tenantBySlug("staging");
+    await getDb().updateTable("tenant").set({ api_export_burst: 1000 }).where("id", "=", tenant.id).execute();
+    const admin = await getDb().selectFrom("user").select("id").where("email", "=", "staging-admin@acme.test").executeTakeFirstOrThrow();
+    const creator = { tenantId: tenant.id, organizationId: tenant.organization_id, actor: { userId: admin.id, label: "Staging Admin" }, ability: buildAbility(permissionsFor("member", "admin")) };
+    const { key } = await createApiKey(getDb(), creator, { name: "follows", permissions: ["data.exports.read", "data.exports.create"] });
+    await warm(key);
+    // An invalid export request gets past the permission check (400) only while the key may create exports.
+    const create = { key, method: "POST", json: { format: "xml" } };
+    expect(await statuses("/api/v1/exports", create)).toEqual([400, 400]);
+
+    const membership = () => getDb().updateTable("tenant_member").where("tenant_id", "=", tenant.id).where("user_id", "=", admin.id);
+    await membership().set({ role: "viewer" }).execute();
+    await expect.poll(() => statuses("/api/v1/exports", create), soon).toEqual([403, 403]);
+
+    await getDb().deleteFrom("tenant_member").where("tenant_id", "=", tenant.id).where("user_id", "=", admin.id).execute();
+    await expect.poll(() => statuses("/api/v1/exports", { key }), soon).toEqual([401, 401]);
+
+    await getDb().insertInto("tenant_member").values({ tenant_id: tenant.id, user_id: admin.id, role: "admin" }).execute();
+    await expect.poll(() => statuses("/api/v1/exports", create), soon).toEqual([400, 400]);
+    await warm(key);
+
+    // Leaving the organization (better-auth's member row) takes the key's rights too.
+    await getDb().deleteFrom("member").where("organizationId", "=", tenant.organization_id).where("userId", "=", admin.id).execute();
+    await expect.poll(() => statuses("/api/v1/exports", { key }), soon).toEqual([401, 401]);
+    await getDb().insertInto("member").values({ id: randomUUID(), organizationId: tenant.organization_id, userId: admin.id, role: "member", createdAt: new Date() }).execute();
+    await expect.poll(() => statuses("/api/v1/exports", { key }), soon).toEqual([200, 200]);
+    await warm(key);
+
+    await getDb().updateTable("tenant").set({ archived_at: new Date() }).where("id", "=", tenant.id).execute();
+    await expect.poll(() => statuses("/api/v1/exports", { key }), soon).toEqual([403, 403]);
+    await getDb().updateTable("tenant").set({ archived_at: null }).where("id", "=", tenant.id).execute();
+    await expect.poll(() => statuses("/api/v1/exports", { key }), soon).toEqual([200, 200]);
+  });
+});
+
+describe("the hourly limit across two web processes", () => {
+  it("with a limit of 100, 200 concurrent requests split between them give exactly 100 successes, each its own remaining count", async () => {
+    const main = await tenantBySlug("main");
+    await getDb().updateTable("tenant").set({ api_requests_per_hour: 100 }).where("id", "=", main.id).execute();
+    await getDb().deleteFrom("api_rate_window").where("tenant_id", "=", main.id).execute();
+    const key = await createKey("main", ["dashboards.read"]);
+    // Each process gets as many requests as the limit, so neither is left holding numbers it leased.
+    const answers: ApiResponse[] = await Promise.all(Array.from({ length: 200 }, (_, i) => clients[i % 2]("/api/v1/dashboards", { key })));
+    expect(answers.filter((r) => r.status === 200)).toHaveLength(100);
+    expect(answers.filter((r) => r.status === 429)).toHaveLength(100);
+    const remaining = answers.filter((r) => r.status === 200).map((r) => Number(r.headers.get("x-ratelimit-remaining")));
+    expect(remaining.sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    // Both served some: the window's numbers were leased by both processes from the one row.
+    for (const client of [0, 1]) expect(answers.filter((r, i) => i % 2 === client && r.status === 200).length).toBeGreaterThan(0);
+    const [row] = await getDb().selectFrom("api_rate_window").select("requests").where("tenant_id", "=", main.id).execute();
+    expect(row.requests).toBe(100);
+  });
+});

@@ -1,5 +1,4 @@
 import type { ColumnType, Generated, Selectable } from "kysely";
-import type { FileFormat } from "../app/exports/formats";
 
 /** int8 columns: postgres.js returns them as strings; we write numbers. */
 type NullableInt8 = ColumnType<string | null, number | bigint | string | null, number | bigint | string | null>;
@@ -187,6 +186,8 @@ export const EXPORT_STATUSES = ["pending", "running", "done", "failed", "cancell
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
 /** An export in these statuses holds its projects' locks and may still change. */
 export const ACTIVE_EXPORT_STATUSES = ["pending", "running"] as const satisfies readonly ExportStatus[];
+/** The file formats an export can hold (app/exports/formats.ts lists them in archive order). */
+export type FileFormat = "ndjson" | "csv" | "parquet" | "xlsx";
 /** What a request names: one format, `both` (NDJSON + CSV), or a list; what older schedules and manifests hold. */
 export type AskedFormat = FileFormat | "both" | FileFormat[];
 /** A row's inserting (or correcting) transaction as xid8 text; see db/migrations/20261203_1300_delta_exports.ts. */

@@ -66,6 +66,14 @@ export function rememberKey(hash: string, value: unknown, readGeneration: number
   entries.set(hash, { value, cachedAt: Date.now() });
 }
 
+/**
+ * Empties this process's cache at once: called by the changes this portal makes to what keys may do
+ * (revocation, roles, removals, archiving), so the next request here does not wait for the notification.
+ */
+export function forgetCachedKeys(): void {
+  forget();
+}
+
 /** Whether keys are being cached: the listener listens. */
 export function keyCacheListening(): boolean {
   return state === "listening";

@@ -1,3 +1,4 @@
+import { forgetCachedKeys } from "./key-cache.server";
 import { z } from "zod";
 import type { DB } from "../../db/client";
 import { recordEvent } from "../audit/audit.server";
@@ -123,6 +124,7 @@ export async function revokeApiKey(db: DB, requester: Requester, id: string): Pr
         .executeTakeFirst()
     : undefined;
   if (!revoked) throw new AppError("NOT_FOUND", "No such active key.");
+  forgetCachedKeys();
   await recordEvent(db, placeOf(requester), "api_key.revoked", { type: "api_key", id: revoked.id }, requester.actor, { name: revoked.name });
 }
 

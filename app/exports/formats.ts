@@ -1,10 +1,12 @@
+import type { FileFormat } from "../../db/schema";
+
 /**
  * The file formats an export can hold, in the order the archive lists them.
  * A request names one, several, or `both` (NDJSON + CSV, what clients sent
  * before there were more than two).
  */
-export const FILE_FORMATS = ["ndjson", "csv", "parquet", "xlsx"] as const;
-export type FileFormat = (typeof FILE_FORMATS)[number];
+export const FILE_FORMATS = ["ndjson", "csv", "parquet", "xlsx"] as const satisfies readonly FileFormat[];
+export type { FileFormat };
 
 const LABELS: Record<FileFormat, string> = { ndjson: "NDJSON", csv: "CSV", parquet: "Parquet", xlsx: "Excel" };
 

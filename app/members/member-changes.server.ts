@@ -1,3 +1,4 @@
+import { forgetCachedKeys } from "../api/key-cache.server";
 import type { DB } from "../../db/client";
 import { ORG_ROLES, type OrgRole, type TenantRole } from "../../db/schema";
 import { recordEvent } from "../audit/audit.server";
@@ -82,6 +83,8 @@ export async function changeMemberRoles(
       });
     }
   });
+  // This process stops trusting cached keys now; the others when the trigger's notification reaches them.
+  forgetCachedKeys();
 }
 
 /**
@@ -114,6 +117,8 @@ export async function removeFromTenant(db: DB, requester: Requester, userId: str
       role: removed.role,
     });
   });
+  // This process stops trusting cached keys now; the others when the trigger's notification reaches them.
+  forgetCachedKeys();
 }
 
 /**
@@ -145,4 +150,6 @@ export async function removeFromOrganization(db: DB, requester: Requester, userI
       tenants: removedRoles.map((r) => ({ id: r.tenant_id, name: tenants.find((t) => t.id === r.tenant_id)?.name, role: r.role })),
     });
   });
+  // This process stops trusting cached keys now; the others when the trigger's notification reaches them.
+  forgetCachedKeys();
 }

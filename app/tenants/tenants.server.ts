@@ -1,3 +1,4 @@
+import { forgetCachedKeys } from "../api/key-cache.server";
 import { sql } from "kysely";
 import { z } from "zod";
 import type { DB } from "../../db/client";
@@ -111,6 +112,7 @@ async function setArchived(db: DB, requester: Requester, id: string, archive: bo
     if (!changed) throw new AppError("CONFLICT", `${tenant.name} is ${archive ? "already archived" : "not archived"}.`);
     await recordEvent(trx, placeOf(requester, tenant.id), archive ? "tenant.archived" : "tenant.restored", { type: "tenant", id: tenant.id }, requester.actor, { name: tenant.name });
   });
+  forgetCachedKeys();
   return tenant;
 }
 

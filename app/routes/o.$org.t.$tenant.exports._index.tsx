@@ -86,7 +86,7 @@ function submittedValues(form: FormData): SubmittedValues {
     preset: one("preset"),
     from: one("from"),
     to: one("to"),
-    format: form.has("formatsShown") ? all("format") : undefined,
+    format: form.has("formatsShown") || form.has("format") ? all("format") : undefined,
     deidentification: one("deidentification"),
   };
 }

@@ -94,7 +94,7 @@ describe("an archived tenant", () => {
     const portal = await startExport();
     expect(portal.status).toBe(409);
     expect(portal.data.error).toMatch(ARCHIVED);
-    expect(portal.data.values).toMatchObject({ format: "csv" });
+    expect(portal.data.values).toMatchObject({ format: ["csv"] });
     // As the API calls it, with a key's requester.
     const asKey = { tenantId, organizationId: (await tenantBySlug("staging")).organization_id, actor: { userId: null, apiKeyId: "k", label: "API key test" }, ability: buildAbility(permissionsFor("owner", null)) };
     await expect(createExport(getDb(), asKey, { format: "csv", dataTypes: ["lab_results"] })).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringMatching(ARCHIVED) });

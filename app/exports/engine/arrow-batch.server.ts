@@ -18,7 +18,7 @@ function arrowType(type: ColumnType): DataType {
 
 /**
  * The Arrow schema of a file. JSON columns carry Arrow's canonical `arrow.json` extension name: arrow-rs does
- * not turn it into Parquet's JSON logical type, but it keeps it in the file's embedded Arrow schema.
+ * not turn it into Parquet's JSON logical type (parquet-json.server.ts adds that), but keeps it in the file's Arrow schema.
  */
 export function arrowSchema(columns: RowColumn[]) {
   const json = new Map([["ARROW:extension:name", "arrow.json"], ["ARROW:extension:metadata", ""]]);

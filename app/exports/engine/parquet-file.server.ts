@@ -4,6 +4,7 @@ import type { Schema } from "apache-arrow";
 import { Compression, Table, WriterPropertiesBuilder, transformParquetStream, writeParquet as writeParquetTable } from "parquet-wasm/node";
 import type { RecordBatch, WriterProperties } from "parquet-wasm/node";
 import { arrowSchema, batchToIPC } from "./arrow-batch.server";
+import { AnnotatingOutput } from "./parquet-json.server";
 import { batchRows, type ColumnBatch } from "./binary-copy.server";
 import type { RowBatch, RowColumn, RowFileWriter } from "./row-files.server";
 
@@ -46,10 +47,15 @@ async function write(schema: Schema, columns: RowColumn[], iterator: AsyncIterat
   let rows = 0;
   let first = await nextBatch(iterator);
 
+  const send = async (chunk: Uint8Array) => {
+    if (!out.write(chunk)) await once(out, "drain");
+  };
+  const output = new AnnotatingOutput(send, new Set(columns.filter((c) => c.type === "json").map((c) => c.name)));
+
   // arrow-rs's stream writer learns the schema from the first batch, so a file of no rows is written whole.
   if (!first) {
-    const bytes = writeParquetTable(Table.fromIPCStream(batchToIPC(schema, columns, [])), properties());
-    if (!out.write(bytes)) await once(out, "drain");
+    await output.write(writeParquetTable(Table.fromIPCStream(batchToIPC(schema, columns, [])), properties()));
+    await output.end();
     out.end();
     return { rows };
   }
@@ -74,12 +80,13 @@ async function write(schema: Schema, columns: RowColumn[], iterator: AsyncIterat
       }
     },
   }, { highWaterMark: 0 });
-  const output = await transformParquetStream(input, properties());
-  for await (const chunk of output as unknown as AsyncIterable<Uint8Array>) {
+  const parquet = await transformParquetStream(input, properties());
+  for await (const chunk of parquet as unknown as AsyncIterable<Uint8Array>) {
     if (failure) break;
-    if (!out.write(chunk)) await once(out, "drain");
+    await output.write(chunk);
   }
   if (failure) throw failure.error;
+  await output.end();
   out.end();
   return { rows };
 }

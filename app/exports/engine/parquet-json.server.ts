@@ -67,7 +67,11 @@ class Reader {
         const header = this.byte();
         const size = header >> 4 === 15 ? this.varint() : header >> 4;
         const element = header & 0x0f;
-        for (let i = 0; i < size; i++) element === 1 || element === 2 ? this.at++ : this.skip(element);
+        // A boolean in a collection is one byte of its own.
+        for (let i = 0; i < size; i++) {
+          if (element === 1 || element === 2) this.at++;
+          else this.skip(element);
+        }
         return;
       }
       case 11: {

@@ -58,6 +58,8 @@ interface Measure { ms: number; bytes: number; maxRssKb: number }
 // The measured processes run compiled JavaScript, as `npm run worker` does, not through tsx.
 // Under node_modules, so its imports resolve, and outside build/, which `npm run build` empties.
 const childScript = path.resolve("node_modules/.cache/exportal-bench/child.mjs");
+// A new file, not the old one rewritten: node_modules may be hardlinked from another checkout.
+rmSync(childScript, { force: true });
 execFileSync("npx", ["esbuild", "bench/child.ts", "--bundle", "--platform=node", "--format=esm", "--packages=external", "--log-level=warning", `--outfile=${childScript}`]);
 // Not execFileSync: with --storage s3 this process serves S3 (s3rver) to the child, so its event loop must stay free.
 async function child(args: string[], env: Record<string, string> = {}): Promise<Measure> {

@@ -7,6 +7,7 @@ import { to as copyTo } from "pg-copy-streams";
 // One measured run in its own process, so its peak RSS is its own:
 //   child.ts baseline '<COPY statement>'   COPY piped into `gzip -6`
 //   child.ts export                        the real worker task on the queued export
+//   child.ts worker                        an idle worker (npm run worker's runner), until SIGTERM
 const [mode, statement] = process.argv.slice(2);
 const started = performance.now();
 let bytes = 0;
@@ -19,6 +20,13 @@ if (mode === "baseline") {
   await pipeline(client.query(copyTo(statement)), gzip.stdin);
   await counted;
   await client.end();
+} else if (mode === "worker") {
+  const { databaseUrl } = await import("../db/client");
+  const { startWorker } = await import("../worker/index");
+  const worker = await startWorker(databaseUrl());
+  process.once("SIGTERM", () => void worker.stop().then(() => process.exit(0)));
+  console.log("ready");
+  await new Promise(() => {});
 } else {
   // Imported here so the baseline process carries none of the worker's modules.
   const { runOnce } = await import("graphile-worker");

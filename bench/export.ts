@@ -1,4 +1,6 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import { mkdtempSync, rmSync, chmodSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,13 +12,18 @@ import { addHsiRecords, bulkInsert, seedDemo } from "../db/seed";
 import { sealCredential } from "../app/analytics/credential-crypto.server";
 import { copyStatement } from "../app/exports/engine/statements.server";
 import { createExport } from "../app/exports/exports.server";
+import { ACTIVE_EXPORT_STATUSES } from "../db/schema";
 import { requesterOf, requireTenant } from "../app/auth/access.server";
 import { getAuth } from "../app/auth/auth.server";
 import S3rver from "s3rver";
 
 // `npm run bench:export -- --rows 1000000 --runs 3`: a tenant-scope export of
-// N HSI rows against two raw baselines (COPY piped into gzip -6), each run in
+// N HSI rows against raw baselines (COPY piped into gzip -6), each run in
 // its own process, alternating baseline and export so drift cancels out.
+// Two baselines per format: the exporter's own COPY statement (what the Node
+// side adds) and the raw table (`SELECT *`, `row_to_json` for NDJSON: what
+// the exporter's SQL adds too). Then the time from an export's creation to
+// its start, over 50 small exports on an idle worker (`--starts 0` skips it).
 // `--storage s3` also runs each export into a local S3-protocol server (s3rver),
 // next to the local-disk run. `--format both` runs one format only (default all).
 // Parquet is measured against the CSV export of the same rows; Excel likewise,
@@ -27,10 +34,12 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     storage: { type: "string", default: "local" },
     format: { type: "string", default: "all" },
+    starts: { type: "string", default: "50" },
   },
 });
 const rows = Number(values.rows);
 const runs = Number(values.runs);
+const starts = Number(values.starts);
 if (!["local", "s3"].includes(values.storage!)) throw new Error("--storage is local or s3");
 const withS3 = values.storage === "s3";
 const FORMATS = ["csv", "ndjson", "both", "parquet", "xlsx"] as const;
@@ -87,6 +96,12 @@ try {
   const staging = formats.includes("xlsx") ? await requesterIn("staging") : requester;
   const target = { tenantId: tenant.id, organizationId: requester.organizationId, scope: { type: "tenant" as const }, filters: {} };
   const baselines = { csv: copyStatement("hsi_records", "csv", target), ndjson: copyStatement("hsi_records", "ndjson", target) };
+  // The table as stored, in the export's order: the cost of reading and rendering rows, without the exporter's expressions.
+  const rawSelect = `SELECT * FROM hsi_record WHERE tenant_id = '${tenant.id}' ORDER BY recorded_at, id`;
+  const rawTable = {
+    csv: `COPY (${rawSelect}) TO STDOUT WITH (FORMAT csv, HEADER)`,
+    ndjson: `COPY (SELECT row_to_json(r)::text FROM (${rawSelect}) AS r) TO STDOUT WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')`,
+  };
 
   /** Runs the queued export in its own process and checks it ended done. */
   async function measureExport(format: (typeof FORMATS)[number], env: Record<string, string> = {}, by = requester): Promise<Measure> {
@@ -98,7 +113,38 @@ try {
     return { ...measure, bytes: Number(last.archive_bytes) };
   }
 
-  const results: { name: string; export: Measure[]; s3: Measure[]; baseline: Measure[][] }[] = [];
+  /**
+   * Creation to start (created_at, the creating transaction's time, to
+   * started_at, the task's) of small exports (a date range without rows),
+   * one at a time, each queued when the worker, in its own process, is idle.
+   */
+  async function measureStarts() {
+    const worker = spawn(process.execPath, [childScript, "worker"], { stdio: ["ignore", "pipe", "inherit"] });
+    const exited = once(worker, "exit");
+    await Promise.race([once(worker.stdout, "data"), exited.then(() => Promise.reject(new Error("the worker exited")))]);
+    const delays: number[] = [];
+    try {
+      for (let i = 0; i < starts; i++) {
+        await sleep(50);
+        const { id } = await createExport(db, requester, { dataTypes: ["hsi_records"], format: "csv", deidentification: "full", dateRange: { from: "2000-01-01", to: "2000-01-02" } });
+        const row = () => db.selectFrom("export").select(["status", "error", "created_at", "started_at"]).where("id", "=", id).executeTakeFirstOrThrow();
+        let last = await row();
+        while ((ACTIVE_EXPORT_STATUSES as readonly string[]).includes(last.status)) {
+          await sleep(10);
+          last = await row();
+        }
+        if (last.status !== "done") throw new Error(`small export ended ${last.status}: ${last.error}`);
+        delays.push(last.started_at!.getTime() - last.created_at.getTime());
+      }
+    } finally {
+      worker.kill("SIGTERM");
+      await exited;
+    }
+    const sorted = delays.sort((a, b) => a - b);
+    console.log(`creation to running, ${starts} small exports on an idle worker: p50 ${sorted[Math.floor(starts * 0.5)]} ms, p90 ${sorted[Math.floor(starts * 0.9)]} ms`);
+  }
+
+  const results: { name: string; export: Measure[]; s3: Measure[]; baseline: Measure[][]; raw: Measure[][] }[] = [];
   // Parquet and Excel against the CSV export of the same rows, run alternately with them.
   const typed: { name: string; rows: number; export: Measure[]; csv: Measure[] }[] = [];
   for (const format of formats) {
@@ -112,12 +158,15 @@ try {
       typed.push(result);
       continue;
     }
-    const result = { name: format, export: [] as Measure[], s3: [] as Measure[], baseline: [] as Measure[][] };
+    const result = { name: format, export: [] as Measure[], s3: [] as Measure[], baseline: [] as Measure[][], raw: [] as Measure[][] };
     for (let i = 0; i < runs; i++) {
       const parts = format === "both" ? (["ndjson", "csv"] as const) : [format];
       const baseline: Measure[] = [];
+      const raw: Measure[] = [];
       for (const part of parts) baseline.push(await child(["baseline", baselines[part]]));
+      for (const part of parts) raw.push(await child(["baseline", rawTable[part]]));
       result.baseline.push(baseline);
+      result.raw.push(raw);
       result.export.push(await measureExport(format));
       if (s3) result.s3.push(await measureExport(format, s3Env));
     }
@@ -127,12 +176,18 @@ try {
   console.log(`\n${rows.toLocaleString()} HSI rows, tenant scope, median of ${runs} alternating runs, ${os.cpus().length} cores\n`);
   const line = (cols: string[]) => console.log(cols.map((c, i) => (i === 0 ? c.padEnd(16) : c.padStart(13))).join(""));
   line(["run", "wall s", "rows/s", "bytes", "peak RSS MB", "ratio"]);
+  const ratios: string[] = [];
   for (const r of results) {
-    const baseMs = median(r.baseline.map((b) => b.reduce((s, m) => s + m.ms, 0)));
-    const baseBytes = median(r.baseline.map((b) => b.reduce((s, m) => s + m.bytes, 0)));
-    const baseRss = median(r.baseline.map((b) => Math.max(...b.map((m) => m.maxRssKb))));
+    const total = (b: Measure[]) => b.reduce((s, m) => s + m.ms, 0);
+    const baseMs = median(r.baseline.map(total));
+    const rawMs = median(r.raw.map(total));
     const expMs = median(r.export.map((m) => m.ms));
-    line([`baseline ${r.name}`, (baseMs / 1000).toFixed(2), Math.round(rows / (baseMs / 1000)).toLocaleString(), baseBytes.toLocaleString(), (baseRss / 1024).toFixed(0), ""]);
+    for (const [name, measures, ms] of [[`raw table ${r.name}`, r.raw, rawMs], [`baseline ${r.name}`, r.baseline, baseMs]] as const) {
+      const bytes = median(measures.map((b) => b.reduce((s, m) => s + m.bytes, 0)));
+      const rss = median(measures.map((b) => Math.max(...b.map((m) => m.maxRssKb))));
+      line([name, (ms / 1000).toFixed(2), Math.round(rows / (ms / 1000)).toLocaleString(), bytes.toLocaleString(), (rss / 1024).toFixed(0), ""]);
+    }
+    ratios.push(`ratio export-${r.name}/raw-table: ${(expMs / rawMs).toFixed(2)}`);
     line([
       `export ${r.name}`,
       (expMs / 1000).toFixed(2),
@@ -153,6 +208,7 @@ try {
       `${(s3Ms / expMs).toFixed(2)} × disk`,
     ]);
   }
+  for (const ratio of ratios) console.log(ratio);
   for (const r of typed) {
     const csvMs = median(r.csv.map((m) => m.ms));
     const expMs = median(r.export.map((m) => m.ms));
@@ -169,6 +225,7 @@ try {
     if (r.rows !== rows) console.log(`  (${r.name}: ${r.rows.toLocaleString()} rows of a second tenant)`);
     console.log(`ratio export-${r.name}/export-csv: ${(expMs / csvMs).toFixed(2)}`);
   }
+  if (starts > 0) await measureStarts();
 } finally {
   if (s3) await new Promise((resolve) => s3.httpServer?.close(resolve));
   await closeDb();

@@ -70,6 +70,15 @@ describe("secret-looking JSON keys", () => {
     }
   });
 
+  it("pass the LIKE filter that runs before the pattern, in any ASCII case", () => {
+    const words = /LIKE ANY \(ARRAY\[([^\]]*)\]\)/.exec(copyStatement("hsi_records", "csv", { ...study, scope: { type: "tenant" } }))![1];
+    const filter = words.split(", ").map((w) => w.slice(2, -2));
+    for (const key of ["token", "accessToken", "REFRESH_TOKEN", "client_secret", "password", "passphrase", "PWD", "apiKey", "api.key", "API-KEY", "privateKey", "Private Key", "access_key", "Authorization", "cookie", "credentials"]) {
+      expect(secret.test(key), key).toBe(true);
+      expect(filter.some((word) => key.toLowerCase().includes(word)), key).toBe(true);
+    }
+  });
+
   it("are filtered out of every exported JSON column", () => {
     for (const [type, spec] of Object.entries(DATA_TYPE_SPECS) as [DataType, (typeof DATA_TYPE_SPECS)[DataType]][]) {
       for (const [name, kind] of spec.columns as [string, string][]) {

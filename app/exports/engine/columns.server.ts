@@ -154,13 +154,27 @@ export const SECRET_KEY_PATTERN =
   "token|secret|passw|passphrase|pwd|api[-_. ]?key|private[-_. ]?key|access[-_. ]?key|credential|authorization|cookie";
 
 /**
- * The SQL of a JSON value without its secret-looking keys. The text test is a
- * cheap, sound filter (a matching key is in the value's text as written), so
- * only values that might hold one are rebuilt.
+ * The first literal word of each alternative of SECRET_KEY_PATTERN
+ * (`api[-_. ]?key` → `api`): any text the pattern matches holds one of them,
+ * in some ASCII case.
+ */
+const SECRET_KEY_WORDS = SECRET_KEY_PATTERN.split("|").map((alternative) => alternative.split(/\[[^\]]*\]\??/)[0]);
+if (!SECRET_KEY_WORDS.every((word) => /^[a-z]+$/.test(word))) throw new Error("SECRET_KEY_PATTERN's alternatives must start with a lowercase word");
+
+/**
+ * The SQL of a JSON value without its secret-looking keys. The text tests are
+ * cheap, sound filters (a matching key is in the value's text as written), so
+ * only values that might hold one are rebuilt. The LIKE test comes first: on
+ * ASCII-lowercased text it is about twice as fast as the case-insensitive
+ * regular expression, and lets through every text holding one of its words
+ * in any ASCII case (lower() folds ASCII letters only in the "C" collation, so
+ * no locale turns an `I` into something else).
  */
 export function withoutSecretKeys(value: string): string {
   const pattern = `'${SECRET_KEY_PATTERN}'`;
-  return `(CASE WHEN ${value}::text ~* ${pattern} THEN exportal_jsonb_drop_keys(${value}, ${pattern}) ELSE ${value} END)`;
+  const words = SECRET_KEY_WORDS.map((word) => `'%${word}%'`).join(", ");
+  return `(CASE WHEN lower(${value}::text COLLATE "C") LIKE ANY (ARRAY[${words}]) AND ${value}::text ~* ${pattern}
+    THEN exportal_jsonb_drop_keys(${value}, ${pattern}) ELSE ${value} END)`;
 }
 
 /** Whether a data type's rows belong to participants: pseudonyms and date shifts apply to it. */

@@ -164,13 +164,17 @@ function outputColumns(dataType: DataType, target: ExportTarget): OutputColumn[]
   return columns;
 }
 
-function csvExpression({ value, kind }: OutputColumn): string {
+function csvExpression({ name, value, kind }: OutputColumn): string {
   switch (kind) {
     case "text":
     case "participant_code":
       return `exportal_csv_safe(${value})`;
     case "json":
-      return `exportal_csv_safe(${value}::text)`;
+      // JSON text starts with a formula character only as a negative number
+      // (objects, arrays, strings, true, false, null start with {, [, ", t, f, n),
+      // and dropping secret keys leaves a number as it is. So the function,
+      // which PostgreSQL does not inline for so costly an argument, runs for numbers only.
+      return `CASE WHEN jsonb_typeof(${name}) = 'number' THEN exportal_csv_safe(${value}::text) ELSE ${value}::text END`;
     case "boolean":
       return `${value}::text`;
     case "time":

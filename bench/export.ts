@@ -57,9 +57,11 @@ process.env.BETTER_AUTH_URL = "http://localhost";
 interface Measure { ms: number; bytes: number; maxRssKb: number }
 // The measured processes run compiled JavaScript, as `npm run worker` does, not through tsx.
 // Under node_modules, so its imports resolve, and outside build/, which `npm run build` empties.
-// One file per run: two benches at once (or in worktrees sharing node_modules by hardlinks) never run each other's.
-const childScript = path.resolve(`node_modules/.cache/exportal-bench/child-${process.pid}.mjs`);
-execFileSync("npx", ["esbuild", "bench/child.ts", "--bundle", "--platform=node", "--format=esm", "--packages=external", "--log-level=warning", `--outfile=${childScript}`]);
+// One directory per run: two benches at once (or in worktrees sharing node_modules by hardlinks) never run each other's.
+// Split as the worker is built, so what an export loads only when it needs it (Parquet, Excel) stays out until then.
+const childDir = path.resolve(`node_modules/.cache/exportal-bench/${process.pid}`);
+const childScript = path.join(childDir, "child.js");
+execFileSync("npx", ["esbuild", "bench/child.ts", "--bundle", "--splitting", "--platform=node", "--format=esm", "--packages=external", "--log-level=warning", `--outdir=${childDir}`]);
 // Not execFileSync: with --storage s3 this process serves S3 (s3rver) to the child, so its event loop must stay free.
 async function child(args: string[], env: Record<string, string> = {}): Promise<Measure> {
   const { stdout: out } = await promisify(execFile)(process.execPath, [childScript, ...args], { env: { ...process.env, ...env }, encoding: "utf8" });
@@ -231,5 +233,5 @@ try {
   await closeDb();
   await pg.stop();
   rmSync(dir, { recursive: true, force: true });
-  rmSync(childScript, { force: true });
+  rmSync(childDir, { recursive: true, force: true });
 }

@@ -61,7 +61,8 @@ describe("members in a real browser", () => {
     // As a Production editor they start an export.
     await invitee.getByRole("button", { name: "New export" }).click();
     const newExport = invitee.getByRole("dialog", { name: "New export" });
-    await newExport.getByRole("radio", { name: /^CSV/ }).check();
+    await newExport.getByRole("checkbox", { name: /^CSV/ }).check();
+    await newExport.getByRole("checkbox", { name: /^NDJSON/ }).uncheck();
     await newExport.getByRole("button", { name: "Start export" }).click();
     await newExport.waitFor({ state: "hidden" });
     const exportId = await invitee.locator("tr[data-export-id]").first().getAttribute("data-export-id");

@@ -60,7 +60,8 @@ describe("schedules in a real browser", () => {
     await expect.poll(() => page.getByLabel("Time zone").inputValue()).toBe(READER_ZONE);
     await page.getByLabel("Name", { exact: true }).fill("Weekly lab results");
     await page.getByRole("checkbox", { name: "HSI records" }).uncheck();
-    await page.getByRole("radio", { name: /^CSV/ }).check();
+    await page.getByRole("checkbox", { name: /^CSV/ }).check();
+    await page.getByRole("checkbox", { name: /^NDJSON/ }).uncheck();
     await page.getByRole("radio", { name: "Weekly" }).check();
     await page.getByLabel("Weekday").selectOption({ label: "Monday" });
     await page.getByLabel(/^Time \(HH:MM/).fill("09:00");

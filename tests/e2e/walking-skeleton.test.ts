@@ -180,14 +180,16 @@ describe("in a real browser", () => {
     const [from, to] = [day(-30), day(-60)];
     await dialog.getByLabel("From").fill(from);
     await dialog.getByLabel("To").fill(to);
-    await dialog.getByRole("radio", { name: /^CSV/ }).check();
+    await dialog.getByRole("checkbox", { name: /^CSV/ }).check();
+    await dialog.getByRole("checkbox", { name: /^NDJSON/ }).uncheck();
     await dialog.getByRole("button", { name: "Start export" }).click();
     await dialog.locator("#to-error").getByText("“To” must be after “From”").waitFor();
     expect(await dialog.getByLabel("To").getAttribute("aria-describedby")).toBe("to-error");
     expect(await dialog.getByLabel("From").inputValue()).toBe(from);
     expect(await dialog.getByLabel("To").inputValue()).toBe(to);
     expect(await dialog.getByLabel("A project").isChecked()).toBe(true);
-    expect(await dialog.getByRole("radio", { name: /^CSV/ }).isChecked()).toBe(true);
+    expect(await dialog.getByRole("checkbox", { name: /^CSV/ }).isChecked()).toBe(true);
+    expect(await dialog.getByRole("checkbox", { name: /^NDJSON/ }).isChecked()).toBe(false);
     await page.screenshot({ path: path.join(ARTIFACTS, "new-export-validation.png") });
     await expectAccessible(page, "new export validation");
 

@@ -259,7 +259,7 @@ describe("who may use which profile", () => {
     );
     expect(res.status).toBe(403);
     expect(res.data.fieldErrors.deidentification).toMatch(/studies\.export\.full/);
-    expect(res.data.values).toMatchObject({ deidentification: "full", participantId: withSerial, format: "csv" });
+    expect(res.data.values).toMatchObject({ deidentification: "full", participantId: withSerial, format: ["csv"] });
     const after = await db().selectFrom("export").select((e) => e.fn.countAll<string>().as("n")).executeTakeFirstOrThrow();
     expect(after.n).toBe(before.n);
   });

@@ -172,7 +172,7 @@ describe("create action", () => {
     );
     expect(res.status).toBe(400);
     expect(res.data.fieldErrors).toEqual({ "scope.appIds": "Choose at least one app.", dataTypes: "Choose at least one data type." });
-    expect(res.data.values).toMatchObject({ scope: "app", projectId: "nope", dataTypes: [], format: "csv" });
+    expect(res.data.values).toMatchObject({ scope: "app", projectId: "nope", dataTypes: [], format: ["csv"] });
   });
 });
 

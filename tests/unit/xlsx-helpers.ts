@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import yauzl from "yauzl";
+import { readZip } from "../setup/zip";
 import type { RowBatch, RowColumn, RowFileResult, RowFileWriter } from "../../app/exports/engine/row-files.server";
 
 /** Runs a writer over `rows` in batches of `size` into memory; resolves once `out` has finished. */
@@ -27,25 +27,7 @@ export async function writeToBuffer(
 }
 
 /** The text of every entry of a zip, by name without a leading slash. */
-export function unzip(bytes: Buffer): Promise<Map<string, string>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(bytes, { lazyEntries: true }, (error, zip) => {
-      if (error || !zip) return reject(error);
-      const files = new Map<string, string>();
-      zip.on("error", reject);
-      zip.on("end", () => resolve(files));
-      zip.on("entry", (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (e, stream) => {
-          if (e || !stream) return reject(e);
-          const chunks: Buffer[] = [];
-          stream.on("data", (c: Buffer) => chunks.push(c));
-          stream.on("end", () => {
-            files.set(entry.fileName.replace(/^\//, ""), Buffer.concat(chunks).toString("utf8"));
-            zip.readEntry();
-          });
-        });
-      });
-      zip.readEntry();
-    });
-  });
+export async function unzip(bytes: Buffer): Promise<Map<string, string>> {
+  const entries = await readZip(bytes);
+  return new Map([...entries].map(([name, content]) => [name.replace(/^\//, ""), content.toString("utf8")]));
 }

@@ -22,8 +22,6 @@ import { getStorage } from "./storage.server";
 
 const TICK_MS = 1000;
 
-export { ExportFailure };
-
 /** Called about once a second with the records written so far; throws to stop the export. */
 export type Progress = (rowsDone: number, rowsExpected: number) => Promise<void>;
 

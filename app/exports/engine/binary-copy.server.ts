@@ -42,13 +42,13 @@ const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 // Microseconds and days between the Unix epoch and PostgreSQL's (2000-01-01).
 const EPOCH_MICROS = 946_684_800_000_000n;
 const EPOCH_DAYS = 10_957;
-export const BATCH_ROWS = 8192;
+const BATCH_ROWS = 8192;
 
 /**
  * The complete rows of one chunk of the stream: where each value starts in
  * `buf` and its length (-1: NULL), row after row, `columns` values a row.
  */
-export interface RowSpans {
+interface RowSpans {
   buf: Buffer;
   rows: number;
   starts: Int32Array;
@@ -118,12 +118,10 @@ async function* rowSpans(copy: Readable, columns: number): AsyncGenerator<RowSpa
 }
 
 const HEX_DIGITS = Buffer.from("0123456789abcdef", "latin1");
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 function uuidAt(buf: Buffer, at: number): string {
-  let text = "";
-  for (let i = 0; i < 16; i++) text += (i === 4 || i === 6 || i === 8 || i === 10 ? "-" : "") + HEX[buf[at + i]];
-  return text;
+  const hex = buf.toString("hex", at, at + 16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function valueAt(buf: Buffer, at: number, length: number, oid: number): RowValue {

@@ -3,12 +3,12 @@ import { getDb, type DB } from "../../../db/client";
 import { ACTIVE_EXPORT_STATUSES, type Export } from "../../../db/schema";
 import { recordExportEvent, SYSTEM } from "../../audit/audit.server";
 import { leaseConfig, retentionConfig } from "../../lib/config.server";
-import { ExportFailure, writeArchive } from "./archive.server";
+import { writeArchive } from "./archive.server";
+import { ExportFailure } from "./export-failure.server";
 import { holdLease } from "./lease.server";
 import { getStorage, StorageFailure } from "./storage.server";
 import { enqueueRunAdvance } from "../../schedules/run-jobs.server";
 
-export { ExportFailure };
 
 /** The export was cancelled, or handed to another run, while this one ran. */
 class ExportCancelled extends Error {}

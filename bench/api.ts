@@ -20,7 +20,7 @@ import { buildAbility, PERMISSIONS } from "../app/auth/permissions";
 //     (GET /api/v1/manifest-key: public, no database), which measures Express + Remix;
 //   - the portal on GET /api/v1/exports/:id with a real key (key, limits, one query).
 // Prints requests/s and latency for each, then the two ratios at the most connections.
-const { values } = parseArgs({ options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "10,50" } } });
+const { values } = parseArgs({ options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "10,50" }, profile: { type: "string" } } });
 const connectionCounts = values.connections!.split(",").map(Number);
 if (connectionCounts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--connections takes counts like 10,50");
 const run = promisify(execFile);
@@ -71,7 +71,9 @@ try {
 
   const apiPort = await freePort();
   // As `npm start` runs it: the compiled server, in production mode.
-  await startProcess(["build/server-start/server.js"], { ...process.env, NODE_ENV: "production", PORT: String(apiPort), HOST: "127.0.0.1", WORKER_CONCURRENCY: "1" }, "Exportal is running at");
+  // --profile DIR: the portal writes a V8 CPU profile there when it stops (open it in Chrome's DevTools).
+  const profile = values.profile ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values.profile)}`] : [];
+  await startProcess([...profile, "build/server-start/server.js"], { ...process.env, NODE_ENV: "production", PORT: String(apiPort), HOST: "127.0.0.1", WORKER_CONCURRENCY: "1" }, "Exportal is running at");
   const apiUrl = `http://127.0.0.1:${apiPort}/api/v1/exports/${rows[0].id}`;
   const sample = await fetch(apiUrl, { headers: { Authorization: `Bearer ${key}` } });
   if (sample.status !== 200) throw new Error(`the API answered ${sample.status}: ${await sample.text()}`);

@@ -8,7 +8,7 @@ import { sql } from "kysely";
 import { closeDb, getDb } from "../db/client";
 import { freePort, startEmbeddedPostgres } from "../db/embedded";
 import { migrateToLatest } from "../db/migrate";
-import { seedDemo } from "../db/seed";
+import { DEMO_PASSWORD, seedDemo } from "../db/seed";
 import { sealCredential } from "../app/analytics/credential-crypto.server";
 import { createApiKey } from "../app/api/keys.server";
 import { buildAbility, PERMISSIONS } from "../app/auth/permissions";
@@ -18,8 +18,11 @@ import { buildAbility, PERMISSIONS } from "../app/auth/permissions";
 //   - a bare Node HTTP server answering the API's JSON bytes (the floor);
 //   - the portal as `npm start` runs it, on a constant JSON resource route
 //     (GET /api/v1/manifest-key: public, no database), which measures Express + Remix;
-//   - the portal on GET /api/v1/exports/:id with a real key (key, limits, one query).
-// Prints requests/s and latency for each, then the two ratios at the most connections.
+//   - the portal on GET /api/v1/exports/:id with a real key (key, limits, one query);
+//   - the exports page as an editor keeps it open (25 rows): its data request as a
+//     navigation asks it (every loader), as the page's 1.5 s poll asks it (the
+//     page's own loader), and the whole page rendered.
+// Prints requests/s and latency for each, then the ratios at the most connections.
 const { values } = parseArgs({ options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "10,50" }, profile: { type: "string" } } });
 const connectionCounts = values.connections!.split(",").map(Number);
 if (connectionCounts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--connections takes counts like 10,50");
@@ -67,13 +70,20 @@ try {
     insert into export (tenant_id, organization_id, scope, filters, data_types, formats, status, rows_done, rows_expected, archive_bytes, started_at, finished_at, expires_at)
     values (${tenant.id}, ${tenant.organization_id}, '{"type":"tenant"}', '{}', array['hsi_records','lab_results'], array['ndjson'], 'done', 1100, 1100, 52000, now(), now(), now() + interval '1 day')
     returning id`.execute(db);
+  // A full first page of the editor's finished exports, as the exports page shows them.
+  const editor = await db.selectFrom("user").select("id").where("email", "=", "production-editor@acme.test").executeTakeFirstOrThrow();
+  await sql`
+    insert into export (tenant_id, organization_id, requested_by_user_id, scope, filters, data_types, formats, status, rows_done, rows_expected, archive_bytes, started_at, finished_at, expires_at, created_at)
+    select ${tenant.id}, ${tenant.organization_id}, ${editor.id}, '{"type":"tenant"}', '{}', array['hsi_records','lab_results'], array['ndjson','csv'], 'done', 1100, 1100, 52000,
+      now() - make_interval(mins => i), now() - make_interval(mins => i), now() + interval '1 day', now() - make_interval(mins => i)
+    from generate_series(1, 30) i`.execute(db);
   await closeDb();
 
   const apiPort = await freePort();
   // As `npm start` runs it: the compiled server, in production mode.
   // --profile DIR: the portal writes a V8 CPU profile there when it stops (open it in Chrome's DevTools).
   const profile = values.profile ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values.profile)}`] : [];
-  await startProcess([...profile, "build/server-start/server.js"], { ...process.env, NODE_ENV: "production", PORT: String(apiPort), HOST: "127.0.0.1", WORKER_CONCURRENCY: "1" }, "Exportal is running at");
+  await startProcess([...profile, "build/server-start/server.js"], { ...process.env, NODE_ENV: "production", PORT: String(apiPort), HOST: "127.0.0.1", PUBLIC_URL: `http://127.0.0.1:${apiPort}`, WORKER_CONCURRENCY: "1" }, "Exportal is running at");
   const apiUrl = `http://127.0.0.1:${apiPort}/api/v1/exports/${rows[0].id}`;
   const sample = await fetch(apiUrl, { headers: { Authorization: `Bearer ${key}` } });
   if (sample.status !== 200) throw new Error(`the API answered ${sample.status}: ${await sample.text()}`);
@@ -87,11 +97,29 @@ try {
 
   const constantUrl = `http://127.0.0.1:${apiPort}/api/v1/manifest-key`;
   const auth = { Authorization: `Bearer ${key}` };
+  const origin = `http://127.0.0.1:${apiPort}`;
+  const signIn = await fetch(`${origin}/sign-in`, {
+    method: "POST",
+    headers: { Origin: origin },
+    body: new URLSearchParams({ email: "production-editor@acme.test", password: DEMO_PASSWORD }),
+    redirect: "manual",
+  });
+  if (signIn.status !== 302) throw new Error(`signing in answered ${signIn.status}: ${await signIn.text()}`);
+  const session = { Cookie: signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ") };
+  const page = `${origin}/o/acme-health/t/production/exports`;
   const servers = [
     { name: "bare Node, fixed JSON", url: baseUrl, headers: {} },
     { name: "portal, constant route", url: constantUrl, headers: {} },
     { name: "portal, API endpoint", url: apiUrl, headers: auth },
+    { name: "exports.data, navigation", url: `${page}.data`, headers: session },
+    { name: "exports.data, poll", url: `${page}.data?_routes=${encodeURIComponent("routes/o.$org.t.$tenant.exports._index")}`, headers: session },
+    { name: "exports page, full", url: page, headers: session },
   ];
+  for (const s of servers.slice(3)) {
+    const res = await fetch(s.url, { headers: s.headers });
+    if (res.status !== 200) throw new Error(`${s.name} answered ${res.status}`);
+    console.log(`${s.name}: ${(await res.arrayBuffer()).byteLength} bytes`);
+  }
   const duration = Number(values.duration);
   console.log(`Warming up, then ${duration} s of load for each server at ${connectionCounts.join(" and ")} connections...`);
   for (const s of servers) await load(s.url, s.headers, 3, Math.max(...connectionCounts));
@@ -120,6 +148,10 @@ try {
   console.log(`\nrequests/s ratios at ${connectionCounts[connectionCounts.length - 1]} connections:`);
   console.log(`ratio api/constant-route: ${(api / last["portal, constant route"].rps).toFixed(3)}`);
   console.log(`ratio api/bare: ${(api / last["bare Node, fixed JSON"].rps).toFixed(3)}`);
+  const constant = last["portal, constant route"].rps;
+  console.log(`ratio exports-data/constant-route: ${(last["exports.data, navigation"].rps / constant).toFixed(3)}`);
+  console.log(`ratio exports-poll/constant-route: ${(last["exports.data, poll"].rps / constant).toFixed(3)}`);
+  console.log(`ratio exports-page/constant-route: ${(last["exports page, full"].rps / constant).toFixed(3)}`);
 } finally {
   for (const child of children) child.kill("SIGTERM");
   await new Promise((r) => setTimeout(r, 1500));

@@ -1,5 +1,5 @@
 import type { DB } from "../../db/client";
-import { cookiesOf, getAuth, type SessionUser } from "../auth/auth.server";
+import { cookiesOf, forgetCachedSessions, getAuth, type SessionUser } from "../auth/auth.server";
 import { AppError } from "../lib/errors";
 import { recordAccountEvent } from "./account-events.server";
 import { newPasswordErrors } from "./password-rules";
@@ -33,6 +33,7 @@ export async function changePassword(
     if (code === "CREDENTIAL_ACCOUNT_NOT_FOUND") throw new AppError("INVALID_REQUEST", "Your account has no password yet: use the link you were given to set one.");
     throw new AppError("INVALID_REQUEST", "The password was not changed. Try again.", { code });
   }
+  if (input.signOutOthers) forgetCachedSessions();
   await recordAccountEvent(db, "password_changed", user, request, { otherSessionsSignedOut: input.signOutOthers });
   return cookiesOf(response);
 }

@@ -1,5 +1,5 @@
 import type { DB } from "../../db/client";
-import { getAuth, type SessionUser } from "../auth/auth.server";
+import { forgetCachedSessions, getAuth, type SessionUser } from "../auth/auth.server";
 import { recordAccountEvent } from "./account-events.server";
 
 export interface SessionRow {
@@ -43,6 +43,7 @@ export async function signOutSessions(db: DB, user: SessionUser, request: Reques
   const before = await countSessions(db, user.id);
   if (which === "others") await getAuth().api.revokeOtherSessions({ headers: request.headers });
   else await getAuth().api.revokeSessions({ headers: request.headers });
+  forgetCachedSessions();
   const ended = before - (await countSessions(db, user.id));
   await recordAccountEvent(db, "sessions_revoked", user, request, { which, sessionsEnded: ended });
 }

@@ -58,6 +58,20 @@ export async function requireTenant(
   params: { org?: string; tenant?: string },
   permission?: Permission,
 ): Promise<TenantContext> {
+  // A page's loaders (the tenant layout's and the page's) run on one request: they share one lookup.
+  const key = `${params.org ?? ""}/${params.tenant ?? ""}`;
+  const lookups = tenantLookups.get(request) ?? new Map<string, Promise<TenantContext>>();
+  tenantLookups.set(request, lookups);
+  let lookup = lookups.get(key);
+  if (!lookup) lookups.set(key, (lookup = lookUpTenant(request, params)));
+  const ctx = await lookup;
+  if (permission) requirePermission(ctx, permission);
+  return ctx;
+}
+
+const tenantLookups = new WeakMap<Request, Map<string, Promise<TenantContext>>>();
+
+async function lookUpTenant(request: Request, params: { org?: string; tenant?: string }): Promise<TenantContext> {
   const user = await requireUser(request);
   const row = await getDb()
     .selectFrom("organization as o")
@@ -74,7 +88,7 @@ export async function requireTenant(
   const permissions = permissionsFor(row.orgRole, row.tenantRole);
   // A plain org member with no role in this tenant may not know its contents.
   if (permissions.length === 0) throw notFound();
-  const ctx: TenantContext = {
+  return {
     user,
     org: { id: row.orgId, name: row.orgName, slug: row.orgSlug },
     orgRole: row.orgRole,
@@ -84,8 +98,6 @@ export async function requireTenant(
     ability: buildAbility(permissions),
     client: clientOf(request),
   };
-  if (permission) requirePermission(ctx, permission);
-  return ctx;
 }
 
 /** Throws the 403 page unless the context grants `permission`. */

@@ -102,3 +102,50 @@ describe("the hourly limit across two web processes", () => {
     expect(row.requests).toBe(100);
   });
 });
+
+describe("sessions cached in two web processes", () => {
+  const page = "/o/acme-health/t/production/exports";
+  /** Both processes' answers to the exports page for a session cookie: the status, and the page's text. */
+  const pages = (cookie: string) =>
+    Promise.all([webA, webB].map(async (app) => {
+      const res = await fetch(app.url + page, { headers: { Cookie: cookie }, redirect: "manual" });
+      return { status: res.status, text: await res.text() };
+    }));
+  const statusesOf = async (cookie: string) => (await pages(cookie)).map((p) => p.status);
+
+  it("serve a signed-in page from each process's cache, and a sign-out in one ends the session in both", async () => {
+    const signIn = await fetch(webA.url + "/sign-in", {
+      method: "POST",
+      headers: { Origin: webA.url },
+      body: new URLSearchParams({ email: "production-editor@acme.test", password: "exportal-demo" }),
+      redirect: "manual",
+    });
+    expect(signIn.status).toBe(302);
+    const cookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    for (let i = 0; i < 5; i++) {
+      expect(await statusesOf(cookie)).toEqual([200, 200]);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const user = await getDb().selectFrom("user").select(["id", "name"]).where("email", "=", "production-editor@acme.test").executeTakeFirstOrThrow();
+
+    // Renamed behind the triggers' back: both processes still show the old name, so it is their cache that answers.
+    const rename = (name: string) => getDb().updateTable("user").set({ name }).where("id", "=", user.id).execute();
+    await getDb().transaction().execute(async (trx) => {
+      await sql`set local session_replication_role = replica`.execute(trx);
+      await trx.updateTable("user").set({ name: "Quietly Renamed" }).where("id", "=", user.id).execute();
+    });
+    for (const p of await pages(cookie)) expect(p.text).toContain(user.name);
+    // A rename as better-auth or an admin makes it reaches both.
+    await rename("Openly Renamed");
+    await expect.poll(async () => (await pages(cookie)).map((p) => p.text.includes("Openly Renamed")), soon).toEqual([true, true]);
+    await rename(user.name);
+
+    const signOut = await fetch(webA.url + "/sign-out", { method: "POST", headers: { Cookie: cookie, Origin: webA.url }, redirect: "manual" });
+    expect(signOut.status).toBe(302);
+    // A at once (it ended the session), B on the notification: both send the old cookie to sign in.
+    await expect.poll(() => statusesOf(cookie), soon).toEqual([302, 302]);
+    for (const p of await Promise.all([webA, webB].map((app) => fetch(app.url + page, { headers: { Cookie: cookie }, redirect: "manual" })))) {
+      expect(p.headers.get("location")).toMatch(/^\/sign-in\?redirectTo=/);
+    }
+  });
+});

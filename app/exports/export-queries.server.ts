@@ -5,7 +5,9 @@ import { abilityCondition } from "../auth/ability-sql.server";
 import type { Requester } from "../auth/requester";
 import { AppError } from "../lib/errors";
 import { isUuid } from "../lib/ids";
+import { can } from "../auth/permissions";
 import { exportJobKeySql } from "./engine/queue.server";
+import { cachedSettledExport, rememberIfSettled, settledExportsGeneration } from "./settled-exports.server";
 
 /** Who asks to see exports: the tenant they look from and what they may see. */
 export type Viewer = Pick<Requester, "tenantId" | "ability">;
@@ -80,12 +82,20 @@ export async function listExports(db: DB, viewer: Viewer, page = 1): Promise<{ e
 }
 
 /** One export the viewer may see; undefined for an unknown id, another tenant's export or one hidden from the viewer alike. */
-export async function getExport(db: DB, viewer: Viewer, id: string): Promise<ExportListItem | undefined> {
+export async function getExport(db: DB, viewer: Viewer, id: string): Promise<Readonly<ExportListItem> | undefined> {
   if (!isUuid(id)) return undefined;
+  const cached = cachedSettledExport(id);
+  // The cache holds rows whoever read them: the tenant and the viewer's rights are checked here, as the query checks them.
+  if (cached) return cached.tenant_id === viewer.tenantId && can(viewer.ability, "data.exports.read", cached) ? cached : undefined;
+  const generation = settledExportsGeneration();
   // Most exports read one at a time (an API client polling one) are neither waiting nor scheduled. Their row
   // alone is one cheap statement; the schedule and queue joins cost PostgreSQL ten times more to plan and run.
   const exp = await withAsker(db, viewer).where("e.id", "=", id).executeTakeFirst();
-  if (exp && exp.status !== "pending" && exp.schedule_run_id === null) return { ...exp, schedule: null, queuePosition: null };
+  if (exp && exp.status !== "pending" && exp.schedule_run_id === null) {
+    const item = { ...exp, schedule: null, queuePosition: null };
+    rememberIfSettled(item, generation);
+    return item;
+  }
   return exp && withRequester(db, viewer).where("e.id", "=", id).executeTakeFirst();
 }
 

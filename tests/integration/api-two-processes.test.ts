@@ -149,3 +149,63 @@ describe("sessions cached in two web processes", () => {
     }
   });
 });
+
+describe("finished exports cached in two web processes", () => {
+  /** A finished export in `tenantSlug`, as the worker leaves one. */
+  async function finishedExport(tenantSlug: string, scope: "tenant" | "organization") {
+    const tenant = await tenantBySlug(tenantSlug);
+    const { rows } = await sql<{ id: string }>`
+      insert into export (tenant_id, organization_id, scope, filters, data_types, formats, status, rows_done, rows_expected, archive_bytes, started_at, finished_at, expires_at)
+      values (${tenant.id}, ${tenant.organization_id}, jsonb_build_object('type', ${scope}::text), '{}', array['hsi_records'], array['ndjson'], 'done', 10, 10, 500, now(), now(), now() + interval '1 day')
+      returning id`.execute(getDb());
+    return rows[0].id;
+  }
+  const answers = async (id: string, key: string) => (await both(`/api/v1/exports/${id}`, { key })).map((r) => [r.status, r.body?.status ?? r.body?.error?.code]);
+  /** Reads `id` a few times in both processes: the first read of a process starts its listener, and exports are cached once it listens. */
+  async function warmExport(id: string, key: string) {
+    for (let i = 0; i < 5; i++) {
+      expect(await answers(id, key)).toEqual([[200, "done"], [200, "done"]]);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it("answer a finished export from each process's cache, and follow its expiry in both", async () => {
+    const id = await finishedExport("production", "tenant");
+    const key = await createKey("production", ["data.exports.read"]);
+    await warmExport(id, key);
+    // Expired behind the triggers' back: both still answer done, so it is their cache that answers.
+    await getDb().transaction().execute(async (trx) => {
+      await sql`set local session_replication_role = replica`.execute(trx);
+      await trx.updateTable("export").set({ status: "expired" }).where("id", "=", id).execute();
+    });
+    expect(await answers(id, key)).toEqual([[200, "done"], [200, "done"]]);
+    // Expired as the worker expires it: both follow.
+    await getDb().updateTable("export").set({ status: "expired", expires_at: new Date() }).where("id", "=", id).execute();
+    await expect.poll(() => answers(id, key), soon).toEqual([[200, "expired"], [200, "expired"]]);
+  });
+
+  it("keep a cached export from other tenants' keys and from keys that may not see organization exports", async () => {
+    const tenantWide = await finishedExport("production", "tenant");
+    const organizationWide = await finishedExport("production", "organization");
+    const production = await createKey("production", ["data.exports.read"]);
+    const staging = await createKey("staging", ["data.exports.read"]);
+    await warm(staging);
+    await warmExport(tenantWide, production);
+    // The owner opens the organization export's page in both processes, which caches it there.
+    const signIn = await fetch(webA.url + "/sign-in", {
+      method: "POST",
+      headers: { Origin: webA.url },
+      body: new URLSearchParams({ email: "owner@acme.test", password: "exportal-demo" }),
+      redirect: "manual",
+    });
+    const cookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    for (const app of [webA, webB]) {
+      const res = await fetch(`${app.url}/o/acme-health/t/production/exports/${organizationWide}`, { headers: { Cookie: cookie } });
+      expect(res.status).toBe(200);
+    }
+    for (let i = 0; i < 3; i++) {
+      expect(await answers(tenantWide, staging)).toEqual([[404, "NOT_FOUND"], [404, "NOT_FOUND"]]);
+      expect(await answers(organizationWide, production)).toEqual([[404, "NOT_FOUND"], [404, "NOT_FOUND"]]);
+    }
+  });
+});

@@ -6,13 +6,14 @@ import { NewExportDialog, type SubmittedValues } from "~/exports/NewExportDialog
 import { ExportList } from "~/exports/ExportList";
 import { lastPageHref, Pagination, pageParam } from "~/components/Pagination";
 import { requesterOf, requirePermission, requireTenant } from "~/auth/access.server";
+import type { Requester } from "~/auth/requester";
 import { getDb } from "~/lib/db.server";
 import { AppError } from "~/lib/errors";
 import { refused } from "~/lib/action-result.server";
 import { linkIsLive, mayDownload } from "~/exports/download.server";
 import { exportRequestFromForm } from "~/exports/export-request";
 import { cancelExport, createExport } from "~/exports/exports.server";
-import { listExports, PAGE_SIZE } from "~/exports/export-queries.server";
+import { listExports, PAGE_SIZE, type ExportListItem } from "~/exports/export-queries.server";
 import { scopeLabel } from "~/exports/export-labels";
 import { estimatedSecondsLeft } from "~/exports/time-left";
 import { listProjects } from "~/tenants/tenant-data.server";
@@ -43,10 +44,36 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     canCancel: can(ctx.ability, "data.exports.cancel"),
     canExportOrganization: can(ctx.ability, "org.exports.create"),
     allowedProfiles: allowedProfiles(ctx.ability),
-    // Whether a link is live and the time left are decided here, so the page does not depend on the browser's clock.
-    exports: exports.map((e) => ({ ...e, linkLive: linkIsLive(e, now), downloadable: mayDownload(requester, e), secondsLeft: estimatedSecondsLeft(e, now) })),
+    exports: exports.map((e) => listed(e, requester, now)),
     projects: await listProjects(getDb(), requester),
     names: await studyScopeNames(getDb(), requester, exports.map((e) => e.scope)),
+  };
+}
+
+/**
+ * An export as the list shows it, and no more: the page is polled every 1.5 s while an export runs, and
+ * the rest of a row (its manifest, filters, snapshot, archive key) is neither shown nor the browser's business.
+ * Whether a link is live and the time left are decided here from the whole row, so the page does not depend
+ * on the browser's clock.
+ */
+function listed(e: ExportListItem, requester: Requester, now: Date) {
+  return {
+    id: e.id,
+    status: e.status,
+    error: e.error,
+    created_at: e.created_at,
+    expires_at: e.expires_at,
+    rows_done: e.rows_done,
+    rows_expected: e.rows_expected,
+    archive_bytes: e.archive_bytes,
+    formats: e.formats,
+    scope: e.scope,
+    requestedBy: e.requestedBy,
+    schedule: e.schedule,
+    queuePosition: e.queuePosition,
+    linkLive: linkIsLive(e, now),
+    downloadable: mayDownload(requester, e),
+    secondsLeft: estimatedSecondsLeft(e, now),
   };
 }
 

@@ -9,6 +9,8 @@ import { requesterFor } from "../setup/routes";
 // One worker slot, so the exports below wait in line behind the one that holds it.
 process.env.WORKER_CONCURRENCY = "1";
 const portal = portalAndBrowser();
+const EXPORTS_ROUTE = "routes/o.$org.t.$tenant.exports._index";
+const FRAME_ROUTE = "routes/o.$org.t.$tenant";
 
 describe("the queue, in a real browser", () => {
   it("shows each waiting export's place in line on the exports page, its own page and the Settings page's Jobs panel", { timeout: 90_000 }, async () => {
@@ -23,10 +25,19 @@ describe("the queue, in a real browser", () => {
       await expect.poll(async () => (await exportRow(ids[0])).status, { timeout: 20_000, interval: 100 }).toBe("running");
 
       const page = await signedIn(portal, "production-editor@acme.test");
+      // The data requests the page makes itself: which route loaders each asks the server to run.
+      const reads: (string[] | "all")[] = [];
+      page.on("request", (r) => {
+        const url = new URL(r.url());
+        if (r.method() === "GET" && url.pathname.endsWith(".data")) reads.push(url.searchParams.get("_routes")?.split(",") ?? "all");
+      });
       const row = (id: string) => page.locator(`.export-table tr[data-export-id="${id}"]`);
       await expect.poll(() => row(ids[1]).locator(".queue-position").textContent()).toBe("Queued, 1st in line");
       await expect.poll(() => row(ids[2]).locator(".queue-position").textContent()).toBe("Queued, 2nd in line");
       expect(await row(ids[0]).locator(".queue-position").count()).toBe(0);
+      // While exports wait, the page polls its own loader, and not the tenant frame's.
+      await expect.poll(() => reads.length, { timeout: 10_000 }).toBeGreaterThan(0);
+      expect(reads.every((routes) => routes !== "all" && routes.includes(EXPORTS_ROUTE) && !routes.includes(FRAME_ROUTE))).toBe(true);
 
       await page.goto(`${portal.app.url}/o/acme-health/t/production/exports/${ids[2]}`);
       await expect.poll(() => page.locator(".queue-position").textContent()).toBe("Queued, 2nd in line");
@@ -44,6 +55,14 @@ describe("the queue, in a real browser", () => {
       await admin.goto(`${portal.app.url}/o/acme-health/t/production/settings`);
       const perTenant = admin.getByRole("table", { name: "Jobs per tenant of Acme Health" });
       await expect.poll(() => perTenant.locator('tr[data-tenant="production"] td').allTextContents()).toEqual(["Production", "1", "2"]);
+
+      // An action, cancelling the last in line, reads the frame again with the page.
+      await page.goto(`${portal.app.url}/o/acme-health/t/production/exports`);
+      reads.length = 0;
+      await row(ids[2]).getByRole("button", { name: `Cancel export ${ids[2]}` }).click();
+      await page.getByRole("alertdialog").getByRole("button", { name: "Cancel export", exact: true }).click();
+      await expect.poll(() => row(ids[2]).getAttribute("data-status")).toBe("cancelled");
+      expect(reads.some((routes) => routes === "all" || routes.includes(FRAME_ROUTE))).toBe(true);
     } finally {
       await release();
     }

@@ -3,6 +3,8 @@ import { databaseUrl, getDb } from "../../db/client";
 import { createExport } from "../../app/exports/exports.server";
 import { getExport, listExports } from "../../app/exports/export-queries.server";
 import { organizationQueues, tenantJobs } from "../../app/exports/jobs.server";
+import * as exportsPage from "../../app/routes/o.$org.t.$tenant.exports._index";
+import { createSchedule } from "../../app/schedules/schedules.server";
 import { startWorker, type WorkerHandle } from "../../worker/index";
 import { exportRow, holdTable } from "../setup/exports";
 import { callRoute, makeRequest, requesterFor, ROLES, signIn } from "../setup/routes";
@@ -128,5 +130,49 @@ describe("the organization's queues", () => {
     // Another organization's owner does not learn this tenant's page, jobs or counts exist.
     const asOutsider = await callRoute(settings.loader, makeRequest(url, { cookie: await signIn(ROLES.otherOrgOwner) }), params);
     expect(asOutsider.status).toBe(404);
+  });
+});
+
+describe("the exports page's rows", () => {
+  it("carry the schedule of a scheduled export and the place in line of a waiting one, as one export read alone does, and none of the row's internals", { timeout: 30_000 }, async () => {
+    const editor = await requesterFor(ROLES.editor, "production");
+    const [waiting] = await queueProjectExports(editor, 1, "Page line");
+    const schedule = await createSchedule(getDb(), editor, { name: "Nightly labs", request: { dataTypes: ["lab_results"] }, cadence: { kind: "daily", time: "02:00" }, timeZone: "UTC" });
+    const run = await getDb()
+      .insertInto("export_schedule_run")
+      .values({ schedule_id: schedule.id, tenant_id: editor.tenantId, kind: "scheduled", status: "done", slot_at: new Date("2026-11-23T02:00:00Z") })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const scheduled = await getDb()
+      .insertInto("export")
+      .values({
+        tenant_id: editor.tenantId, organization_id: editor.organizationId, requested_by_user_id: editor.actor.userId,
+        scope: { type: "tenant" }, data_types: ["lab_results"], formats: ["csv"], status: "done", schedule_run_id: run.id,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+
+    const page = await callRoute(exportsPage.loader, makeRequest("/o/acme-health/t/production/exports", { cookie: await signIn(ROLES.editor) }), { org: "acme-health", tenant: "production" });
+    expect(page.status).toBe(200);
+    const rows: Record<string, unknown>[] = page.data.exports;
+    const row = (id: string) => rows.find((e) => e.id === id)!;
+    expect(row(scheduled.id).schedule).toEqual({ id: schedule.id, name: "Nightly labs", ownerName: "Production Editor" });
+    expect(row(scheduled.id).queuePosition).toBeNull();
+    expect(row(waiting).schedule).toBeNull();
+    expect(row(waiting).queuePosition).toBeGreaterThanOrEqual(1);
+    // The same as the full query of one export gives, for every row of the page.
+    for (const e of rows) {
+      const alone = (await getExport(getDb(), editor, e.id as string))!;
+      expect([e.id, e.schedule, e.queuePosition]).toEqual([alone.id, alone.schedule, alone.queuePosition]);
+    }
+    // Only what the list shows goes to the browser.
+    for (const e of rows) {
+      expect(Object.keys(e).sort()).toEqual(
+        ["archive_bytes", "created_at", "downloadable", "error", "expires_at", "formats", "id", "linkLive", "queuePosition", "requestedBy", "rows_done", "rows_expected", "schedule", "scope", "secondsLeft", "status"],
+      );
+      expect(e).not.toHaveProperty("manifest");
+      expect(e).not.toHaveProperty("snapshot");
+      expect(e).not.toHaveProperty("archive_key");
+    }
   });
 });

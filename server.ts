@@ -82,8 +82,10 @@ app.use((req, _res, next) => {
   next();
 });
 app.use("/assets", express.static("build/client/assets", { immutable: true, maxAge: "1y" }));
-// The API never serves files: skip the static lookup (a stat per request) for it.
-app.use(/^(?!\/api\/)/, express.static("build/client", { maxAge: "1h" }));
+// Besides /assets, Vite's build holds only top-level files (public/: favicon.ico, robots.txt): look for a file
+// (a stat) only there, not for every page, data request and API call.
+const publicFiles = express.static("build/client", { maxAge: "1h" });
+app.use((req, res, next) => (/^\/[^/]+\.[a-z0-9]+$/i.test(req.path) ? publicFiles(req, res, next) : next()));
 app.use(sameSiteFormsOnly(publicUrl), formBodyLimit());
 app.all("*", remixHandler(build));
 

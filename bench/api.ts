@@ -23,7 +23,7 @@ import { buildAbility, PERMISSIONS } from "../app/auth/permissions";
 //     navigation asks it (every loader), as the page's 1.5 s poll asks it (the
 //     page's own loader), and the whole page rendered.
 // Prints requests/s and latency for each, then the ratios at the most connections.
-const { values } = parseArgs({ options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "10,50" }, profile: { type: "string" } } });
+const { values } = parseArgs({ options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "10,50" }, profile: { type: "string" }, only: { type: "string" } } });
 const connectionCounts = values.connections!.split(",").map(Number);
 if (connectionCounts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--connections takes counts like 10,50");
 const run = promisify(execFile);
@@ -115,7 +115,9 @@ try {
     { name: "exports.data, poll", url: `${page}.data?_routes=${encodeURIComponent("routes/o.$org.t.$tenant.exports._index")}`, headers: session },
     { name: "exports page, full", url: page, headers: session },
   ];
-  for (const s of servers.slice(3)) {
+  // --only TEXT: only the servers whose name holds TEXT (with --profile, to see one of them alone).
+  if (values.only) servers.splice(0, servers.length, ...servers.filter((s) => s.name.includes(values.only!)));
+  for (const s of servers.filter((s) => s.headers !== auth && "Cookie" in s.headers)) {
     const res = await fetch(s.url, { headers: s.headers });
     if (res.status !== 200) throw new Error(`${s.name} answered ${res.status}`);
     console.log(`${s.name}: ${(await res.arrayBuffer()).byteLength} bytes`);
@@ -144,14 +146,15 @@ try {
     }
   });
   const last = results[results.length - 1];
-  const api = last["portal, API endpoint"].rps;
   console.log(`\nrequests/s ratios at ${connectionCounts[connectionCounts.length - 1]} connections:`);
-  console.log(`ratio api/constant-route: ${(api / last["portal, constant route"].rps).toFixed(3)}`);
-  console.log(`ratio api/bare: ${(api / last["bare Node, fixed JSON"].rps).toFixed(3)}`);
-  const constant = last["portal, constant route"].rps;
-  console.log(`ratio exports-data/constant-route: ${(last["exports.data, navigation"].rps / constant).toFixed(3)}`);
-  console.log(`ratio exports-poll/constant-route: ${(last["exports.data, poll"].rps / constant).toFixed(3)}`);
-  console.log(`ratio exports-page/constant-route: ${(last["exports page, full"].rps / constant).toFixed(3)}`);
+  const ratio = (label: string, name: string, to: string) => {
+    if (last[name] && last[to]) console.log(`ratio ${label}: ${(last[name].rps / last[to].rps).toFixed(3)}`);
+  };
+  ratio("api/constant-route", "portal, API endpoint", "portal, constant route");
+  ratio("api/bare", "portal, API endpoint", "bare Node, fixed JSON");
+  ratio("exports-data/constant-route", "exports.data, navigation", "portal, constant route");
+  ratio("exports-poll/constant-route", "exports.data, poll", "portal, constant route");
+  ratio("exports-page/constant-route", "exports page, full", "portal, constant route");
 } finally {
   for (const child of children) child.kill("SIGTERM");
   await new Promise((r) => setTimeout(r, 1500));

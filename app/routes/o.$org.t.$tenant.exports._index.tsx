@@ -28,6 +28,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const requester = requesterOf(ctx);
   const url = new URL(request.url);
   const page = pageParam(url);
+  const projectsRead = listProjects(getDb(), requester);
+  // Settled by the await below; a redirect or failure before it must not leave an unhandled rejection.
+  projectsRead.catch(() => undefined);
   const { exports, total } = await listExports(getDb(), requester, page);
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const last = lastPageHref(url, page, pages);
@@ -45,7 +48,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     canExportOrganization: can(ctx.ability, "org.exports.create"),
     allowedProfiles: allowedProfiles(ctx.ability),
     exports: exports.map((e) => listed(e, requester, now)),
-    projects: await listProjects(getDb(), requester),
+    projects: await projectsRead,
     names: await studyScopeNames(getDb(), requester, exports.map((e) => e.scope)),
   };
 }

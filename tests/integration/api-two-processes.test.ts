@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../db/client";
+import { DEMO_PASSWORD } from "../../db/seed";
 import { createApiKey } from "../../app/api/keys.server";
 import { buildAbility, permissionsFor } from "../../app/auth/permissions";
 import { startApp, type RunningApp } from "../setup/app-server";
@@ -103,6 +104,18 @@ describe("the hourly limit across two web processes", () => {
   });
 });
 
+/** A session cookie from signing in through `app`'s sign-in form, as a browser does. */
+async function signInTo(app: RunningApp, email: string): Promise<string> {
+  const res = await fetch(app.url + "/sign-in", {
+    method: "POST",
+    headers: { Origin: app.url },
+    body: new URLSearchParams({ email, password: DEMO_PASSWORD }),
+    redirect: "manual",
+  });
+  expect(res.status).toBe(302);
+  return res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+}
+
 describe("sessions cached in two web processes", () => {
   const page = "/o/acme-health/t/production/exports";
   /** Both processes' answers to the exports page for a session cookie: the status, and the page's text. */
@@ -114,14 +127,7 @@ describe("sessions cached in two web processes", () => {
   const statusesOf = async (cookie: string) => (await pages(cookie)).map((p) => p.status);
 
   it("serve a signed-in page from each process's cache, and a sign-out in one ends the session in both", async () => {
-    const signIn = await fetch(webA.url + "/sign-in", {
-      method: "POST",
-      headers: { Origin: webA.url },
-      body: new URLSearchParams({ email: "production-editor@acme.test", password: "exportal-demo" }),
-      redirect: "manual",
-    });
-    expect(signIn.status).toBe(302);
-    const cookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    const cookie = await signInTo(webA, "production-editor@acme.test");
     for (let i = 0; i < 5; i++) {
       expect(await statusesOf(cookie)).toEqual([200, 200]);
       await new Promise((r) => setTimeout(r, 50));
@@ -192,13 +198,7 @@ describe("finished exports cached in two web processes", () => {
     await warm(staging);
     await warmExport(tenantWide, production);
     // The owner opens the organization export's page in both processes, which caches it there.
-    const signIn = await fetch(webA.url + "/sign-in", {
-      method: "POST",
-      headers: { Origin: webA.url },
-      body: new URLSearchParams({ email: "owner@acme.test", password: "exportal-demo" }),
-      redirect: "manual",
-    });
-    const cookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    const cookie = await signInTo(webA, "owner@acme.test");
     for (const app of [webA, webB]) {
       const res = await fetch(`${app.url}/o/acme-health/t/production/exports/${organizationWide}`, { headers: { Cookie: cookie } });
       expect(res.status).toBe(200);

@@ -115,9 +115,15 @@ try {
     { name: "exports.data, poll", url: `${page}.data?_routes=${encodeURIComponent("routes/o.$org.t.$tenant.exports._index")}`, headers: session },
     { name: "exports page, full", url: page, headers: session },
   ];
+  // The poll again, with the browser's copy current: answered 304 (not modified) until something changes or the
+  // tag's half minute turns, when one full answer comes back; the table says how many were 304.
+  const pollUrl = servers.find((s) => s.name === "exports.data, poll")!.url;
+  const tag = (await fetch(pollUrl, { headers: session })).headers.get("etag");
+  if (!tag) throw new Error("the exports page's poll answered without an ETag");
+  servers.push({ name: "exports.data, poll, unchanged", url: pollUrl, headers: { ...session, "If-None-Match": tag } });
   // --only TEXT: only the servers whose name holds TEXT (with --profile, to see one of them alone).
   if (values.only) servers.splice(0, servers.length, ...servers.filter((s) => s.name.includes(values.only!)));
-  for (const s of servers.filter((s) => s.headers !== auth && "Cookie" in s.headers)) {
+  for (const s of servers.filter((s) => "Cookie" in s.headers && !s.name.endsWith("unchanged"))) {
     const res = await fetch(s.url, { headers: s.headers });
     if (res.status !== 200) throw new Error(`${s.name} answered ${res.status}`);
     console.log(`${s.name}: ${(await res.arrayBuffer()).byteLength} bytes`);
@@ -130,19 +136,21 @@ try {
     const byServer: Record<string, Load> = {};
     for (const s of servers) {
       const r = await load(s.url, s.headers, duration, connections);
-      if (r.non2xx || r.errors) throw new Error(`${s.name} had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
+      const notModified = s.name.endsWith("unchanged");
+      if (r.errors || (r.non2xx && !notModified)) throw new Error(`${s.name} had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
       byServer[s.name] = r;
     }
     results.push(byServer);
   }
 
   console.log(`\nGET /api/v1/exports/:id: ${body.length} bytes of JSON; ${os.cpus().length} cores\n`);
-  const line = (cols: string[]) => console.log(cols.map((c, i) => (i === 0 ? c.padEnd(28) : c.padStart(12))).join(""));
-  line(["server", "connections", "requests/s", "p50 ms", "p99 ms", "requests"]);
+  const line = (cols: string[]) => console.log(cols.map((c, i) => (i === 0 ? c.padEnd(32) : c.padStart(12))).join(""));
+  line(["server", "connections", "requests/s", "p50 ms", "p99 ms", "requests", ""]);
   connectionCounts.forEach((connections, i) => {
     for (const s of servers) {
       const r = results[i][s.name];
-      line([s.name, String(connections), r.rps.toFixed(0), String(r.p50), String(r.p99), String(r.requests)]);
+      const notModified = s.name.endsWith("unchanged") ? `${((100 * r.non2xx) / r.requests).toFixed(0)}% 304` : "";
+      line([s.name, String(connections), r.rps.toFixed(0), String(r.p50), String(r.p99), String(r.requests), notModified]);
     }
   });
   const last = results[results.length - 1];
@@ -155,6 +163,7 @@ try {
   ratio("exports-data/constant-route", "exports.data, navigation", "portal, constant route");
   ratio("exports-poll/constant-route", "exports.data, poll", "portal, constant route");
   ratio("exports-page/constant-route", "exports page, full", "portal, constant route");
+  ratio("exports-poll-unchanged/constant-route", "exports.data, poll, unchanged", "portal, constant route");
 } finally {
   for (const child of children) child.kill("SIGTERM");
   await new Promise((r) => setTimeout(r, 1500));

@@ -37,6 +37,16 @@ describe("the queue, in a real browser", () => {
       expect(await row(ids[0]).locator(".queue-position").count()).toBe(0);
       // While exports wait, the page polls its own loader, and not the tenant frame's.
       await expect.poll(() => reads.length, { timeout: 10_000 }).toBeGreaterThan(0);
+      // While nothing the page shows changes, the browser sends its copy's tag and the portal answers 304 with no
+      // body (the browser hands Remix its cached copy, so the response seen here has the cached status).
+      const notModified: boolean[] = [];
+      page.on("requestfinished", async (r) => {
+        if (!new URL(r.url()).pathname.endsWith(".data")) return;
+        const sent = (await r.allHeaders())["if-none-match"];
+        const tag = (await (await r.response())?.allHeaders())?.etag;
+        notModified.push(sent !== undefined && sent === tag && (await r.sizes()).responseBodySize === 0);
+      });
+      await expect.poll(() => notModified.filter(Boolean).length, { timeout: 10_000 }).toBeGreaterThan(0);
       expect(reads.every((routes) => routes !== "all" && routes.includes(EXPORTS_ROUTE) && !routes.includes(FRAME_ROUTE))).toBe(true);
 
       await page.goto(`${portal.app.url}/o/acme-health/t/production/exports/${ids[2]}`);

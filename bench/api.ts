@@ -118,9 +118,14 @@ try {
   // The poll again, with the browser's copy current: answered 304 (not modified) until something changes or the
   // tag's half minute turns, when one full answer comes back; the table says how many were 304.
   const pollUrl = servers.find((s) => s.name === "exports.data, poll")!.url;
-  const tag = (await fetch(pollUrl, { headers: session })).headers.get("etag");
-  if (!tag) throw new Error("the exports page's poll answered without an ETag");
-  servers.push({ name: "exports.data, poll, unchanged", url: pollUrl, headers: { ...session, "If-None-Match": tag } });
+  const unchanged = { name: "exports.data, poll, unchanged", url: pollUrl, headers: { ...session } as Record<string, string> };
+  servers.push(unchanged);
+  /** The poll's current tag, taken just before each load (a tag lasts at most half a minute). */
+  async function refreshTag() {
+    const tag = (await fetch(pollUrl, { headers: session })).headers.get("etag");
+    if (!tag) throw new Error("the exports page's poll answered without an ETag");
+    unchanged.headers["If-None-Match"] = tag;
+  }
   // --only TEXT: only the servers whose name holds TEXT (with --profile, to see one of them alone).
   if (values.only) servers.splice(0, servers.length, ...servers.filter((s) => s.name.includes(values.only!)));
   for (const s of servers.filter((s) => "Cookie" in s.headers && !s.name.endsWith("unchanged"))) {
@@ -130,11 +135,15 @@ try {
   }
   const duration = Number(values.duration);
   console.log(`Warming up, then ${duration} s of load for each server at ${connectionCounts.join(" and ")} connections...`);
-  for (const s of servers) await load(s.url, s.headers, 3, Math.max(...connectionCounts));
+  for (const s of servers) {
+    if (s === unchanged) await refreshTag();
+    await load(s.url, s.headers, 3, Math.max(...connectionCounts));
+  }
   const results: Record<string, Load>[] = [];
   for (const connections of connectionCounts) {
     const byServer: Record<string, Load> = {};
     for (const s of servers) {
+      if (s === unchanged) await refreshTag();
       const r = await load(s.url, s.headers, duration, connections);
       const notModified = s.name.endsWith("unchanged");
       if (r.errors || (r.non2xx && !notModified)) throw new Error(`${s.name} had ${r.non2xx} non-2xx answers and ${r.errors} errors`);

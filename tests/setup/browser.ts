@@ -1,8 +1,9 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, inject } from "vitest";
 import { startApp, type RunningApp } from "./app-server";
+import { launchChromium } from "./chromium";
 
 /**
  * Launches the Chromium the browser project's global setup chose and checked (tests/setup/chromium.ts). None
@@ -11,7 +12,7 @@ import { startApp, type RunningApp } from "./app-server";
 export async function launchBrowser(): Promise<Browser> {
   const choice = inject("chromium");
   if (!choice?.path) throw new Error(choice?.error ?? "No Chromium: the browser tests run in the vitest project \"browser\", whose global setup finds one.");
-  return chromium.launch({ executablePath: choice.path, args: choice.args });
+  return launchChromium(choice.path, choice.args);
 }
 
 /** Where browser tests leave screenshots and downloads. */

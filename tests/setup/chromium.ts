@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { lchown, mkdir, readFile, readdir, rename, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { chromium, type Browser } from "playwright-core";
 
 /** Flags for every Chromium the tests drive. */
 export const CHROMIUM_FLAGS = [
@@ -14,6 +15,23 @@ export const CHROMIUM_FLAGS = [
   "--disable-component-update",
   "--no-first-run",
 ];
+
+/**
+ * Launches Chromium with a temporary folder of its own, removed once it is gone: Chromium leaves files
+ * (`.org.chromium.Chromium.*`, shared memory) in its TMPDIR when it does not get to clean up.
+ */
+export async function launchChromium(binary: string, args: string[], timeout?: number): Promise<Browser> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "exportal-browser-tmp-"));
+  const gone = () => rmSync(tmp, { recursive: true, force: true });
+  try {
+    const browser = await chromium.launch({ executablePath: binary, args, timeout, env: { ...process.env, TMPDIR: tmp } });
+    browser.on("disconnected", gone);
+    return browser;
+  } catch (error) {
+    gone();
+    throw error;
+  }
+}
 
 /** The Chromium the browser tests drive, as the browser project's global setup found it. */
 export interface ChromiumChoice {
@@ -89,7 +107,7 @@ export async function packagedChromium(): Promise<string> {
 
 /** Starts `binary` through Playwright and closes it again: proof it can drive it. */
 async function launches(binary: string, args: string[]): Promise<void> {
-  const browser = await chromium.launch({ executablePath: binary, args, timeout: 60_000 });
+  const browser = await launchChromium(binary, args, 60_000);
   await browser.close();
 }
 

@@ -124,10 +124,15 @@ async function queuePositionsOf(db: DB, rows: Pick<Export, "id" | "status">[]): 
   return new Map(found.map((e) => [e.id, e.queuePosition]));
 }
 
-/** One export the viewer may see; undefined for an unknown id, another tenant's export or one hidden from the viewer alike. */
-export async function getExport(db: DB, viewer: Viewer, id: string): Promise<Readonly<ExportListItem> | undefined> {
+/**
+ * One export the viewer may see; undefined for an unknown id, another tenant's export or one hidden from the viewer alike.
+ * `fromCache`: a finished export may come from this process's cache (settled-exports.server.ts), for what only shows
+ * an export (the API's GET, which clients poll). Downloads, cancels and pages read the database: what they decide or
+ * show must not lag a change by the notification's milliseconds.
+ */
+export async function getExport(db: DB, viewer: Viewer, id: string, { fromCache = false } = {}): Promise<Readonly<ExportListItem> | undefined> {
   if (!isUuid(id)) return undefined;
-  const cached = cachedSettledExport(id);
+  const cached = fromCache ? cachedSettledExport(id) : undefined;
   // The cache holds rows whoever read them: the tenant and the viewer's rights are checked here, as the query checks them.
   if (cached) return cached.tenant_id === viewer.tenantId && can(viewer.ability, "data.exports.read", cached) ? cached : undefined;
   const generation = settledExportsGeneration();

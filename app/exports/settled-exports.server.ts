@@ -1,8 +1,8 @@
 import { notifiedCache } from "../lib/notified-cache.server";
 import type { ExportListItem } from "./export-queries.server";
 
-// Finished exports as read one at a time, by id, so an API client polling one
-// costs no round trip. Only exports that no longer run and no schedule made
+// Finished exports as the API's GET /api/v1/exports/:id reads them, by id, so
+// a client polling one costs no round trip. Only exports that no longer run and no schedule made
 // (a schedule's name can change) are kept; the triggers of
 // db/migrations/20261205_1100_settled_export_invalidation.ts empty the cache
 // in every process when one of them or a user's name changes. Entries hold a

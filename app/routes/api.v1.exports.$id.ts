@@ -8,7 +8,7 @@ export const loader = apiRoute({
     permission: "data.exports.read",
     async handle(ctx) {
       // Another tenant's export, or an organization-wide one, is as unknown as an id that never existed.
-      const exp = await getExport(ctx.db, ctx.requester, ctx.params.id ?? "");
+      const exp = await getExport(ctx.db, ctx.requester, ctx.params.id ?? "", { fromCache: true });
       if (!exp) throw new AppError("NOT_FOUND", "No export with this id in this tenant.", { id: ctx.params.id });
       return { status: 200, body: toApiExport(exp, publicOrigin(ctx.request)) };
     },

@@ -63,9 +63,6 @@ export async function getSessionUser(request: Request): Promise<SessionUser | nu
 /** Forgets every cached session of this process: after the portal itself ends sessions. */
 export const forgetCachedSessions = (): void => sessions.forget();
 
-/** Resolves once this process has heard every session change committed before the call (for tests). */
-export const sessionCacheSettled = (): Promise<void> => sessions.settled();
-
 /** The Set-Cookie headers of a better-auth response, to pass on with our redirect. */
 export function cookiesOf(response: Response): Headers {
   const headers = new Headers();

@@ -17,7 +17,7 @@ export type Viewer = Pick<Requester, "tenantId" | "ability">;
  * permissions' conditions keep organization-wide exports from anyone who may
  * not export the organization.
  */
-function visibleExports(db: DB, viewer: Viewer) {
+export function visibleExports(db: DB, viewer: Viewer) {
   return db
     .selectFrom("export as e")
     .where("e.tenant_id", "=", viewer.tenantId)

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { sql } from "kysely";
 import type { NextFunction, Request as ExpressRequest, Response as ExpressResponse } from "express";
-import { requireTenant } from "../auth/access.server";
-import { abilityCondition } from "../auth/ability-sql.server";
+import { requesterOf, requireTenant } from "../auth/access.server";
 import { getDb } from "../lib/db.server";
+import { visibleExports } from "./export-queries.server";
 
 // The exports page polls its own data every 1.5 s while an export waits or
 // runs (`GET …/exports.data?_routes=…exports._index`). Its answer carries an
@@ -26,13 +26,12 @@ async function pollTag(req: ExpressRequest, buildVersion: string): Promise<strin
   const ctx = await requireTenant(request, { org: decodeURIComponent(match[1]), tenant: decodeURIComponent(match[2]) }, "data.exports.read").catch(() => null);
   if (!ctx) return null;
   // Every field the page shows of an export, hashed row by row and summed: any change, addition or removal moves it.
-  const { rows } = await sql<{ n: string; h: string | null }>`
-    select count(*) as n, sum(hashtext(row(e.id, e.status, e.rows_done, e.rows_expected, e.archive_bytes, e.error, e.formats,
-      e.created_at, e.started_at, e.finished_at, e.expires_at, e.heartbeat_at, e.schedule_run_id)::text)::bigint) as h
-    from export e
-    where e.tenant_id = ${ctx.tenant.id}
-      and ${abilityCondition(ctx.ability, "read", "data.exports", { "scope.type": sql`e.scope->>'type'` })}`.execute(getDb());
-  const parts = [buildVersion, req.originalUrl, ctx.user.id, ctx.permissions.join(","), ctx.tenant.name, ctx.tenant.archived, rows[0].n, rows[0].h, Math.floor(Date.now() / BUCKET_MS)];
+  const seen = await visibleExports(getDb(), requesterOf(ctx))
+    .select(sql<string>`count(*)`.as("n"))
+    .select(sql<string | null>`sum(hashtext(row(e.id, e.status, e.rows_done, e.rows_expected, e.archive_bytes, e.error, e.formats,
+      e.created_at, e.started_at, e.finished_at, e.expires_at, e.heartbeat_at, e.schedule_run_id)::text)::bigint)`.as("h"))
+    .executeTakeFirstOrThrow();
+  const parts = [buildVersion, req.originalUrl, ctx.user.id, ctx.permissions.join(","), ctx.tenant.name, ctx.tenant.archived, seen.n, seen.h, Math.floor(Date.now() / BUCKET_MS)];
   return `W/"${createHash("sha256").update(JSON.stringify(parts)).digest("base64url")}"`;
 }
 

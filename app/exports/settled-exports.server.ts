@@ -18,6 +18,3 @@ export function rememberIfSettled(exp: ExportListItem, readGeneration: number): 
   if (exp.status === "pending" || exp.status === "running" || exp.schedule_run_id !== null) return;
   cache.remember(exp.id, Object.freeze(exp), readGeneration);
 }
-
-/** Resolves once this process has heard every change committed before the call (for tests). */
-export const settledExportsSettled = (): Promise<void> => cache.settled();

@@ -9,7 +9,7 @@ import { sql } from "kysely";
 import { sealCredential } from "./app/analytics/credential-crypto.server";
 import { CLIENT_IP_HEADER, clientIp, trustProxySetting } from "./app/lib/client.server";
 import { dataDir } from "./app/lib/config.server";
-import { exportsPollCheck } from "./app/exports/exports-poll.server";
+import { exportsPageCache } from "./app/exports/exports-page-cache.server";
 import { formBodyLimit, remixHandler, sameSiteFormsOnly } from "./app/lib/request-guards.server";
 import { getSecret } from "./app/lib/secrets.server";
 import { openDatabase } from "./db/bootstrap";
@@ -88,7 +88,7 @@ app.use("/assets", express.static("build/client/assets", { immutable: true, maxA
 const publicFiles = express.static("build/client", { maxAge: "1h" });
 app.use((req, res, next) => (/^\/[^/]+\.[a-z0-9]+$/i.test(req.path) ? publicFiles(req, res, next) : next()));
 app.use(sameSiteFormsOnly(publicUrl), formBodyLimit());
-app.use(exportsPollCheck(build.assets.version));
+app.use(exportsPageCache(build));
 app.all("*", remixHandler(build));
 
 const server: Server = app.listen(port, host);

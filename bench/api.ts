@@ -21,7 +21,10 @@ import { buildAbility, PERMISSIONS } from "../app/auth/permissions";
 //   - the portal on GET /api/v1/exports/:id with a real key (key, limits, one query);
 //   - the exports page as an editor keeps it open (25 rows): its data request as a
 //     navigation asks it (every loader), as the page's 1.5 s poll asks it (the
-//     page's own loader), and the whole page rendered.
+//     page's own loader), and the whole page. Each is answered from the page's
+//     cache after the first request (app/exports/exports-page-cache.server.ts);
+//     the "rendered" lines ask a new address every time, so Remix renders each
+//     answer, as after a change.
 // Prints requests/s and latency for each, then the ratios at the most connections.
 const { values } = parseArgs({ options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "10,50" }, profile: { type: "string" }, only: { type: "string" } } });
 const connectionCounts = values.connections!.split(",").map(Number);
@@ -50,9 +53,11 @@ function startProcess(args: string[], env: NodeJS.ProcessEnv, ready: string): Pr
   });
 }
 
+type Server = { name: string; url: string; headers: Record<string, string>; vary?: boolean };
 type Load = { requests: number; rps: number; p50: number; p99: number; non2xx: number; errors: number };
-async function load(url: string, headers: Record<string, string>, duration: number, connections: number) {
-  const { stdout } = await run(process.execPath, ["bench/load.mjs", url, JSON.stringify(headers), String(duration), String(connections)], { maxBuffer: 1 << 20 });
+async function load({ url, headers, vary }: Server, duration: number, connections: number) {
+  const args = ["bench/load.mjs", url, JSON.stringify(headers), String(duration), String(connections), vary ? "vary" : ""];
+  const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split("\n").pop()!) as Load;
 }
 
@@ -107,19 +112,22 @@ try {
   if (signIn.status !== 302) throw new Error(`signing in answered ${signIn.status}: ${await signIn.text()}`);
   const session = { Cookie: signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ") };
   const page = `${origin}/o/acme-health/t/production/exports`;
-  const servers = [
+  const pollUrl = `${page}.data?_routes=${encodeURIComponent("routes/o.$org.t.$tenant.exports._index")}`;
+  // The poll again, with the browser's copy current: answered 304 (not modified) until something changes or the
+  // answer's half minute is over, when one full answer comes back; the table says how many were 304.
+  const unchanged: Server = { name: "exports.data, poll, unchanged", url: pollUrl, headers: { ...session } };
+  const servers: Server[] = [
     { name: "bare Node, fixed JSON", url: baseUrl, headers: {} },
     { name: "portal, constant route", url: constantUrl, headers: {} },
     { name: "portal, API endpoint", url: apiUrl, headers: auth },
     { name: "exports.data, navigation", url: `${page}.data`, headers: session },
-    { name: "exports.data, poll", url: `${page}.data?_routes=${encodeURIComponent("routes/o.$org.t.$tenant.exports._index")}`, headers: session },
+    { name: "exports.data, poll", url: pollUrl, headers: session },
     { name: "exports page, full", url: page, headers: session },
+    unchanged,
+    { name: "exports.data, navigation, rendered", url: `${page}.data`, headers: session, vary: true },
+    { name: "exports.data, poll, rendered", url: pollUrl, headers: session, vary: true },
+    { name: "exports page, full, rendered", url: page, headers: session, vary: true },
   ];
-  // The poll again, with the browser's copy current: answered 304 (not modified) until something changes or the
-  // tag's half minute turns, when one full answer comes back; the table says how many were 304.
-  const pollUrl = servers.find((s) => s.name === "exports.data, poll")!.url;
-  const unchanged = { name: "exports.data, poll, unchanged", url: pollUrl, headers: { ...session } as Record<string, string> };
-  servers.push(unchanged);
   /** The poll's current tag, taken just before each load (a tag lasts at most half a minute). */
   async function refreshTag() {
     const tag = (await fetch(pollUrl, { headers: session })).headers.get("etag");
@@ -128,7 +136,7 @@ try {
   }
   // --only TEXT: only the servers whose name holds TEXT (with --profile, to see one of them alone).
   if (values.only) servers.splice(0, servers.length, ...servers.filter((s) => s.name.includes(values.only!)));
-  for (const s of servers.filter((s) => "Cookie" in s.headers && !s.name.endsWith("unchanged"))) {
+  for (const s of servers.filter((s) => "Cookie" in s.headers && s !== unchanged && !s.vary)) {
     const res = await fetch(s.url, { headers: s.headers });
     if (res.status !== 200) throw new Error(`${s.name} answered ${res.status}`);
     console.log(`${s.name}: ${(await res.arrayBuffer()).byteLength} bytes`);
@@ -137,28 +145,27 @@ try {
   console.log(`Warming up, then ${duration} s of load for each server at ${connectionCounts.join(" and ")} connections...`);
   for (const s of servers) {
     if (s === unchanged) await refreshTag();
-    await load(s.url, s.headers, 3, Math.max(...connectionCounts));
+    await load(s, 3, Math.max(...connectionCounts));
   }
   const results: Record<string, Load>[] = [];
   for (const connections of connectionCounts) {
     const byServer: Record<string, Load> = {};
     for (const s of servers) {
       if (s === unchanged) await refreshTag();
-      const r = await load(s.url, s.headers, duration, connections);
-      const notModified = s.name.endsWith("unchanged");
-      if (r.errors || (r.non2xx && !notModified)) throw new Error(`${s.name} had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
+      const r = await load(s, duration, connections);
+      if (r.errors || (r.non2xx && s !== unchanged)) throw new Error(`${s.name} had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
       byServer[s.name] = r;
     }
     results.push(byServer);
   }
 
   console.log(`\nGET /api/v1/exports/:id: ${body.length} bytes of JSON; ${os.cpus().length} cores\n`);
-  const line = (cols: string[]) => console.log(cols.map((c, i) => (i === 0 ? c.padEnd(32) : c.padStart(12))).join(""));
+  const line = (cols: string[]) => console.log(cols.map((c, i) => (i === 0 ? c.padEnd(38) : c.padStart(12))).join(""));
   line(["server", "connections", "requests/s", "p50 ms", "p99 ms", "requests", ""]);
   connectionCounts.forEach((connections, i) => {
     for (const s of servers) {
       const r = results[i][s.name];
-      const notModified = s.name.endsWith("unchanged") ? `${((100 * r.non2xx) / r.requests).toFixed(0)}% 304` : "";
+      const notModified = s === unchanged ? `${((100 * r.non2xx) / r.requests).toFixed(0)}% 304` : "";
       line([s.name, String(connections), r.rps.toFixed(0), String(r.p50), String(r.p99), String(r.requests), notModified]);
     }
   });
@@ -173,6 +180,9 @@ try {
   ratio("exports-poll/constant-route", "exports.data, poll", "portal, constant route");
   ratio("exports-page/constant-route", "exports page, full", "portal, constant route");
   ratio("exports-poll-unchanged/constant-route", "exports.data, poll, unchanged", "portal, constant route");
+  ratio("exports-data-rendered/constant-route", "exports.data, navigation, rendered", "portal, constant route");
+  ratio("exports-poll-rendered/constant-route", "exports.data, poll, rendered", "portal, constant route");
+  ratio("exports-page-rendered/constant-route", "exports page, full, rendered", "portal, constant route");
 } finally {
   for (const child of children) child.kill("SIGTERM");
   await new Promise((r) => setTimeout(r, 1500));

@@ -2,8 +2,18 @@
 // does not share a CPU core's event loop with what it measures. Prints JSON.
 import autocannon from "autocannon";
 
-const [url, headersJson, duration, connections] = process.argv.slice(2);
-const result = await autocannon({ url, headers: JSON.parse(headersJson), duration: Number(duration), connections: Number(connections) });
+const [url, headersJson, duration, connections, vary] = process.argv.slice(2);
+// "vary": every request's address differs (a counter in the query), so no answer kept for one address serves another.
+const { pathname, search } = new URL(url);
+let n = 0;
+const varied = { setupRequest: (req) => ({ ...req, path: `${pathname}${search ? `${search}&` : "?"}_bench=${n++}` }) };
+const result = await autocannon({
+  url,
+  headers: JSON.parse(headersJson),
+  duration: Number(duration),
+  connections: Number(connections),
+  ...(vary === "vary" && { requests: [varied] }),
+});
 console.log(
   JSON.stringify({
     requests: result.requests.total,

@@ -8,7 +8,9 @@ import { getDb } from "./db.server";
  * skip a round trip. Every change that can make an entry wrong notifies
  * `channel` from the database itself (triggers), and each notification
  * empties the cache in every process; changes are rare, so one flag for all
- * is simpler than tracking which entries a change touches. Nothing is cached
+ * is simpler than tracking which entries a change touches; a change that is
+ * frequent can say which entries it touches instead, by the payload
+ * `prefix:<text>`: only the keys that start with <text> go. Nothing is cached
  * while the listener is not listening (what changed then went unheard).
  */
 export interface NotifiedCache<T> {
@@ -44,12 +46,18 @@ export function notifiedCache<T>(channel: string, { maxEntries, maxAgeMs }: { ma
     generation++;
   }
 
+  function forgetPrefix(prefix: string) {
+    for (const key of entries.keys()) if (key.startsWith(prefix)) entries.delete(key);
+    generation++; // a read under way may be of those keys: it is not kept
+  }
+
   function listen() {
     state = "starting";
     listenTo(
       channel,
       (payload) => {
         if (payload.startsWith("sync:")) syncs.get(payload)?.();
+        else if (payload.startsWith("prefix:")) forgetPrefix(payload.slice("prefix:".length));
         else forget();
       },
       (next) => {

@@ -106,8 +106,8 @@ export function formBodyLimit(limit = MAX_FORM_BYTES): RequestHandler {
   };
 }
 
-/** The Fetch Request for a body formBodyLimit read: as @remix-run/express builds one, the body from memory. */
-function requestWithBody(req: ExpressRequest, res: Response, body: Buffer): Request {
+/** The Fetch Request for an Express request, as @remix-run/express builds one; `body`, one formBodyLimit read, from memory. */
+export function fetchRequest(req: ExpressRequest, res: Response, body?: Buffer): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) for (const one of [value ?? []].flat()) headers.append(name, one);
   headers.delete("transfer-encoding");
@@ -115,7 +115,16 @@ function requestWithBody(req: ExpressRequest, res: Response, body: Buffer): Requ
   const url = new URL(req.originalUrl, `${req.protocol}://${req.hostname}${port ? `:${port}` : ""}`);
   const controller = new AbortController();
   res.on("close", () => res.writableFinished || controller.abort());
-  return new Request(url, { method: req.method, headers, body: new Uint8Array(body), signal: controller.signal });
+  return new Request(url, { method: req.method, headers, body: body && new Uint8Array(body), signal: controller.signal });
+}
+
+/** Sends a Fetch Response through Express, streaming its body. */
+export async function sendResponse(res: Response, response: globalThis.Response): Promise<void> {
+  res.statusMessage = response.statusText;
+  res.status(response.status);
+  for (const [name, value] of response.headers) res.append(name, value);
+  if (response.body) await writeReadableStreamToWritable(response.body, res);
+  else res.end();
 }
 
 /**
@@ -129,12 +138,7 @@ export function remixHandler(build: ServerBuild): RequestHandler {
     const read: Buffer | undefined = res.locals.formBody;
     if (!read) return viaExpress(req, res, next);
     try {
-      const response = await handle(requestWithBody(req, res, read));
-      res.statusMessage = response.statusText;
-      res.status(response.status);
-      for (const [name, value] of response.headers) res.append(name, value);
-      if (response.body) await writeReadableStreamToWritable(response.body, res);
-      else res.end();
+      await sendResponse(res, await handle(fetchRequest(req, res, read)));
     } catch (error) {
       next(error);
     }

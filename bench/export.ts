@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, chmodSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs, promisify } from "node:util";
+import { sql } from "kysely";
 import { closeDb, getDb } from "../db/client";
 import { startEmbeddedPostgres } from "../db/embedded";
 import { migrateToLatest } from "../db/migrate";
@@ -89,6 +90,9 @@ try {
   const tenant = { id: await tenantId("production") };
   await bulkInsert(db, (trx) => addHsiRecords(trx, tenant.id, rows));
   if (formats.includes("xlsx")) await bulkInsert(db, async (trx) => addHsiRecords(trx, await tenantId("staging"), XLSX_ROWS));
+  // As a database that has held these rows a while: autovacuum would otherwise vacuum and analyze them during the
+  // first runs and the creation-to-running measure, which would then count its work too.
+  await sql`vacuum analyze`.execute(db);
 
   const signIn = await getAuth().api.signInEmail({ body: { email: "owner@acme.test", password: "exportal-demo" }, asResponse: true });
   const cookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");

@@ -19,7 +19,7 @@ import { fetchRequest, sendResponse } from "../lib/request-guards.server";
 // Each answer carries an ETag, the hash of its bytes. The browser sends it
 // back and, while the page is unchanged, gets a bodiless 304 (for .data
 // requests Remix's client counts on the browser's cache for that).
-const PAGE = /^\/o\/([a-z0-9-]+)\/t\/[a-z0-9-]+\/exports(?:\.data)?$/;
+const PAGE = /^\/o\/[a-z0-9-]+\/t\/[a-z0-9-]+\/exports(?:\.data)?$/;
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 type Answer = { status: number; headers: [string, string][]; body: Buffer; etag: string };

@@ -61,23 +61,22 @@ describe("the exports page's kept answers", () => {
     expect((await get(editor, document.headers.get("etag")!, PAGE)).status).toBe(304);
 
     // Progress, a new export and a removed one each bring a new answer, whose tag is then current.
+    let added = "";
     const changes = [
-      { change: () => getDb().updateTable("export").set({ rows_done: "40" }).where("id", "=", id).execute(), shows: '"rows_done","40"' },
-      { change: () => insertExport("pending"), shows: "" },
-      { change: () => getDb().deleteFrom("export").where("id", "=", id).execute(), shows: "" },
+      // turbo-stream writes each distinct value once, so the progress shows as the string "40" in the answer.
+      { change: () => getDb().updateTable("export").set({ rows_done: "40" }).where("id", "=", id).execute(), shows: (body: string) => expect(body).toContain('"40"') },
+      { change: async () => void (added = await insertExport("pending")), shows: (body: string) => expect(body).toContain(added) },
+      { change: () => getDb().deleteFrom("export").where("id", "=", id).execute(), shows: (body: string) => expect(body).not.toContain(id) },
     ];
     let current = tag;
     for (const { change, shows } of changes) {
-      const made = await change();
+      await change();
       const res = await changed(editor, current);
       expect(res.status).toBe(200);
-      const body = await res.text();
-      if (typeof made === "string") expect(body).toContain(made);
-      if (shows) expect(body).toContain("40");
+      shows(await res.text());
       current = res.headers.get("etag")!;
       expect((await get(editor, current)).status).toBe(304);
     }
-    expect(await (await get(editor)).text()).not.toContain(id);
   });
 
   it("show at once what the portal's own forms did", async () => {

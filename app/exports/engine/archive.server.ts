@@ -220,7 +220,9 @@ async function writeZip(exp: Export, out: Writable, progress: Progress): Promise
     await progress(0, rowsExpected);
 
     // ZIP64 end records always; an entry past 4 GiB gets ZIP64 headers from its written size.
-    const archive = new ZipArchive({ zlib: { level: 6 }, forceZip64: true });
+    // Deflate's output in 128 KiB buffers, not zlib's 16 KiB: an eighth of the callbacks and writes
+    // on the thread that also reads the COPY (bench:export measured 0.3–0.9 s less at 1M rows).
+    const archive = new ZipArchive({ zlib: { level: 6, chunkSize: 128 * 1024 }, forceZip64: true });
     const written = pipeline(archive, out);
     // When the output fails (storage gone), the COPY feeding the zip is stopped rather than left waiting on it.
     const outputFailed = new AbortController();

@@ -55,11 +55,12 @@ function readKey(db: DB, keyHash: string) {
  * an archived tenant is refused with a 403 that says so (only to its holder).
  */
 export async function authenticateApiKey(db: DB, key: string, now = new Date()) {
-  if (!isWellFormedApiKey(key)) return null;
   const keyHash = hashApiKey(key);
   type Row = NonNullable<Awaited<ReturnType<typeof readKey>>>;
   let row = cachedKey<Row>(keyHash);
   if (!row) {
+    // Only a key read from the database is cached, so a cached one passed this check when it was read.
+    if (!isWellFormedApiKey(key)) return null;
     const generation = keyCacheGeneration();
     row = await readKey(db, keyHash);
     if (!row) return null;

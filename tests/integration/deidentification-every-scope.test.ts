@@ -156,3 +156,37 @@ describe("who may export full data", () => {
     });
   });
 });
+
+describe("payloads that are not objects", () => {
+  // Placed last: the rows it adds have no device or lab fields for the tests above to read.
+  it("leave as recorded with every profile, in both formats; an array's objects hold no field the profile names", async () => {
+    const participant = await db().selectFrom("participant").select(["id", "project_id"]).where("tenant_id", "=", admin.tenantId).executeTakeFirstOrThrow();
+    const app = await db().selectFrom("app").select("id").where("project_id", "=", participant.project_id).executeTakeFirstOrThrow();
+    const payloads = [42, -7, "=1+1", [1, { device: { serial: "kept" } }], null, true];
+    const { rows } = await sql<{ id: string; text: string }>`
+      insert into hsi_record (tenant_id, project_id, app_id, participant_id, recorded_at, metric, value, unit, payload)
+      select ${admin.tenantId}, ${participant.project_id}, ${app.id}, ${participant.id}, '2001-01-01'::timestamptz + make_interval(secs => n), 'odd_payload', n, 'count', p
+      from jsonb_array_elements(${JSON.stringify(payloads)}::text::jsonb) with ordinality as t(p, n)
+      returning id::text, payload::text as text`.execute(db());
+    // In CSV, JSON text as PostgreSQL writes it; a negative number gets the quote that keeps a spreadsheet from reading a formula.
+    const csvCells = rows.map((r) => (r.text.startsWith("-") ? `'${r.text}` : r.text));
+    for (const deidentification of ["deidentified", "identifiers_removed", "full"]) {
+      const exp = await createExport(db(), admin, {
+        scope: { type: "tenant" },
+        dataTypes: ["hsi_records"],
+        format: "both",
+        dateRange: { from: "2000-12-31", to: "2001-01-02" },
+        deidentification,
+      });
+      await runQueuedJobs();
+      const row = await exportRow(exp.id);
+      expect([row.status, row.error], deidentification).toEqual(["done", null]);
+      const files = await openArchive(exp.id);
+      const ndjson = rowsOf(files, "hsi_records.ndjson");
+      expect(ndjson.map((r) => r.payload), deidentification).toEqual(payloads);
+      const [header, ...csv] = parseCsv(files.get("hsi_records.csv")!.toString());
+      expect(csv.map((r) => r[header.indexOf("payload")]), deidentification).toEqual(csvCells);
+      if (deidentification !== "deidentified") expect(ndjson.map((r) => String(r.id))).toEqual(rows.map((r) => r.id));
+    }
+  });
+});

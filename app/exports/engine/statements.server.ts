@@ -153,7 +153,10 @@ function outputColumns(dataType: DataType, target: ExportTarget): OutputColumn[]
     if (pseudonyms && (kind === "participant_code" || kind === "row_id")) continue;
     let value = kind === "json" ? withoutSecretKeys(name) : name;
     if (removing) {
-      for (const field of identifying.filter((f) => f.startsWith(`${name}.`))) value = `(${value} #- ${jsonPath(field.split(".").slice(1))})`;
+      const paths = identifying.filter((f) => f.startsWith(`${name}.`)).map((f) => jsonPath(f.split(".").slice(1)));
+      // `#-` fails on a number or string and takes keys for indexes in an array; only an object has the field.
+      const removed = paths.reduce((v, path) => `(${v} #- ${path})`, value);
+      if (paths.length) value = `(CASE WHEN jsonb_typeof(${name}) = 'object' THEN ${removed} ELSE ${value} END)`;
     }
     if (pseudonyms && kind === "participant") value = "deid.pseudonym";
     // Whole days of 24 hours, so every interval between a participant's times is kept exactly.

@@ -13,7 +13,7 @@ import { sealCredential } from "../app/analytics/credential-crypto.server";
 import { createApiKey } from "../app/api/keys.server";
 import { buildAbility, PERMISSIONS } from "../app/auth/permissions";
 
-// `npm run bench:api -- --duration 10 --connections 10,50`: three servers, each loaded
+// `npm run bench:api -- --duration 5 --rounds 3 --connections 10,50`: three servers, each loaded
 // by autocannon from a second process at each number of connections:
 //   - a bare Node HTTP server answering the API's JSON bytes (the floor);
 //   - the portal as `npm start` runs it, on a constant JSON resource route
@@ -25,8 +25,21 @@ import { buildAbility, PERMISSIONS } from "../app/auth/permissions";
 //     cache after the first request (app/exports/exports-page-cache.server.ts);
 //     the "rendered" lines ask a new address every time, so Remix renders each
 //     answer, as after a change.
+// Each server is loaded --rounds times for --duration seconds, the servers taking turns, so
+// the machine's drift (this one's shared cores vary by a third within minutes) falls on all of
+// them alike; each line is the round with the median requests/s, with every round's requests.
 // Prints requests/s and latency for each, then the ratios at the most connections.
-const { values } = parseArgs({ options: { duration: { type: "string", default: "10" }, connections: { type: "string", default: "10,50" }, profile: { type: "string" }, only: { type: "string" } } });
+const { values } = parseArgs({
+  options: {
+    duration: { type: "string", default: "5" },
+    rounds: { type: "string", default: "3" },
+    connections: { type: "string", default: "10,50" },
+    profile: { type: "string" },
+    only: { type: "string" },
+  },
+});
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error("--rounds takes a count like 3");
 const connectionCounts = values.connections!.split(",").map(Number);
 if (connectionCounts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--connections takes counts like 10,50");
 const run = promisify(execFile);
@@ -142,19 +155,27 @@ try {
     console.log(`${s.name}: ${(await res.arrayBuffer()).byteLength} bytes`);
   }
   const duration = Number(values.duration);
-  console.log(`Warming up, then ${duration} s of load for each server at ${connectionCounts.join(" and ")} connections...`);
+  console.log(`Warming up, then ${rounds} × ${duration} s of load for each server at ${connectionCounts.join(" and ")} connections...`);
   for (const s of servers) {
     if (s === unchanged) await refreshTag();
     await load(s, 3, Math.max(...connectionCounts));
   }
   const results: Record<string, Load>[] = [];
   for (const connections of connectionCounts) {
+    const runs: Record<string, Load[]> = {};
+    for (let round = 0; round < rounds; round++) {
+      for (const s of servers) {
+        if (s === unchanged) await refreshTag();
+        const r = await load(s, duration, connections);
+        if (r.errors || (r.non2xx && s !== unchanged)) throw new Error(`${s.name} had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
+        (runs[s.name] ??= []).push(r);
+      }
+    }
     const byServer: Record<string, Load> = {};
-    for (const s of servers) {
-      if (s === unchanged) await refreshTag();
-      const r = await load(s, duration, connections);
-      if (r.errors || (r.non2xx && s !== unchanged)) throw new Error(`${s.name} had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
-      byServer[s.name] = r;
+    for (const [name, loads] of Object.entries(runs)) {
+      const median = [...loads].sort((a, b) => a.rps - b.rps)[Math.floor(loads.length / 2)];
+      const sum = (key: "requests" | "non2xx") => loads.reduce((n, r) => n + r[key], 0);
+      byServer[name] = { ...median, requests: sum("requests"), non2xx: sum("non2xx") };
     }
     results.push(byServer);
   }

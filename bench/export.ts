@@ -66,9 +66,9 @@ interface Measure { ms: number; bytes: number; maxRssKb: number }
 const childDir = path.resolve(`node_modules/.cache/exportal-bench/${process.pid}`);
 const childScript = path.join(childDir, "child.js");
 execFileSync("npx", ["esbuild", "bench/child.ts", "--bundle", "--splitting", "--platform=node", "--format=esm", "--packages=external", "--log-level=warning", `--outdir=${childDir}`]);
-// Not execFileSync: with --storage s3 this process serves S3 (s3rver) to the child, so its event loop must stay free.
-// Open a profile in Chrome's DevTools.
+// --profile: V8 CPU profiles of the export runs only (open one in Chrome's DevTools).
 const profile = values.profile ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values.profile)}`] : [];
+// Not execFileSync: with --storage s3 this process serves S3 (s3rver) to the child, so its event loop must stay free.
 async function child(args: string[], env: Record<string, string> = {}): Promise<Measure> {
   const flags = args[0] === "export" ? profile : [];
   const { stdout: out } = await promisify(execFile)(process.execPath, [...flags, childScript, ...args], { env: { ...process.env, ...env }, encoding: "utf8" });

@@ -36,6 +36,10 @@ interface Lease {
   end: number;
   /** The database's clock minus this process's, as of the lease, so every process agrees on the window. */
   clockOffset: number;
+  /** How many numbers the block had. */
+  size: number;
+  /** The block leased ahead while this one still had numbers, granted when it runs out. */
+  then?: Lease;
 }
 const leases = new Map<string, Lease>();
 const leasing = new Map<string, Promise<void>>();
@@ -50,6 +54,9 @@ const leasing = new Map<string, Promise<void>>();
  * MAX_LEASE), one number at a time once fewer than 20 remain. A process that
  * stops getting a tenant's requests keeps its unused numbers until the window
  * ends, which may refuse others up to that block's size before the limit.
+ * While a full block is half used, the next is leased in the background, so
+ * a busy tenant's requests do not all wait for the database every MAX_LEASE
+ * requests; near the limit, where blocks are smaller, nothing is leased ahead.
  */
 export async function takeRequest(tenantId: string, limits: TenantLimits): Promise<RateLimitState> {
   const limit = limits.api_requests_per_hour ?? DEFAULT_REQUESTS_PER_HOUR;
@@ -60,18 +67,29 @@ export async function takeRequest(tenantId: string, limits: TenantLimits): Promi
     if (lease && lease.limit === limit && now < lease.windowStart + 3_600_000) {
       const resetSeconds = Math.max(1, Math.ceil((lease.windowStart + 3_600_000 - now) / 1000));
       const state = { policy: "requests", limit, resetSeconds, nowSeconds: Math.floor(now / 1000), windowSeconds: 3600 } as const;
-      if (lease.next <= lease.end) return { ...state, remaining: limit - lease.next++, allowed: true };
+      if (lease.next <= lease.end) {
+        if (lease.size === MAX_LEASE && lease.end - lease.next === MAX_LEASE / 2 && !leasing.has(tenantId)) {
+          // A failed lease ahead costs nothing: the request that finds the block empty leases again and sees the error.
+          startLease(tenantId, limit).catch(() => {});
+        }
+        return { ...state, remaining: limit - lease.next++, allowed: true };
+      }
+      if (lease.then) {
+        leases.set(tenantId, lease.then);
+        continue;
+      }
       // An empty lease of a full window: it stays full, since numbers are never handed back.
       if (lease.end >= limit) return { ...state, remaining: 0, allowed: false };
     }
-    // One lease at a time per tenant; the requests that wait share it.
-    let pending = leasing.get(tenantId);
-    if (!pending) {
-      pending = leaseRequests(tenantId, limit).finally(() => leasing.delete(tenantId));
-      leasing.set(tenantId, pending);
-    }
-    await pending;
+    await (leasing.get(tenantId) ?? startLease(tenantId, limit));
   }
+}
+
+/** One lease at a time per tenant; the requests that wait share it. */
+function startLease(tenantId: string, limit: number): Promise<void> {
+  const pending = leaseRequests(tenantId, limit).finally(() => leasing.delete(tenantId));
+  leasing.set(tenantId, pending);
+  return pending;
 }
 
 async function leaseRequests(tenantId: string, limit: number): Promise<void> {
@@ -91,7 +109,11 @@ async function leaseRequests(tenantId: string, limit: number): Promise<void> {
   const row = rows[0];
   const end = row.requests ?? limit; // a full window leases nothing
   const start = row.requests === null ? end + 1 : end - row.leased! + 1;
-  leases.set(tenantId, { limit, windowStart: Number(row.window_start) * 1000, next: start, end, clockOffset: Number(row.now) * 1000 - Date.now() });
+  const lease: Lease = { limit, windowStart: Number(row.window_start) * 1000, next: start, end, clockOffset: Number(row.now) * 1000 - Date.now(), size: end - start + 1 };
+  const current = leases.get(tenantId);
+  // Leased ahead: after the block in hand, unless a new window or limit makes that one void.
+  if (current && current.limit === limit && current.windowStart === lease.windowStart && current.next <= current.end) current.then = lease;
+  else leases.set(tenantId, lease);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "kysely";
 import { getDb } from "../../db/client";
+import { takeRequest } from "../../app/api/rate-limit.server";
 import { runQueuedJobs } from "../setup/exports";
 import { startApp, type RunningApp } from "../setup/app-server";
 import { apiClient, createKey, tenantBySlug, type ApiResponse } from "../setup/api";
@@ -135,6 +136,26 @@ describe("rate limits", () => {
     expect(Number(limited.headers.get("retry-after"))).toBe(120);
     const bucket = await sql<{ tokens: number }>`select tokens from api_token_bucket where tenant_id = ${tenant.id} and bucket = 'exports'`.execute(getDb());
     expect(bucket.rows[0].tokens).toBe(0);
+  });
+
+  it("a busy tenant's next block of requests is leased while half the current one remains, and each number is granted once", async () => {
+    const tenant = await tenantBySlug("main");
+    const window = () => getDb().selectFrom("api_rate_window").select("requests").where("tenant_id", "=", tenant.id).execute();
+    await getDb().deleteFrom("api_rate_window").where("tenant_id", "=", tenant.id).execute();
+    const limits = { api_requests_per_hour: 100_000, api_exports_per_hour: null, api_export_burst: null };
+    const remaining: number[] = [];
+    const take = async (n: number) => {
+      for (let i = 0; i < n; i++) remaining.push((await takeRequest(tenant.id, limits)).remaining);
+    };
+    await take(50);
+    expect(await window()).toEqual([{ requests: 100 }]);
+    await take(1); // half of the block used: the next is leased in the background
+    await expect.poll(window).toEqual([{ requests: 200 }]);
+    await take(100); // the rest of the first block and half of the second, which leases the third
+    await expect.poll(window).toEqual([{ requests: 300 }]);
+    await take(149);
+    expect(remaining).toEqual(Array.from({ length: 300 }, (_, i) => 100_000 - 1 - i));
+    await expect.poll(window).toEqual([{ requests: 400 }]);
   });
 });
 

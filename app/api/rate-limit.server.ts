@@ -69,7 +69,7 @@ export async function takeRequest(tenantId: string, limits: TenantLimits): Promi
       const state = { policy: "requests", limit, resetSeconds, nowSeconds: Math.floor(now / 1000), windowSeconds: 3600 } as const;
       if (lease.next <= lease.end) {
         if (lease.size === MAX_LEASE && lease.end - lease.next === MAX_LEASE / 2 && !leasing.has(tenantId)) {
-          // A failed lease ahead costs nothing: the request that finds the block empty leases again and sees the error.
+          // Nothing waits on a lease ahead unless the block runs out first; those requests then see its error, if any.
           startLease(tenantId, limit).catch(() => {});
         }
         return { ...state, remaining: limit - lease.next++, allowed: true };

@@ -147,13 +147,13 @@ describe("rate limits", () => {
     const take = async (n: number) => {
       for (let i = 0; i < n; i++) remaining.push((await takeRequest(tenant.id, limits)).remaining);
     };
-    await take(50);
+    await take(49);
     expect(await window()).toEqual([{ requests: 100 }]);
-    await take(1); // half of the block used: the next is leased in the background
+    await take(1); // the 50th: half the block is used, and the next is leased in the background
     await expect.poll(window).toEqual([{ requests: 200 }]);
     await take(100); // the rest of the first block and half of the second, which leases the third
     await expect.poll(window).toEqual([{ requests: 300 }]);
-    await take(149);
+    await take(150);
     expect(remaining).toEqual(Array.from({ length: 300 }, (_, i) => 100_000 - 1 - i));
     await expect.poll(window).toEqual([{ requests: 400 }]);
   });

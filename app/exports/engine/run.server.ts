@@ -18,8 +18,9 @@ export function isTransient(error: unknown): boolean {
   // Object storage that could not be reached, or answered with a server error, may be back on the next attempt.
   if (error instanceof StorageFailure) return isTransient(error.cause) || ((error.cause as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode ?? 0) >= 500;
   const code = (error as { code?: string })?.code ?? "";
-  // node-postgres reports a socket closed under it (before the server's message arrived) without a code.
-  const dropped = /^Connection terminated/.test((error as Error)?.message ?? "");
+  // node-postgres reports a socket closed under it (before the server's message arrived) without a code, and so
+  // does a later query on that client, depending on which of the two the run was in when the socket went.
+  const dropped = /^(Connection terminated|Client has encountered a connection error and is not queryable)/.test((error as Error)?.message ?? "");
   return dropped || code.startsWith("08") || ["57P01", "57P02", "57P03", "40001", "40P01", "53300", "ECONNREFUSED", "ECONNRESET"].includes(code);
 }
 

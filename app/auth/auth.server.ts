@@ -60,6 +60,9 @@ export async function getSessionUser(request: Request): Promise<SessionUser | nu
   return user;
 }
 
+/** Counts the emptyings of the session cache: what was rendered from a cached user is stale once it moves. */
+export const sessionsGeneration = (): number => sessions.generation();
+
 /** Forgets every cached session of this process: after the portal itself ends sessions. */
 export const forgetCachedSessions = (): void => sessions.forget();
 

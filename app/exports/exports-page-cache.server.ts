@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createRequestHandler, type ServerBuild } from "@remix-run/node";
 import type { RequestHandler } from "express";
-import { getSessionUser } from "../auth/auth.server";
+import { getSessionUser, sessionsGeneration } from "../auth/auth.server";
 import { notifiedCache } from "../lib/notified-cache.server";
 import { fetchRequest, sendResponse } from "../lib/request-guards.server";
 
@@ -49,7 +49,9 @@ export function exportsPageCache(build: ServerBuild): RequestHandler {
     const cookie = req.headers.cookie;
     if (req.method !== "GET" || !cookie || !PAGE.test(req.path)) return next();
     try {
-      const key = `${req.originalUrl} ${build.assets.version} ${sha256(cookie)}`;
+      // The page shows the user as the session cache holds them, and that cache hears of a rename on its own
+      // connection, maybe after this one: an answer is found again only while the session cache is unchanged.
+      const key = `${req.originalUrl} ${build.assets.version} ${sha256(cookie)} ${sessionsGeneration()}`;
       const generation = answers.generation();
       let answer = answers.get(key);
       // A session that ended since is not answered from the cache: Remix sends it to sign in.

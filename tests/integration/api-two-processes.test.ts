@@ -156,6 +156,27 @@ describe("sessions cached in two web processes", () => {
       expect(p.headers.get("location")).toMatch(/^\/sign-in\?redirectTo=/);
     }
   });
+
+  it("keep no page that showed a cached user after the session cache hears of a rename later than the page cache", async () => {
+    const cookie = await signInTo(webB, "production-viewer@acme.test");
+    for (let i = 0; i < 5; i++) {
+      expect(await statusesOf(cookie)).toEqual([200, 200]);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const user = await getDb().selectFrom("user").select(["id", "name"]).where("email", "=", "production-viewer@acme.test").executeTakeFirstOrThrow();
+    await getDb().transaction().execute(async (trx) => {
+      await sql`set local session_replication_role = replica`.execute(trx);
+      await trx.updateTable("user").set({ name: "Late Renamed" }).where("id", "=", user.id).execute();
+    });
+    // Each cache listens on its own connection: the page cache hears first and the page is rendered again,
+    // from the session cache that has not heard yet.
+    await sql`select pg_notify('exports_page', 'user')`.execute(getDb());
+    await new Promise((r) => setTimeout(r, 300));
+    for (const p of await pages(cookie)) expect(p.text).toContain(user.name);
+    await sql`select pg_notify('auth_sessions', 'user')`.execute(getDb());
+    await expect.poll(async () => (await pages(cookie)).map((p) => p.text.includes("Late Renamed")), soon).toEqual([true, true]);
+    await getDb().updateTable("user").set({ name: user.name }).where("id", "=", user.id).execute();
+  });
 });
 
 describe("finished exports cached in two web processes", () => {

@@ -3,12 +3,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { sql } from "kysely";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import readExcelFile from "read-excel-file/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DATE_INFINITY, TIMESTAMP_INFINITY } from "../../app/exports/engine/binary-copy.server";
 import { createExport } from "../../app/exports/exports.server";
 import { getDb } from "../../db/client";
+import { parseCsv } from "../setup/csv";
 import { exportRow, openArchive, runQueuedJobs } from "../setup/exports";
 import { requesterFor } from "../setup/routes";
 
@@ -41,11 +44,13 @@ const ndjsonRows = (bytes: Buffer): Row[] => bytes.toString().split("\n").filter
 
 /** µs since the epoch of an ISO time as PostgreSQL writes it in JSON (`2026-01-02T03:04:05.123456+00:00`). */
 function micros(text: string): bigint {
+  if (text === "infinity" || text === "-infinity") return text === "infinity" ? TIMESTAMP_INFINITY : -TIMESTAMP_INFINITY;
   const match = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?(Z|[+-]\d\d:\d\d)$/.exec(text);
   if (!match) throw new Error(`not a time: ${text}`);
   return BigInt(Date.parse(`${match[1]}${match[3]}`)) * 1000n + BigInt((match[2] ?? "").padEnd(6, "0"));
 }
-const days = (text: string) => Date.parse(`${text}T00:00:00Z`) / 86_400_000;
+const days = (text: string) => (text === "infinity" ? DATE_INFINITY : text === "-infinity" ? -DATE_INFINITY : Date.parse(`${text}T00:00:00Z`) / 86_400_000);
+const INFINITIES = new Set(["infinity", "-infinity"]);
 const neutralized = (text: string) => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
 
 /** The Parquet file's rows as NDJSON would hold them, from its typed values and schema. */
@@ -100,6 +105,8 @@ async function expectXlsxEqualsNdjson(name: string, bytes: Buffer, ndjson: Row[]
       else if (typeof expected === "string" && /^\d{4}-\d\d-\d\dT/.test(expected)) expect((actual as unknown as Date).getTime(), where).toBe(Number(micros(expected) / 1000n));
       else if (typeof expected === "string" && /^\d{4}-\d\d-\d\d$/.test(expected)) expect((actual as unknown as Date).getTime(), where).toBe(days(expected) * 86_400_000);
       else if (typeof expected === "object") expect(JSON.parse(actual as string), where).toEqual(expected);
+      // An infinite time or date is text in its cell, as NDJSON spells it (the only text here it could be).
+      else if (typeof expected === "string" && INFINITIES.has(expected)) expect(actual, where).toBe(expected);
       else if (typeof expected === "string") expect(actual, where).toBe(neutralized(expected));
       else expect(actual, where).toEqual(expected);
     });
@@ -160,6 +167,43 @@ async function archiveBytes(key: string): Promise<Buffer> {
   for await (const chunk of await getStorage().read(key)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
+
+describe("infinite times and dates", () => {
+  it("are written as PostgreSQL spells them in NDJSON, CSV and Excel, and as DuckDB writes them in Parquet", async () => {
+    const first = (table: "hsi_record" | "lab_result", time: "recorded_at" | "collected_at") =>
+      getDb().selectFrom(table).select("id").where("tenant_id", "=", owner.tenantId).orderBy(time).orderBy("id").limit(1);
+    await getDb().updateTable("hsi_record").set({ recorded_at: sql`'infinity'` }).where("id", "=", first("hsi_record", "recorded_at")).execute();
+    await getDb().updateTable("lab_result").set({ collected_at: sql`'-infinity'` }).where("id", "=", first("lab_result", "collected_at")).execute();
+    const member = getDb().selectFrom("cohort_member").select("participant_id").where("cohort_id", "=", studyScope.cohortId as string).orderBy("participant_id").limit(1);
+    await getDb().updateTable("participant").set({ date_of_birth: sql`'-infinity'` }).where("id", "=", member).execute();
+
+    const formats = { format: ["ndjson", "csv", "parquet", "xlsx"], deidentification: "full" };
+    const tenant = await createExport(getDb(), owner, { dataTypes: ["hsi_records", "lab_results"], ...formats });
+    await runQueuedJobs();
+    const study = await createExport(getDb(), owner, { scope: studyScope, dataTypes: ["hsi_records"], ...formats });
+    await runQueuedJobs();
+    const checks = [
+      { exp: tenant, type: "hsi_records", column: "recorded_at", value: "infinity" },
+      { exp: tenant, type: "lab_results", column: "collected_at", value: "-infinity" },
+      { exp: study, type: "participants", column: "date_of_birth", value: "-infinity" },
+    ];
+    for (const { exp, type, column, value } of checks) {
+      expect((await exportRow(exp.id)).status).toBe("done");
+      const files = await openArchive(exp.id);
+      const ndjson = ndjsonRows(files.get(`${type}.ndjson`)!);
+      expect(ndjson.filter((row) => row[column] === value), `${type}.ndjson`).toHaveLength(1);
+      // In CSV too, not an empty field (PostgreSQL's to_char gives NULL for them).
+      const [header, ...csv] = parseCsv(files.get(`${type}.csv`)!.toString());
+      expect(csv, `${type}.csv`).toHaveLength(ndjson.length);
+      expect(csv[ndjson.findIndex((row) => row[column] === value)][header.indexOf(column)], `${type}.csv`).toBe(value);
+      const parquet = files.get(`${type}.parquet`)!;
+      expectParquetEqualsNdjson(`${type}.parquet`, parquet, await parquetRows(parquet), ndjson);
+      const manifest = JSON.parse(files.get("manifest.json")!.toString());
+      const entry = manifest.files.find((f: { name: string }) => f.name === `${type}.xlsx`);
+      await expectXlsxEqualsNdjson(`${type}.xlsx`, files.get(`${type}.xlsx`)!, ndjson, entry.sheets);
+    }
+  });
+});
 
 describe("a value Excel cannot hold", () => {
   it("fails an Excel export with a message naming the data type, column and row and the formats that can hold it; Parquet holds it", async () => {

@@ -42,6 +42,13 @@ const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 // Microseconds and days between the Unix epoch and PostgreSQL's (2000-01-01).
 const EPOCH_MICROS = 946_684_800_000_000n;
 const EPOCH_DAYS = 10_957;
+// 'infinity' and '-infinity' are the ends of PostgreSQL's int64 (int32 for dates). They are handed on as
+// DuckDB writes them in Parquet, ±(2^63 − 1) µs and ±(2^31 − 1) days, not moved to the Unix epoch, which
+// would wrap them round to ordinary times.
+export const TIMESTAMP_INFINITY = 2n ** 63n - 1n;
+export const DATE_INFINITY = 2 ** 31 - 1;
+const unixMicros = (pg: bigint) => (pg === TIMESTAMP_INFINITY ? pg : pg === -TIMESTAMP_INFINITY - 1n ? -TIMESTAMP_INFINITY : pg + EPOCH_MICROS);
+const unixDays = (pg: number) => (pg === DATE_INFINITY ? pg : pg === -DATE_INFINITY - 1 ? -DATE_INFINITY : pg + EPOCH_DAYS);
 const BATCH_ROWS = 8192;
 
 /**
@@ -132,9 +139,9 @@ function valueAt(buf: Buffer, at: number, length: number, oid: number): RowValue
     case 23: return buf.readInt32BE(at);
     case 700: return buf.readFloatBE(at);
     case 701: return buf.readDoubleBE(at);
-    case 1082: return buf.readInt32BE(at) + EPOCH_DAYS;
+    case 1082: return unixDays(buf.readInt32BE(at));
     case 1114:
-    case 1184: return buf.readBigInt64BE(at) + EPOCH_MICROS;
+    case 1184: return unixMicros(buf.readBigInt64BE(at));
     case UUID: return uuidAt(buf, at);
     // jsonb's binary form is a version byte (1) and the value's text.
     case JSONB: return buf.toString("utf8", at + 1, at + length);
@@ -221,15 +228,23 @@ class ColumnBuilder {
         return;
       case 1114:
       case 1184: {
+        const high = buf.readInt32BE(at);
+        const low = buf.readUInt32BE(at + 4);
+        if ((high === 0x7fffffff && low === 0xffffffff) || (high === -0x80000000 && low === 0)) {
+          // ±infinity: ±(2^63 − 1), as unixMicros hands them on.
+          this.view.setUint32(row * 8, high < 0 ? 1 : low, true);
+          this.view.setInt32(row * 8 + 4, high, true);
+          return;
+        }
         // PostgreSQL's µs since 2000 plus the epoch shift, added in 32-bit halves with the carry: no BigInt per cell.
-        const low = buf.readUInt32BE(at + 4) + EPOCH_LOW;
-        this.view.setUint32(row * 8, low >>> 0, true);
-        this.view.setInt32(row * 8 + 4, (buf.readInt32BE(at) + EPOCH_HIGH + (low > 0xffffffff ? 1 : 0)) | 0, true);
+        const shifted = low + EPOCH_LOW;
+        this.view.setUint32(row * 8, shifted >>> 0, true);
+        this.view.setInt32(row * 8 + 4, (high + EPOCH_HIGH + (shifted > 0xffffffff ? 1 : 0)) | 0, true);
         return;
       }
       case 21: this.view.setInt32(row * 4, buf.readInt16BE(at), true); return;
       case 23: this.view.setInt32(row * 4, buf.readInt32BE(at), true); return;
-      case 1082: this.view.setInt32(row * 4, buf.readInt32BE(at) + EPOCH_DAYS, true); return;
+      case 1082: this.view.setInt32(row * 4, unixDays(buf.readInt32BE(at)), true); return;
       case 700: this.view.setFloat64(row * 8, buf.readFloatBE(at), true); return;
       case 701: this.view.setFloat64(row * 8, buf.readDoubleBE(at), true); return;
       case UUID: this.uuid(row, buf, at); return;

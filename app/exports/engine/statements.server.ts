@@ -180,10 +180,11 @@ function csvExpression({ name, value, kind }: OutputColumn): string {
       return `CASE WHEN jsonb_typeof(${name}) = 'number' THEN exportal_csv_safe(${value}::text) ELSE ${value}::text END`;
     case "boolean":
       return `${value}::text`;
+    // to_char gives NULL for 'infinity' and '-infinity': those are written as PostgreSQL spells them, as in NDJSON.
     case "time":
-      return `to_char(${value} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+      return `coalesce(to_char(${value} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), ${value}::text)`;
     case "date":
-      return `to_char(${value}, 'YYYY-MM-DD')`;
+      return `coalesce(to_char(${value}, 'YYYY-MM-DD'), ${value}::text)`;
     default:
       return value;
   }

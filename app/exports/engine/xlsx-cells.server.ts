@@ -1,4 +1,5 @@
 import type { ColumnType, RowValue } from "./row-files.server";
+import { DATE_INFINITY, TIMESTAMP_INFINITY } from "./binary-copy.server";
 
 /**
  * Values as an Excel cell holds them, with no spreadsheet library: what the
@@ -17,22 +18,14 @@ const MS_PER_DAY = 86_400_000;
 const FIRST_SERIAL = 61;
 const END_SERIAL = 2_958_466;
 
-// PostgreSQL's binary COPY sends 'infinity' and '-infinity' as the extremes of
-// the type, counted from 2000-01-01; the decoder may or may not have moved them
-// to the Unix epoch like the other values, so both spellings are recognized.
-const UNIX_2000_MICROS = 946_684_800_000_000n;
-const UNIX_2000_DAYS = 10_957;
-const TIMESTAMP_INFINITY = new Map([
-  [2n ** 63n - 1n, "infinity"],
-  [2n ** 63n - 1n + UNIX_2000_MICROS, "infinity"],
-  [-(2n ** 63n), "-infinity"],
-  [-(2n ** 63n) + UNIX_2000_MICROS, "-infinity"],
+// 'infinity' and '-infinity' as the decoder hands them on (binary-copy.server.ts).
+const TIMESTAMP_INFINITIES = new Map([
+  [TIMESTAMP_INFINITY, "infinity"],
+  [-TIMESTAMP_INFINITY, "-infinity"],
 ]);
-const DATE_INFINITY = new Map([
-  [2 ** 31 - 1, "infinity"],
-  [2 ** 31 - 1 + UNIX_2000_DAYS, "infinity"],
-  [-(2 ** 31), "-infinity"],
-  [-(2 ** 31) + UNIX_2000_DAYS, "-infinity"],
+const DATE_INFINITIES = new Map([
+  [DATE_INFINITY, "infinity"],
+  [-DATE_INFINITY, "-infinity"],
 ]);
 
 /** A cell's value, and for a date serial the format that shows it as a date. */
@@ -70,7 +63,7 @@ export function cellOf(type: ColumnType, value: RowValue): CellContent {
 // The serial is computed here rather than by handing exceljs a Date, so the
 // cell holds the UTC wall time whatever time zone the process runs in.
 function timestampCell(micros: bigint): CellContent {
-  const infinity = TIMESTAMP_INFINITY.get(micros);
+  const infinity = TIMESTAMP_INFINITIES.get(micros);
   if (infinity) return [infinity];
   // Down to the millisecond (floor, so instants before 1970 keep theirs too):
   // a cell never shows a later time than the instant.
@@ -99,7 +92,7 @@ function nextDouble(x: number): number {
 }
 
 function dateCell(days: number): CellContent {
-  const infinity = DATE_INFINITY.get(days);
+  const infinity = DATE_INFINITIES.get(days);
   if (infinity) return [infinity];
   const serial = EPOCH_SERIAL + days;
   if (serial >= FIRST_SERIAL && serial < END_SERIAL) return [serial, "date"];

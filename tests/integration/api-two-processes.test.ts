@@ -127,13 +127,18 @@ describe("sessions cached in two web processes", () => {
       return { status: res.status, text: await res.text() };
     }));
   const statusesOf = async (cookie: string) => (await pages(cookie)).map((p) => p.status);
-
-  it("serve a signed-in page from each process's cache, and a sign-out in one ends the session in both", async () => {
-    const cookie = await signInTo(webA, "production-editor@acme.test");
+  /** Signs in through `app` and reads the page a few times in both: the first read of a process starts its listeners, and pages are cached once they listen. */
+  async function signedInBoth(app: RunningApp, email: string) {
+    const cookie = await signInTo(app, email);
     for (let i = 0; i < 5; i++) {
       expect(await statusesOf(cookie)).toEqual([200, 200]);
       await new Promise((r) => setTimeout(r, 50));
     }
+    return cookie;
+  }
+
+  it("serve a signed-in page from each process's cache, and a sign-out in one ends the session in both", async () => {
+    const cookie = await signedInBoth(webA, "production-editor@acme.test");
     const user = await getDb().selectFrom("user").select(["id", "name"]).where("email", "=", "production-editor@acme.test").executeTakeFirstOrThrow();
 
     // Renamed behind the triggers' back: both processes still show the old name, so it is their cache that answers.
@@ -158,11 +163,7 @@ describe("sessions cached in two web processes", () => {
   });
 
   it("keep no page that showed a cached user after the session cache hears of a rename later than the page cache", async () => {
-    const cookie = await signInTo(webB, "production-viewer@acme.test");
-    for (let i = 0; i < 5; i++) {
-      expect(await statusesOf(cookie)).toEqual([200, 200]);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const cookie = await signedInBoth(webB, "production-viewer@acme.test");
     const user = await getDb().selectFrom("user").select(["id", "name"]).where("email", "=", "production-viewer@acme.test").executeTakeFirstOrThrow();
     await getDb().transaction().execute(async (trx) => {
       await sql`set local session_replication_role = replica`.execute(trx);

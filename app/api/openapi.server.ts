@@ -31,7 +31,7 @@ import {
   webhookList,
   webhookTestResult,
 } from "./schemas";
-import { webhookInputSchema } from "../delivery/delivery-input";
+import { webhookChangeSchema, webhookInputSchema } from "../delivery/delivery-input";
 import { exportRequestSchema } from "../exports/export-request";
 import { scheduleInputSchema } from "../schedules/schedule-input";
 import type { Permission } from "../auth/permissions";
@@ -376,6 +376,17 @@ export const OPERATIONS: Operation[] = [
     responses: { "200": { description: "The endpoint.", schema: "Webhook" }, "404": { description: "No such endpoint in this tenant." } },
   },
   {
+    method: "patch",
+    path: "/api/v1/webhooks/{id}",
+    summary: "Disable or enable a webhook endpoint",
+    description:
+      "A disabled endpoint receives nothing: schedules skip it, deliveries waiting for a retry end failed, and it cannot be chosen for a schedule or sent a test event. Its secret, schedule links and log stay; enabling it again resumes deliveries of later runs.",
+    permission: "data.exports.schedule",
+    pathParams: [pathId("id", "Webhook endpoint id.")],
+    body: { schema: "WebhookChange", example: { disabled: true } },
+    responses: { "200": { description: "The endpoint.", schema: "Webhook" }, "404": { description: "No such endpoint in this tenant." } },
+  },
+  {
     method: "delete",
     path: "/api/v1/webhooks/{id}",
     summary: "Delete a webhook endpoint",
@@ -411,6 +422,7 @@ const COMPONENTS: Record<string, [z.ZodType, "input" | "output"]> = {
   DashboardImportFile: [dashboardImportFile, "input"],
   DashboardImport: [z.union([importedDashboard, importedDashboards]), "output"],
   WebhookInput: [webhookInputSchema, "input"],
+  WebhookChange: [webhookChangeSchema, "input"],
   Webhook: [apiWebhook, "output"],
   WebhookList: [webhookList, "output"],
   CreatedWebhook: [createdWebhook, "output"],

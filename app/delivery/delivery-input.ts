@@ -31,6 +31,10 @@ export const webhookInputSchema = z.strictObject({
 });
 export type WebhookInput = z.input<typeof webhookInputSchema>;
 
+export const webhookChangeSchema = z.strictObject({
+  disabled: z.boolean({ error: "Use true or false." }).describe("true stops the endpoint receiving events (schedules skip it); false lets it receive them again."),
+});
+
 export const bucketInputSchema = z.strictObject({
   name: z.string({ error: "Enter a name." }).trim().min(1, "Enter a name.").max(100, "Use at most 100 characters."),
   endpoint: z

@@ -115,6 +115,22 @@ export async function createWebhook(db: DB, requester: Requester, input: unknown
   });
 }
 
+/**
+ * Stops an endpoint receiving events, or lets it receive them again. While it is disabled schedules skip it,
+ * deliveries waiting for a retry end failed, and new schedules cannot choose it; its secret and log stay.
+ */
+export async function setWebhookDisabled(db: DB, requester: Requester, id: string, disabled: boolean): Promise<WebhookView> {
+  authorize(requester, "data.exports.schedule");
+  await assertTenantWritable(db, requester.tenantId);
+  const webhook = await findWebhook(db, requester, id);
+  if (webhook.disabled === disabled) return webhook;
+  return db.transaction().execute(async (trx) => {
+    const row = await trx.updateTable("webhook_endpoint").set({ disabled }).where("id", "=", webhook.id).returningAll().executeTakeFirstOrThrow();
+    await recordEvent(trx, place(requester), disabled ? "webhook.disabled" : "webhook.enabled", { type: "webhook", id: row.id }, requester.actor, { url: row.url });
+    return webhookView({ ...row, creator: webhook.createdBy });
+  });
+}
+
 /** Deletes an endpoint, its schedule links and its delivery log. */
 export async function deleteWebhook(db: DB, requester: Requester, id: string): Promise<void> {
   authorize(requester, "data.exports.schedule");
@@ -213,7 +229,7 @@ export async function checkScheduleTargets(db: DB, requester: Requester, targets
     const found = webhookIds.every(isUuid)
       ? await db.selectFrom("webhook_endpoint").select("id").where("tenant_id", "=", requester.tenantId).where("disabled", "=", false).where("id", "in", webhookIds).execute()
       : [];
-    if (found.length !== webhookIds.length) throw invalid("webhookIds", "Every webhook must be one of this tenant's webhook endpoints.");
+    if (found.length !== webhookIds.length) throw invalid("webhookIds", "Every webhook must be one of this tenant's webhook endpoints, and not disabled.");
   }
   if (bucketIds.length) {
     const found = bucketIds.every(isUuid) ? await db.selectFrom("delivery_bucket").select("id").where("tenant_id", "=", requester.tenantId).where("id", "in", bucketIds).execute() : [];

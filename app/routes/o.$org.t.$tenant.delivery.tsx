@@ -8,7 +8,7 @@ import { ScrollRegion } from "~/components/ScrollRegion";
 import { Time } from "~/components/Time";
 import { requirePermission, requireTenant, requesterOf } from "~/auth/access.server";
 import { can } from "~/auth/permissions";
-import { createBucket, createWebhook, deleteBucket, deleteWebhook, listBuckets, listWebhooks } from "~/delivery/targets.server";
+import { createBucket, createWebhook, deleteBucket, deleteWebhook, listBuckets, listWebhooks, setWebhookDisabled } from "~/delivery/targets.server";
 import { sendTestEvent, webhookLog } from "~/delivery/webhook-log.server";
 import { refused } from "~/lib/action-result.server";
 import { getDb } from "~/lib/db.server";
@@ -49,6 +49,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
       }
       case "delete-webhook":
         await deleteWebhook(db, requester, text(form, "webhookId"));
+        return data({ ok: true as const });
+      case "disable-webhook":
+      case "enable-webhook":
+        await setWebhookDisabled(db, requester, text(form, "webhookId"), intent === "disable-webhook");
         return data({ ok: true as const });
       case "test-webhook": {
         const { statusCode, error } = await sendTestEvent(db, requester, text(form, "webhookId"));
@@ -164,17 +168,20 @@ function AddBucketForm({ onDone }: { onDone: () => void }) {
   );
 }
 
-/** Send test event: a signed ping now, and the code the endpoint answered. */
-function TestButton({ webhookId, url }: { webhookId: string; url: string }) {
+/**
+ * A one-click action on an endpoint: "Send test event" (a signed ping now, and the code the endpoint answered),
+ * or "Enable" (nothing is lost by it, so no confirmation).
+ */
+function EndpointButton(props: { intent: "test-webhook" | "enable-webhook"; webhookId: string; label: string; pendingLabel: string; accessibleLabel: string; className: string }) {
   const fetcher = useFetcher<ActionResult>();
   const busy = fetcher.state !== "idle";
   const result = fetcher.state === "idle" ? fetcher.data : undefined;
   return (
     <fetcher.Form method="post" className="webhook-test">
-      <input type="hidden" name="intent" value="test-webhook" />
-      <input type="hidden" name="webhookId" value={webhookId} />
-      <button type="submit" className="button secondary small-button" aria-label={`Send test event to ${url}`} disabled={busy}>
-        {busy ? "Sending…" : "Send test event"}
+      <input type="hidden" name="intent" value={props.intent} />
+      <input type="hidden" name="webhookId" value={props.webhookId} />
+      <button type="submit" className={props.className} aria-label={props.accessibleLabel} disabled={busy}>
+        {busy ? props.pendingLabel : props.label}
       </button>
       <span role="status" className="small">
         {result?.tested &&
@@ -232,7 +239,24 @@ export default function Delivery() {
                       <Link to={params.get("log") === w.id ? "." : `?log=${w.id}`} preventScrollReset aria-label={`${params.get("log") === w.id ? "Hide log" : "Log"} of ${w.url}`}>
                         {params.get("log") === w.id ? "Hide log" : "Log"}
                       </Link>
-                      {canManage && <TestButton webhookId={w.id} url={w.url} />}
+                      {canManage && !w.disabled && (
+                        <EndpointButton intent="test-webhook" webhookId={w.id} label="Send test event" pendingLabel="Sending…" accessibleLabel={`Send test event to ${w.url}`} className="button secondary small-button" />
+                      )}
+                      {canManage && !w.disabled && (
+                        <ConfirmAction
+                          label="Disable"
+                          accessibleLabel={`Disable ${w.url}`}
+                          title="Disable this endpoint?"
+                          consequence={`Schedules stop delivering to ${w.url} until you enable it again, and deliveries waiting for a retry end as failed. Its secret and delivery log are kept.`}
+                          confirmLabel="Disable endpoint"
+                          pendingLabel="Disabling…"
+                          dismissLabel="Keep it on"
+                          fields={{ intent: "disable-webhook", webhookId: w.id }}
+                        />
+                      )}
+                      {canManage && w.disabled && (
+                        <EndpointButton intent="enable-webhook" webhookId={w.id} label="Enable" pendingLabel="Enabling…" accessibleLabel={`Enable ${w.url}`} className="link-button" />
+                      )}
                       {canManage && (
                         <ConfirmAction
                           label="Delete"

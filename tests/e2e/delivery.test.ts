@@ -68,6 +68,16 @@ describe("the Delivery page in a real browser", () => {
     expect(await page.content()).not.toContain(BUCKET_SECRET);
     await expectAccessible(page, "delivery page with an endpoint, its log and a bucket");
 
+    // Disabled after a confirmation: marked, and no test event can be sent until it is enabled again.
+    await page.getByRole("button", { name: `Disable ${hookUrl}` }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Disable endpoint" }).click();
+    await page.getByRole("button", { name: `Enable ${hookUrl}` }).waitFor();
+    await page.getByRole("cell", { name: `${hookUrl} Disabled` }).waitFor();
+    expect(await page.getByRole("button", { name: `Send test event to ${hookUrl}` }).count()).toBe(0);
+    await expectAccessible(page, "a disabled endpoint");
+    await page.getByRole("button", { name: `Enable ${hookUrl}` }).click();
+    await page.getByRole("button", { name: `Send test event to ${hookUrl}` }).waitFor();
+
     await page.getByRole("button", { name: `Delete ${hookUrl}` }).click();
     await page.getByRole("alertdialog").getByRole("button", { name: "Delete endpoint" }).click();
     await page.getByText("No webhook endpoints yet.").waitFor();

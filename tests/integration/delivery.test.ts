@@ -15,7 +15,7 @@ import type { Export } from "../../db/schema";
 import { buildAbility, permissionsFor } from "../../app/auth/permissions";
 import type { Requester } from "../../app/auth/requester";
 import { deliverRun, enqueueAttempt, notifyRunFailed } from "../../app/delivery/deliver-run.server";
-import { createBucket, createWebhook, listBuckets, listWebhooks } from "../../app/delivery/targets.server";
+import { checkScheduleTargets, createBucket, createWebhook, listBuckets, listWebhooks } from "../../app/delivery/targets.server";
 import { webhookLog } from "../../app/delivery/webhook-log.server";
 import { isRetryable, postWebhook, WEBHOOK_TIMEOUT_MS } from "../../app/delivery/webhook-send.server";
 import { downloadBySignedLink } from "../../app/exports/download.server";
@@ -432,5 +432,59 @@ describe("who may see and change endpoints", () => {
       { org: "acme-health", tenant: "production" },
     );
     expect(page.status).toBe(403);
+  });
+  it("a disabled endpoint gets no run's events and no test event, and cannot be chosen, until enabled again; from the page and the API", async () => {
+    const { webhook } = await createWebhook(db(), owner, { url: `${receiverUrl}/ok`, description: "pausable" });
+    const id = webhook.id;
+    await db().insertInto("export_schedule_webhook").values({ schedule_id: scheduleId, webhook_id: id }).execute();
+    const cookie = await signIn("production-admin@acme.test");
+    const onPage = (who: string, intent: string) =>
+      callRoute(deliveryPage.action, makeRequest("/o/acme-health/t/production/delivery", { cookie: who, form: { intent, webhookId: id } }), { org: "acme-health", tenant: "production" });
+    expect((await onPage(await signIn("production-viewer@acme.test"), "disable-webhook")).status).toBe(403);
+    const fromStaging = await callRoute(
+      deliveryPage.action,
+      makeRequest("/o/acme-health/t/staging/delivery", { cookie: await signIn("staging-admin@acme.test"), form: { intent: "disable-webhook", webhookId: id } }),
+      { org: "acme-health", tenant: "staging" },
+    );
+    expect(fromStaging.status).toBe(404);
+    expect((await onPage(cookie, "disable-webhook")).status).toBe(200);
+    expect((await listWebhooks(db(), owner)).find((w) => w.id === id)).toMatchObject({ disabled: true });
+
+    // The schedule's next run delivers to its other endpoints, not to this one.
+    const tenant = await tenantBySlug("production");
+    const nextRun = (
+      await db()
+        .insertInto("export_schedule_run")
+        .values({ schedule_id: scheduleId, tenant_id: tenant.id, kind: "scheduled", slot_at: new Date(slot.getTime() + 86_400_000), interval_from: slot, interval_to: new Date(slot.getTime() + 86_400_000), status: "done" })
+        .returning("id")
+        .executeTakeFirstOrThrow()
+    ).id;
+    await createExport(db(), owner, { scope: fullExport.scope, dataTypes: ["hsi_records"], format: "ndjson", deidentification: "full" }, { scheduleRunId: nextRun });
+    await runQueuedJobs();
+    await deliverRun(db(), nextRun);
+    const targets = (await deliveriesOf(nextRun)).map((d) => d.webhook_id);
+    expect(targets).toContain(webhookIds.ok);
+    expect(targets).not.toContain(id);
+    await expect(checkScheduleTargets(db(), owner, { webhookIds: [id], bucketIds: [] })).rejects.toMatchObject({ status: 400 });
+
+    const key = await createKey("production", ["data.exports.read", "data.exports.schedule"], { name: "pause hooks" });
+    const headers = { Authorization: `Bearer ${key}`, "Content-Type": "application/json" };
+    const url = `http://localhost:3000/api/v1/webhooks/${id}`;
+    const test = () => callRoute(webhookTestApi.action, new Request(`${url}/test`, { method: "POST", headers }), { id });
+    expect((await test()).status).toBe(409);
+    const patch = (body: unknown, as = headers) => callRoute(webhookApi.action, new Request(url, { method: "PATCH", headers: as, body: JSON.stringify(body) }), { id });
+    for (const body of [{}, { disabled: "no" }, { disabled: false, url: "https://example.com" }]) {
+      const refused = await patch(body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(Object.keys(refused.data.error.details.fields), JSON.stringify(body)).toEqual([Object.keys(body).find((k) => k !== "disabled") ?? "disabled"]);
+    }
+    const staging = await createKey("staging", ["data.exports.read", "data.exports.schedule"], { name: "staging pause" });
+    expect((await patch({ disabled: false }, { Authorization: `Bearer ${staging}`, "Content-Type": "application/json" })).status).toBe(404);
+    const enabled = await patch({ disabled: false });
+    expect(enabled.status).toBe(200);
+    expect(enabled.data).toMatchObject({ id, disabled: false });
+    expect((await test()).status).toBe(200);
+    const actions = await db().selectFrom("audit_event").select("action").where("subject_id", "=", id).orderBy("created_at").orderBy("id").execute();
+    expect(actions.map((a) => a.action)).toEqual(["webhook.created", "webhook.disabled", "webhook.enabled", "webhook.tested"]);
   });
 });

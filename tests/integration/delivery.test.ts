@@ -465,6 +465,18 @@ describe("who may see and change endpoints", () => {
     const targets = (await deliveriesOf(nextRun)).map((d) => d.webhook_id);
     expect(targets).toContain(webhookIds.ok);
     expect(targets).not.toContain(id);
+    // A delivery that was waiting for its retry when the endpoint was disabled ends failed at that try, unsent.
+    await runQueuedJobs(); // the run's own deliveries, to the other endpoints
+    const sentBefore = received.length;
+    const waiting = await db()
+      .insertInto("delivery")
+      .values({ tenant_id: tenant.id, run_id: nextRun, event: "export.completed", channel: "webhook", target_key: `webhook:${id}`, webhook_id: id, user_id: null, bucket_id: null, export_id: null, payload: {}, next_attempt_at: new Date() })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await enqueueAttempt(db(), waiting.id, new Date());
+    await runQueuedJobs();
+    expect(await db().selectFrom("delivery").select(["status", "last_error"]).where("id", "=", waiting.id).executeTakeFirstOrThrow()).toEqual({ status: "failed", last_error: "The endpoint is disabled." });
+    expect(received.length).toBe(sentBefore);
     await expect(checkScheduleTargets(db(), owner, { webhookIds: [id], bucketIds: [] })).rejects.toMatchObject({ status: 400 });
 
     const key = await createKey("production", ["data.exports.read", "data.exports.schedule"], { name: "pause hooks" });

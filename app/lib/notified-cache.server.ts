@@ -33,8 +33,22 @@ export interface NotifiedCache<T> {
   settled(): Promise<void>;
 }
 
+// server.ts and the Remix build are bundled apart, so a process holds two copies of this module (and of
+// the modules that make caches). Each copy's cache of one channel would listen on a connection of its own
+// and hear a change at its own moment: the exports page middleware, keyed on the session cache it sees,
+// kept a page the Remix copy rendered with a user it had not yet forgotten. So a process has one cache per
+// channel, whichever copy asks first makes it, and every copy gets that one.
+const CACHES = Symbol.for("exportal.notifiedCaches");
+const processCaches = ((globalThis as { [CACHES]?: Map<string, NotifiedCache<unknown>> })[CACHES] ??= new Map());
+
 /** `maxAgeMs` is a backstop: an entry is read again after that long even if no notification came (a silently dead connection). */
-export function notifiedCache<T>(channel: string, { maxEntries, maxAgeMs }: { maxEntries: number; maxAgeMs: number }): NotifiedCache<T> {
+export function notifiedCache<T>(channel: string, options: { maxEntries: number; maxAgeMs: number }): NotifiedCache<T> {
+  let cache = processCaches.get(channel);
+  if (!cache) processCaches.set(channel, (cache = createCache(channel, options)));
+  return cache as NotifiedCache<T>;
+}
+
+function createCache<T>(channel: string, { maxEntries, maxAgeMs }: { maxEntries: number; maxAgeMs: number }): NotifiedCache<T> {
   const entries = new Map<string, { value: T; cachedAt: number }>();
   let state: "off" | "starting" | "listening" | "down" = "off";
   /** Counts every emptying, so a read that began before one is not cached after it. */

@@ -162,6 +162,17 @@ describe("sessions cached in two web processes", () => {
     }
   });
 
+  it("are heard once per process: the page cache and the pages it keeps see one session cache", async () => {
+    await signedInBoth(webA, "production-admin@acme.test");
+    // server.ts and the Remix build each bundle the caches' module; two session caches in one process heard a
+    // rename at two moments, and a page rendered from the late one was kept under the early one's generation.
+    const { rows } = await sql<{ query: string; count: number }>`
+      select query, count(*)::int as count from pg_stat_activity
+      where datname = current_database() and application_name = 'exportal-listen' and query in ('listen "auth_sessions"', 'listen "exports_page"')
+      group by query order by query`.execute(getDb());
+    expect(rows).toEqual([{ query: 'listen "auth_sessions"', count: 2 }, { query: 'listen "exports_page"', count: 2 }]);
+  });
+
   it("keep no page that showed a cached user after the session cache hears of a rename later than the page cache", async () => {
     const cookie = await signedInBoth(webB, "production-viewer@acme.test");
     const user = await getDb().selectFrom("user").select(["id", "name"]).where("email", "=", "production-viewer@acme.test").executeTakeFirstOrThrow();

@@ -30,8 +30,10 @@ import {
   createdWebhook,
   webhookList,
   webhookTestResult,
+  apiBucket,
+  bucketList,
 } from "./schemas";
-import { webhookChangeSchema, webhookInputSchema } from "../delivery/delivery-input";
+import { bucketInputSchema, webhookChangeSchema, webhookInputSchema } from "../delivery/delivery-input";
 import { exportRequestSchema } from "../exports/export-request";
 import { scheduleInputSchema } from "../schedules/schedule-input";
 import type { Permission } from "../auth/permissions";
@@ -404,6 +406,45 @@ export const OPERATIONS: Operation[] = [
     pathParams: [pathId("id", "Webhook endpoint id.")],
     responses: { "200": { description: "What the endpoint answered.", schema: "WebhookTestResult" }, "404": { description: "No such endpoint in this tenant." } },
   },
+  {
+    method: "get",
+    path: "/api/v1/buckets",
+    summary: "List delivery buckets",
+    description: "The tenant's S3-compatible buckets that scheduled exports are delivered to. Their keys are never shown, only the access key id's last four characters.",
+    permission: "data.exports.read",
+    responses: { "200": { description: "The buckets, oldest first.", schema: "BucketList" } },
+  },
+  {
+    method: "post",
+    path: "/api/v1/buckets",
+    summary: "Add a delivery bucket",
+    description:
+      "Each run of a schedule that delivers here puts its archive and `manifest.json` under `<prefix><schedule>/<slot>/`; the keys need `s3:PutObject` on that prefix. The keys are stored encrypted and never shown again. Leave `endpoint` out for AWS; deliveries connect to public addresses only unless the server allows private ones.",
+    permission: "data.exports.schedule",
+    body: {
+      schema: "BucketInput",
+      example: { name: "Data lake", endpoint: "https://s3.eu-central-1.amazonaws.com", region: "eu-central-1", bucket: "acme-lake", prefix: "exportal/", accessKeyId: "AKIAEXAMPLE", secretAccessKey: "…" },
+    },
+    responses: { "201": { description: "The bucket, without its keys.", schema: "Bucket" } },
+    idempotent: true,
+  },
+  {
+    method: "get",
+    path: "/api/v1/buckets/{id}",
+    summary: "Get a delivery bucket",
+    permission: "data.exports.read",
+    pathParams: [pathId("id", "Bucket id.")],
+    responses: { "200": { description: "The bucket.", schema: "Bucket" }, "404": { description: "No such bucket in this tenant." } },
+  },
+  {
+    method: "delete",
+    path: "/api/v1/buckets/{id}",
+    summary: "Delete a delivery bucket",
+    description: "Schedules stop delivering to it; its delivery log goes with it. What was delivered stays in the bucket.",
+    permission: "data.exports.schedule",
+    pathParams: [pathId("id", "Bucket id.")],
+    responses: { "204": { description: "Deleted." }, "404": { description: "No such bucket in this tenant." } },
+  },
 ];
 
 const COMPONENTS: Record<string, [z.ZodType, "input" | "output"]> = {
@@ -427,6 +468,9 @@ const COMPONENTS: Record<string, [z.ZodType, "input" | "output"]> = {
   WebhookList: [webhookList, "output"],
   CreatedWebhook: [createdWebhook, "output"],
   WebhookTestResult: [webhookTestResult, "output"],
+  BucketInput: [bucketInputSchema, "input"],
+  Bucket: [apiBucket, "output"],
+  BucketList: [bucketList, "output"],
   ScheduleInput: [scheduleInputSchema, "input"],
   SchedulePatch: [schedulePatch, "input"],
   Schedule: [apiSchedule, "output"],

@@ -277,6 +277,18 @@ export const webhookList = z.object({ data: z.array(apiWebhook) });
 export const createdWebhook = apiWebhook.extend({
   secret: z.string().meta({ description: "The signing secret (`whsec_…`), in this answer only: store it now, it is never shown again." }),
 });
+export const apiBucket = z.object({
+  id: z.string(),
+  name: z.string(),
+  endpoint: z.string().nullable().meta({ description: "The S3-compatible server; null for AWS." }),
+  region: z.string(),
+  bucket: z.string(),
+  prefix: z.string().meta({ description: "Each run's files go under `<prefix><schedule>/<slot>/`." }),
+  forcePathStyle: z.boolean(),
+  accessKeyHint: z.string().meta({ description: "The access key id's last four characters, to recognize it by; the keys are never shown." }),
+  createdAt: z.string(),
+});
+export const bucketList = z.object({ data: z.array(apiBucket) });
 export const webhookTestResult = z.object({
   ok: z.boolean(),
   statusCode: z.number().nullable().meta({ description: "What the endpoint answered; null when it did not (timeout, refused)." }),

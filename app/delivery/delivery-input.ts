@@ -43,17 +43,33 @@ export const bucketInputSchema = z.strictObject({
     .max(2000, "Use at most 2,000 characters.")
     .optional()
     .transform((v) => v || undefined)
-    .refine((v) => v === undefined || /^https?:\/\/[^\s/]+/.test(v), { error: "Enter a URL such as https://s3.eu-central-1.amazonaws.com, or leave it empty for AWS." }),
-  region: z.string().trim().max(100, "Use at most 100 characters.").optional().transform((v) => v || "us-east-1"),
+    .refine((v) => v === undefined || /^https?:\/\/[^\s/]+/.test(v), { error: "Enter a URL such as https://s3.eu-central-1.amazonaws.com, or leave it empty for AWS." })
+    .describe("The S3-compatible server, such as https://s3.eu-central-1.amazonaws.com or a MinIO URL; left out for AWS."),
+  region: z
+    .string()
+    .trim()
+    .max(100, "Use at most 100 characters.")
+    .optional()
+    .transform((v) => v || "us-east-1")
+    .describe("The bucket's region; us-east-1 when left out (auto for R2)."),
   bucket: z.string({ error: "Enter the bucket." }).trim().regex(/^[a-z0-9][a-z0-9.\-_]{1,253}[a-z0-9]$/i, "Enter a bucket name: letters, digits, dots, dashes, 3 to 255 characters."),
   prefix: z
     .string()
     .trim()
     .max(500, "Use at most 500 characters.")
     .optional()
-    .transform((v) => (v ? v.replace(/^\/+/, "").replace(/\/*$/, "/") : "")),
-  forcePathStyle: z.union([z.boolean(), z.enum(["on", "true", "false"])]).optional().transform((v) => v === true || v === "on" || v === "true"),
+    .transform((v) => (v ? v.replace(/^\/+/, "").replace(/\/*$/, "/") : ""))
+    .describe("The folder runs go under, as `<prefix><schedule>/<slot>/`; a trailing slash is added."),
+  forcePathStyle: z
+    .union([z.boolean(), z.enum(["on", "true", "false"])])
+    .optional()
+    .transform((v) => v === true || v === "on" || v === "true")
+    .describe("true: address the bucket as endpoint/bucket/key (MinIO and most self-hosted servers need it)."),
   accessKeyId: z.string({ error: "Enter the access key id." }).trim().min(1, "Enter the access key id.").max(200, "Use at most 200 characters."),
-  secretAccessKey: z.string({ error: "Enter the secret access key." }).min(1, "Enter the secret access key.").max(500, "Use at most 500 characters."),
+  secretAccessKey: z
+    .string({ error: "Enter the secret access key." })
+    .min(1, "Enter the secret access key.")
+    .max(500, "Use at most 500 characters.")
+    .describe("Stored encrypted, used only to upload, never shown again."),
 });
 export type BucketInput = z.input<typeof bucketInputSchema>;

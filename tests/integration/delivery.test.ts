@@ -22,6 +22,8 @@ import { downloadBySignedLink } from "../../app/exports/download.server";
 import { createExport } from "../../app/exports/exports.server";
 import { getStorage } from "../../app/exports/engine/storage.server";
 import { createSchedule } from "../../app/schedules/schedules.server";
+import * as bucketsApi from "../../app/routes/api.v1.buckets";
+import * as bucketApi from "../../app/routes/api.v1.buckets.$id";
 import * as webhooksApi from "../../app/routes/api.v1.webhooks";
 import * as webhookApi from "../../app/routes/api.v1.webhooks.$id";
 import * as webhookTestApi from "../../app/routes/api.v1.webhooks.$id.test";
@@ -141,18 +143,18 @@ beforeAll(async () => {
     webhookIds[name] = webhook.id;
     secrets[name] = secret;
   }
-  bucketId = (
-    await createBucket(db(), owner, {
-      name: "Data lake",
-      endpoint: s3Url,
-      region: "us-east-1",
-      bucket: "lake",
-      prefix: "exportal",
-      forcePathStyle: true,
-      accessKeyId: BUCKET_KEY_ID,
-      secretAccessKey: BUCKET_SECRET,
-    })
-  ).id;
+  // The bucket is added as a program would, through the API: the run below delivers to it.
+  const bucketKey = await createKey("production", ["data.exports.read", "data.exports.schedule"], { name: "buckets" });
+  const added = await callRoute(
+    bucketsApi.action,
+    new Request("http://localhost:3000/api/v1/buckets", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${bucketKey}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "Data lake", endpoint: s3Url, region: "us-east-1", bucket: "lake", prefix: "exportal", forcePathStyle: true, accessKeyId: BUCKET_KEY_ID, secretAccessKey: BUCKET_SECRET }),
+    }),
+  );
+  expect(added.status, JSON.stringify(added.data)).toBe(201);
+  bucketId = added.data.id;
 
   const tenant = await tenantBySlug("production");
   const project = await db().selectFrom("project").select("id").where("tenant_id", "=", tenant.id).orderBy("name").executeTakeFirstOrThrow();
@@ -369,9 +371,10 @@ describe("buckets", () => {
     expect(list.status, JSON.stringify(list.data)).toBe(200);
     expect(list.data.data.map((w: { id: string }) => w.id)).toEqual(expect.arrayContaining(Object.values(webhookIds)));
     const one = await callRoute(webhookApi.loader, new Request(`http://localhost:3000/api/v1/webhooks/${webhookIds.ok}`, { headers: auth }), { id: webhookIds.ok });
+    const buckets = await callRoute(bucketsApi.loader, new Request("http://localhost:3000/api/v1/buckets", { headers: auth }));
     const page = await callRoute(deliveryPage.loader, makeRequest("/o/acme-health/t/production/delivery", { cookie: await signIn("owner@acme.test") }), { org: "acme-health", tenant: "production" });
     expect(page.status).toBe(200);
-    for (const shown of [JSON.stringify(list.data), JSON.stringify(one.data), JSON.stringify(page.data), JSON.stringify(await listWebhooks(db(), owner)), JSON.stringify(await listBuckets(db(), owner))]) {
+    for (const shown of [JSON.stringify(list.data), JSON.stringify(one.data), JSON.stringify(buckets.data), JSON.stringify(page.data), JSON.stringify(await listWebhooks(db(), owner)), JSON.stringify(await listBuckets(db(), owner))]) {
       for (const secret of [...Object.values(secrets), BUCKET_SECRET, BUCKET_KEY_ID]) expect(shown).not.toContain(secret);
       expect(shown).not.toMatch(/whsec_|ciphertext|auth_tag/);
     }
@@ -402,6 +405,47 @@ describe("who may see and change endpoints", () => {
     expect(deleted.status).toBe(204);
     const actions = await db().selectFrom("audit_event").select("action").where("subject_id", "=", id).orderBy("created_at").execute();
     expect(actions.map((a) => a.action)).toEqual(["webhook.created", "webhook.tested", "webhook.deleted"]);
+  });
+
+  it("buckets over the API: listed and read without their keys, a bad one refused by field, deleted with an audit trail; another tenant's id is a 404", async () => {
+    const key = await createKey("production", ["data.exports.read", "data.exports.schedule"], { name: "manage buckets" });
+    const headers = { Authorization: `Bearer ${key}`, "Content-Type": "application/json" };
+    const list = await callRoute(bucketsApi.loader, new Request("http://localhost:3000/api/v1/buckets", { headers }));
+    expect(list.status).toBe(200);
+    expect(list.data.data).toEqual([
+      { id: bucketId, name: "Data lake", endpoint: s3Url, region: "us-east-1", bucket: "lake", prefix: "exportal/", forcePathStyle: true, accessKeyHint: BUCKET_KEY_ID.slice(-4), createdAt: expect.any(String) },
+    ]);
+    const one = await callRoute(bucketApi.loader, new Request(`http://localhost:3000/api/v1/buckets/${bucketId}`, { headers }), { id: bucketId });
+    expect(one.data).toEqual(list.data.data[0]);
+
+    const bad = await callRoute(bucketsApi.action, new Request("http://localhost:3000/api/v1/buckets", { method: "POST", headers, body: JSON.stringify({ name: "No keys", bucket: "x" }) }));
+    expect(bad.status).toBe(400);
+    expect(Object.keys(bad.data.error.details.fields).sort()).toEqual(["accessKeyId", "bucket", "secretAccessKey"]);
+
+    const body = { name: "Archive", bucket: "acme-archive", accessKeyId: "AKIAOTHER0KEY", secretAccessKey: "other-secret-never-shown" };
+    const created = await callRoute(bucketsApi.action, new Request("http://localhost:3000/api/v1/buckets", { method: "POST", headers, body: JSON.stringify(body) }));
+    expect(created.status).toBe(201);
+    const id = created.data.id;
+    expect(created.headers.get("location")).toBe(`http://localhost:3000/api/v1/buckets/${id}`);
+    expect(created.data).toMatchObject({ endpoint: null, region: "us-east-1", prefix: "", forcePathStyle: false, accessKeyHint: "0KEY" });
+    expect(JSON.stringify(created.data)).not.toMatch(/AKIAOTHER|other-secret/);
+
+    const staging = { Authorization: `Bearer ${await createKey("staging", ["data.exports.read", "data.exports.schedule"], { name: "staging buckets" })}` };
+    const theirs = await callRoute(bucketsApi.loader, new Request("http://localhost:3000/api/v1/buckets", { headers: staging }));
+    expect(theirs.data.data).toEqual([]);
+    for (const method of ["GET", "DELETE"]) {
+      const res = await callRoute(method === "GET" ? bucketApi.loader : bucketApi.action, new Request(`http://localhost:3000/api/v1/buckets/${id}`, { method, headers: staging }), { id });
+      expect(res.status, method).toBe(404);
+    }
+    const readOnly = { Authorization: `Bearer ${await createKey("production", ["data.exports.read"], { name: "read buckets" })}`, "Content-Type": "application/json" };
+    expect((await callRoute(bucketsApi.action, new Request("http://localhost:3000/api/v1/buckets", { method: "POST", headers: readOnly, body: JSON.stringify(body) }))).status).toBe(403);
+    expect((await callRoute(bucketApi.action, new Request(`http://localhost:3000/api/v1/buckets/${id}`, { method: "DELETE", headers: readOnly }), { id })).status).toBe(403);
+
+    const deleted = await callRoute(bucketApi.action, new Request(`http://localhost:3000/api/v1/buckets/${id}`, { method: "DELETE", headers }), { id });
+    expect(deleted.status).toBe(204);
+    expect((await callRoute(bucketApi.loader, new Request(`http://localhost:3000/api/v1/buckets/${id}`, { headers }), { id })).status).toBe(404);
+    const actions = await db().selectFrom("audit_event").select("action").where("subject_id", "=", id).orderBy("created_at").execute();
+    expect(actions.map((a) => a.action)).toEqual(["bucket.created", "bucket.deleted"]);
   });
 
   it("another tenant's webhook id is a 404", async () => {

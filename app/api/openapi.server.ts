@@ -32,6 +32,7 @@ import {
   webhookTestResult,
   apiBucket,
   bucketList,
+  bucketTestResult,
 } from "./schemas";
 import { bucketInputSchema, webhookChangeSchema, webhookInputSchema } from "../delivery/delivery-input";
 import { exportRequestSchema } from "../exports/export-request";
@@ -445,6 +446,15 @@ export const OPERATIONS: Operation[] = [
     pathParams: [pathId("id", "Bucket id.")],
     responses: { "204": { description: "Deleted." }, "404": { description: "No such bucket in this tenant." } },
   },
+  {
+    method: "post",
+    path: "/api/v1/buckets/{id}/test",
+    summary: "Test a delivery bucket",
+    description: "Uploads a small text file, `<prefix>exportal-test.txt`, once, now, with the bucket's keys, and answers whether the server took it: the address, the bucket, the keys and their `s3:PutObject` right are checked as a run uses them.",
+    permission: "data.exports.schedule",
+    pathParams: [pathId("id", "Bucket id.")],
+    responses: { "200": { description: "What the server answered.", schema: "BucketTestResult" }, "404": { description: "No such bucket in this tenant." } },
+  },
 ];
 
 const COMPONENTS: Record<string, [z.ZodType, "input" | "output"]> = {
@@ -471,6 +481,7 @@ const COMPONENTS: Record<string, [z.ZodType, "input" | "output"]> = {
   BucketInput: [bucketInputSchema, "input"],
   Bucket: [apiBucket, "output"],
   BucketList: [bucketList, "output"],
+  BucketTestResult: [bucketTestResult, "output"],
   ScheduleInput: [scheduleInputSchema, "input"],
   SchedulePatch: [schedulePatch, "input"],
   Schedule: [apiSchedule, "output"],

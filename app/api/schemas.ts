@@ -289,6 +289,13 @@ export const apiBucket = z.object({
   createdAt: z.string(),
 });
 export const bucketList = z.object({ data: z.array(apiBucket) });
+export const bucketTestResult = z.object({
+  ok: z.boolean(),
+  key: z.string().meta({ description: "The object written: `<prefix>exportal-test.txt`." }),
+  statusCode: z.number().nullable().meta({ description: "The S3 server's status when it refused; null on success or when it did not answer." }),
+  error: z.string().nullable(),
+  durationMs: z.number(),
+});
 export const webhookTestResult = z.object({
   ok: z.boolean(),
   statusCode: z.number().nullable().meta({ description: "What the endpoint answered; null when it did not (timeout, refused)." }),

@@ -2,9 +2,11 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { DB } from "../../db/client";
 import type { Export, ExportSchedule, ExportScheduleRun } from "../../db/schema";
+import { recordEvent } from "../audit/audit.server";
+import { authorize, type Requester } from "../auth/requester";
 import { getStorage } from "../exports/engine/storage.server";
-import { checkLiteralHost, publicAgents } from "./public-address.server";
-import { bucketWithKeys } from "./targets.server";
+import { checkLiteralHost, PrivateAddressError, publicAgents } from "./public-address.server";
+import { bucketWithKeys, findBucket } from "./targets.server";
 
 /** A schedule's name as one safe path segment of an object key (its id when nothing is left). */
 export function keySegment(name: string, fallback: string): string {
@@ -30,18 +32,7 @@ export function runFolder(prefix: string, schedule: Pick<ExportSchedule, "id" | 
  */
 export async function uploadToBucket(db: DB, bucketId: string, exp: Export, ctx: { run: ExportScheduleRun; schedule: ExportSchedule }): Promise<string[]> {
   const target = await bucketWithKeys(db, bucketId);
-  if (target.endpoint) checkLiteralHost(new URL(target.endpoint).hostname);
-  const client = new S3Client({
-    endpoint: target.endpoint ?? undefined,
-    region: target.region,
-    forcePathStyle: target.force_path_style,
-    credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-    maxAttempts: 2,
-    // The tenant chose the endpoint: public addresses only, like webhooks.
-    requestHandler: publicAgents(),
-  });
+  const client = bucketClient(target);
   try {
     const folder = runFolder(target.prefix, ctx.schedule, ctx.run);
     const archiveKey = `${folder}export-${exp.id}.zip`;
@@ -55,4 +46,65 @@ export async function uploadToBucket(db: DB, bucketId: string, exp: Export, ctx:
   } finally {
     client.destroy();
   }
+}
+
+/** The object a test upload writes, under the bucket's prefix. */
+export const TEST_OBJECT = "exportal-test.txt";
+/** How long a test upload waits for the server, tries included: someone is watching the button. */
+const TEST_DEADLINE_MS = 15_000;
+
+/**
+ * Writes a small text file under the bucket's prefix now, once, with its
+ * keys: whoever adds a bucket learns at once whether runs can upload there
+ * (address, bucket, keys and their PutObject right), not at the first run.
+ */
+export async function testBucket(db: DB, requester: Requester, bucketId: string): Promise<{ key: string; statusCode: number | null; error: string | null; durationMs: number }> {
+  authorize(requester, "data.exports.schedule");
+  const bucket = await findBucket(db, requester, bucketId);
+  const target = await bucketWithKeys(db, bucket.id);
+  const key = `${target.prefix}${TEST_OBJECT}`;
+  const started = performance.now();
+  let outcome: { statusCode: number | null; error: string | null } = { statusCode: null, error: null };
+  try {
+    const client = bucketClient(target);
+    try {
+      const text = `A test upload from Exportal at ${new Date().toISOString()}. Each run of a schedule that delivers here goes under ${target.prefix}<schedule>/<slot>/. This file may be deleted.\n`;
+      const put = new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: text, ContentType: "text/plain; charset=utf-8" });
+      await client.send(put, { abortSignal: AbortSignal.timeout(TEST_DEADLINE_MS) });
+    } finally {
+      client.destroy();
+    }
+  } catch (error) {
+    outcome = (error as Error).name === "TimeoutError" || (error as Error).name === "AbortError"
+      ? { statusCode: null, error: `The upload failed: no answer within ${TEST_DEADLINE_MS / 1000} seconds.` }
+      : uploadFailure(error);
+  }
+  await recordEvent(db, { organization_id: requester.organizationId, tenant_id: requester.tenantId }, "bucket.tested", { type: "bucket", id: bucket.id }, requester.actor, {
+    ok: outcome.error === null,
+    statusCode: outcome.statusCode,
+  });
+  return { key, ...outcome, durationMs: Math.round(performance.now() - started) };
+}
+
+/** What a failed upload says: the S3 server's status and message (never the keys), and whether an address was refused. */
+export function uploadFailure(error: unknown): { statusCode: number | null; error: string; refused: boolean } {
+  const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+  const refused = error instanceof PrivateAddressError || (e as { cause?: unknown }).cause instanceof PrivateAddressError;
+  return { statusCode: e.$metadata?.httpStatusCode ?? null, error: `The upload failed: ${e.name}: ${e.message}`, refused };
+}
+
+/** An S3 client for a tenant's bucket, with its own keys; the tenant chose the endpoint, so public addresses only, like webhooks. */
+function bucketClient(target: Awaited<ReturnType<typeof bucketWithKeys>>): S3Client {
+  if (target.endpoint) checkLiteralHost(new URL(target.endpoint).hostname);
+  return new S3Client({
+    endpoint: target.endpoint ?? undefined,
+    region: target.region,
+    forcePathStyle: target.force_path_style,
+    credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    maxAttempts: 2,
+    // A server that never accepts the connection fails the try after 10 s, not the system's minutes.
+    requestHandler: { ...publicAgents(), connectionTimeout: 10_000 },
+  });
 }

@@ -6,8 +6,7 @@ import { AppError } from "../lib/errors";
 import { mailConfigured, sendMail } from "../lib/mail.server";
 import { signedDownloadPath } from "../exports/signed-links.server";
 import { recipientVariant, requesterForUser, variantKey, type RecipientVariant } from "../schedules/owner-rights.server";
-import { uploadToBucket } from "./bucket-upload.server";
-import { PrivateAddressError } from "./public-address.server";
+import { uploadFailure, uploadToBucket } from "./bucket-upload.server";
 import { isRetryable, postWebhook, type PostOutcome } from "./webhook-send.server";
 import { webhookSecret } from "./targets.server";
 
@@ -271,10 +270,8 @@ async function tryDelivery(db: DB, delivery: Delivery, ctx: RunContext): Promise
     await uploadToBucket(db, delivery.bucket_id!, exp, ctx);
     return { statusCode: null, error: null, durationMs: elapsed(), retry: false };
   } catch (error) {
-    const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-    const status = e.$metadata?.httpStatusCode ?? null;
-    const refused = error instanceof PrivateAddressError || (e as { cause?: unknown }).cause instanceof PrivateAddressError;
-    return { statusCode: status, error: `The upload failed: ${e.name}: ${e.message}`, durationMs: elapsed(), retry: !refused && (status === null || status >= 500) };
+    const { statusCode, error: message, refused } = uploadFailure(error);
+    return { statusCode, error: message, durationMs: elapsed(), retry: !refused && (statusCode === null || statusCode >= 500) };
   }
 }
 

@@ -9,6 +9,7 @@ import { Time } from "~/components/Time";
 import { requirePermission, requireTenant, requesterOf } from "~/auth/access.server";
 import { can } from "~/auth/permissions";
 import { createBucket, createWebhook, deleteBucket, deleteWebhook, listBuckets, listWebhooks, setWebhookDisabled } from "~/delivery/targets.server";
+import { testBucket } from "~/delivery/bucket-upload.server";
 import { sendTestEvent, webhookLog } from "~/delivery/webhook-log.server";
 import { refused } from "~/lib/action-result.server";
 import { getDb } from "~/lib/db.server";
@@ -56,7 +57,11 @@ export async function action({ request, params }: ActionFunctionArgs) {
         return data({ ok: true as const });
       case "test-webhook": {
         const { statusCode, error } = await sendTestEvent(db, requester, text(form, "webhookId"));
-        return data({ ok: true as const, tested: { statusCode, error } });
+        return data({ ok: true as const, tested: { passed: error === null, summary: statusCode ? `Answered ${statusCode}` : (error ?? "") } });
+      }
+      case "test-bucket": {
+        const { key, error } = await testBucket(db, requester, text(form, "bucketId"));
+        return data({ ok: true as const, tested: { passed: error === null, summary: error ?? `Uploaded ${key}` } });
       }
       case "add-bucket": {
         const bucket = await createBucket(db, requester, {
@@ -83,7 +88,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   }
 }
 
-type ActionResult = { ok: boolean; error?: string; fieldErrors?: Record<string, string>; values?: Record<string, string>; secret?: string; tested?: { statusCode: number | null; error: string | null } };
+type ActionResult = { ok: boolean; error?: string; fieldErrors?: Record<string, string>; values?: Record<string, string>; secret?: string; tested?: { passed: boolean; summary: string } };
 
 function Field({ id, label, name, errors, values, hint, ...input }: { id: string; label: string; name: string; errors?: Record<string, string>; values?: Record<string, string>; hint?: string } & React.InputHTMLAttributes<HTMLInputElement>) {
   const error = errors?.[name];
@@ -169,27 +174,23 @@ function AddBucketForm({ onDone }: { onDone: () => void }) {
 }
 
 /**
- * A one-click action on an endpoint: "Send test event" (a signed ping now, and the code the endpoint answered),
- * or "Enable" (nothing is lost by it, so no confirmation).
+ * A one-click action on a target: "Send test event" (a signed ping now, and the code the endpoint answered),
+ * "Test upload" (a small file into a bucket now, and whether it was taken), or "Enable" (nothing is lost by
+ * it, so no confirmation).
  */
-function EndpointButton(props: { intent: "test-webhook" | "enable-webhook"; webhookId: string; label: string; pendingLabel: string; accessibleLabel: string; className: string }) {
+function TargetButton(props: { intent: "test-webhook" | "enable-webhook" | "test-bucket"; target: { webhookId: string } | { bucketId: string }; label: string; pendingLabel: string; accessibleLabel: string; className: string }) {
   const fetcher = useFetcher<ActionResult>();
   const busy = fetcher.state !== "idle";
   const result = fetcher.state === "idle" ? fetcher.data : undefined;
   return (
     <fetcher.Form method="post" className="webhook-test">
       <input type="hidden" name="intent" value={props.intent} />
-      <input type="hidden" name="webhookId" value={props.webhookId} />
+      {Object.entries(props.target).map(([name, id]) => <input key={name} type="hidden" name={name} value={id} />)}
       <button type="submit" className={props.className} aria-label={props.accessibleLabel} disabled={busy}>
         {busy ? props.pendingLabel : props.label}
       </button>
       <span role="status" className="small">
-        {result?.tested &&
-          (result.tested.error === null ? (
-            <span className="badge badge-done">Answered {result.tested.statusCode}</span>
-          ) : (
-            <span className="badge badge-failed">{result.tested.statusCode ? `Answered ${result.tested.statusCode}` : result.tested.error}</span>
-          ))}
+        {result?.tested && <span className={`badge ${result.tested.passed ? "badge-done" : "badge-failed"}`}>{result.tested.summary}</span>}
         {result?.ok === false && <span className="form-error">{result.error}</span>}
       </span>
     </fetcher.Form>
@@ -240,7 +241,7 @@ export default function Delivery() {
                         {params.get("log") === w.id ? "Hide log" : "Log"}
                       </Link>
                       {canManage && !w.disabled && (
-                        <EndpointButton intent="test-webhook" webhookId={w.id} label="Send test event" pendingLabel="Sending…" accessibleLabel={`Send test event to ${w.url}`} className="button secondary small-button" />
+                        <TargetButton intent="test-webhook" target={{ webhookId: w.id }} label="Send test event" pendingLabel="Sending…" accessibleLabel={`Send test event to ${w.url}`} className="button secondary small-button" />
                       )}
                       {canManage && !w.disabled && (
                         <ConfirmAction
@@ -255,7 +256,7 @@ export default function Delivery() {
                         />
                       )}
                       {canManage && w.disabled && (
-                        <EndpointButton intent="enable-webhook" webhookId={w.id} label="Enable" pendingLabel="Enabling…" accessibleLabel={`Enable ${w.url}`} className="link-button" />
+                        <TargetButton intent="enable-webhook" target={{ webhookId: w.id }} label="Enable" pendingLabel="Enabling…" accessibleLabel={`Enable ${w.url}`} className="link-button" />
                       )}
                       {canManage && (
                         <ConfirmAction
@@ -349,7 +350,10 @@ export default function Delivery() {
                       <p className="muted small">{b.endpoint ?? "AWS"} · {b.region}{b.forcePathStyle ? " · path style" : ""}</p>
                     </td>
                     <td className="col-secondary"><code>…{b.accessKeyHint}</code></td>
-                    <td>
+                    <td className="row-actions">
+                      {canManage && (
+                        <TargetButton intent="test-bucket" target={{ bucketId: b.id }} label="Test upload" pendingLabel="Uploading…" accessibleLabel={`Test upload to bucket ${b.name}`} className="button secondary small-button" />
+                      )}
                       {canManage && (
                         <ConfirmAction
                           label="Delete"

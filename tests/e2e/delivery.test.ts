@@ -25,7 +25,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
 
 describe("the Delivery page in a real browser", () => {
-  it("an admin adds an endpoint (secret shown once, with Copy), tests it, reads its log, adds a bucket whose secret is never shown, and deletes the endpoint", { timeout: 120_000 }, async () => {
+  it("an admin adds an endpoint (secret shown once, with Copy), tests it, reads its log, adds a bucket whose secret is never shown and tests it, and deletes the endpoint", { timeout: 120_000 }, async () => {
     const page = await signedIn(portal, "production-admin@acme.test");
     await page.getByRole("link", { name: "Delivery" }).click();
     await page.getByRole("heading", { name: "Delivery", level: 1 }).waitFor();
@@ -60,11 +60,16 @@ describe("the Delivery page in a real browser", () => {
     const bucketDialog = page.getByRole("dialog", { name: "Add bucket" });
     await bucketDialog.getByLabel("Name").fill("Lake");
     await bucketDialog.getByLabel("Bucket", { exact: true }).fill("acme-lake");
+    // A port nothing listens on: the test upload fails at once, and says so.
+    await bucketDialog.getByLabel("Endpoint (optional)").fill("http://127.0.0.1:9");
     await bucketDialog.getByLabel("Access key id").fill("AKIABROWSERKEY1234");
     await bucketDialog.getByLabel("Secret access key").fill(BUCKET_SECRET);
     await bucketDialog.getByRole("button", { name: "Add bucket" }).click();
     await page.getByRole("cell", { name: "Lake", exact: true }).waitFor();
     await page.getByText("…1234").waitFor();
+    expect(await page.content()).not.toContain(BUCKET_SECRET);
+    await page.getByRole("button", { name: "Test upload to bucket Lake" }).click();
+    await page.getByRole("status").getByText(/^The upload failed: /).waitFor();
     expect(await page.content()).not.toContain(BUCKET_SECRET);
     await expectAccessible(page, "delivery page with an endpoint, its log and a bucket");
 
@@ -89,5 +94,6 @@ describe("the Delivery page in a real browser", () => {
     await page.getByRole("heading", { name: "Delivery", level: 1 }).waitFor();
     expect(await page.getByRole("button", { name: "Add endpoint" }).count()).toBe(0);
     expect(await page.getByRole("button", { name: "Add bucket" }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: /^Test upload/ }).count()).toBe(0);
   });
 });

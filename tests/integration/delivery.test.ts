@@ -24,6 +24,7 @@ import { getStorage } from "../../app/exports/engine/storage.server";
 import { createSchedule } from "../../app/schedules/schedules.server";
 import * as bucketsApi from "../../app/routes/api.v1.buckets";
 import * as bucketApi from "../../app/routes/api.v1.buckets.$id";
+import * as bucketTestApi from "../../app/routes/api.v1.buckets.$id.test";
 import * as webhooksApi from "../../app/routes/api.v1.webhooks";
 import * as webhookApi from "../../app/routes/api.v1.webhooks.$id";
 import * as webhookTestApi from "../../app/routes/api.v1.webhooks.$id.test";
@@ -383,6 +384,69 @@ describe("buckets", () => {
   });
 });
 
+describe("a bucket's test upload", () => {
+  const testUrl = (id: string) => `http://localhost:3000/api/v1/buckets/${id}/test`;
+  const testOver = async (id: string, key: string) => callRoute(bucketTestApi.action, new Request(testUrl(id), { method: "POST", headers: { Authorization: `Bearer ${key}` } }), { id });
+
+  it("writes exportal-test.txt under the prefix with the bucket's own keys, from the API and the page, and audits it", async () => {
+    const key = await createKey("production", ["data.exports.read", "data.exports.schedule"], { name: "test buckets" });
+    const res = await testOver(bucketId, key);
+    expect(res.status).toBe(200);
+    expect(res.data).toMatchObject({ ok: true, key: "exportal/exportal-test.txt", statusCode: null, error: null });
+    const client = new S3Client({ endpoint: s3Url, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: BUCKET_KEY_ID, secretAccessKey: BUCKET_SECRET } });
+    const object = await client.send(new GetObjectCommand({ Bucket: "lake", Key: "exportal/exportal-test.txt" }));
+    expect(await object.Body!.transformToString()).toMatch(/^A test upload from Exportal at .*This file may be deleted\.\n$/);
+    client.destroy();
+
+    const page = await callRoute(
+      deliveryPage.action,
+      makeRequest("/o/acme-health/t/production/delivery", { cookie: await signIn("production-admin@acme.test"), form: { intent: "test-bucket", bucketId } }),
+      { org: "acme-health", tenant: "production" },
+    );
+    expect(page.data.tested).toEqual({ passed: true, summary: "Uploaded exportal/exportal-test.txt" });
+    const events = await db().selectFrom("audit_event").select(["action", "details"]).where("subject_id", "=", bucketId).where("action", "=", "bucket.tested").execute();
+    expect(events).toHaveLength(2);
+    expect(events[0].details).toMatchObject({ ok: true, statusCode: null });
+  });
+
+  it("says what the server refused (wrong keys, no such bucket) and a private address, never the keys", async () => {
+    const key = await createKey("production", ["data.exports.read", "data.exports.schedule"], { name: "test bad buckets" });
+    const add = async (name: string, bucket: string, accessKeyId: string, secretAccessKey: string) =>
+      (await createBucket(db(), owner, { name, endpoint: s3Url, bucket, forcePathStyle: true, accessKeyId, secretAccessKey })).id;
+    const wrongKeys = await testOver(await add("Wrong keys", "lake", "AKIANOTKNOWN0KEY", "not-the-secret-Kx81"), key);
+    expect(wrongKeys.data).toMatchObject({ ok: false, statusCode: 403 });
+    expect(wrongKeys.data.error).toMatch(/^The upload failed: InvalidAccessKeyId: /);
+    const missing = await testOver(await add("Missing", "no-such-lake", BUCKET_KEY_ID, BUCKET_SECRET), key);
+    expect(missing.data).toMatchObject({ ok: false, statusCode: 404 });
+    expect(missing.data.error).toMatch(/^The upload failed: NoSuchBucket: /);
+    process.env.EXPORTAL_WEBHOOK_ALLOW_PRIVATE = "false";
+    try {
+      const refused = await testOver(bucketId, key);
+      expect(refused.data).toMatchObject({ ok: false, statusCode: null });
+      expect(refused.data.error).toMatch(/private address/);
+    } finally {
+      process.env.EXPORTAL_WEBHOOK_ALLOW_PRIVATE = "true";
+    }
+    for (const res of [wrongKeys, missing]) expect(JSON.stringify(res.data)).not.toMatch(new RegExp(`not-the-secret|AKIANOTKNOWN|${BUCKET_SECRET}|${BUCKET_KEY_ID}`));
+  });
+
+  it("is a 404 for another tenant's bucket and a 403 without the right to manage buckets, and uploads nothing then", async () => {
+    const staging = await createKey("staging", ["data.exports.read", "data.exports.schedule"], { name: "staging test" });
+    const readOnly = await createKey("production", ["data.exports.read"], { name: "read-only test" });
+    const before = await db().selectFrom("audit_event").select("id").where("subject_id", "=", bucketId).where("action", "=", "bucket.tested").execute();
+    expect((await testOver(bucketId, staging)).status).toBe(404);
+    expect((await testOver(bucketId, readOnly)).status).toBe(403);
+    const viewer = await callRoute(
+      deliveryPage.action,
+      makeRequest("/o/acme-health/t/production/delivery", { cookie: await signIn("production-viewer@acme.test"), form: { intent: "test-bucket", bucketId } }),
+      { org: "acme-health", tenant: "production" },
+    );
+    expect(viewer.status).toBe(403);
+    const after = await db().selectFrom("audit_event").select("id").where("subject_id", "=", bucketId).where("action", "=", "bucket.tested").execute();
+    expect(after).toHaveLength(before.length);
+  });
+});
+
 describe("who may see and change endpoints", () => {
   it("a new endpoint's secret is in the API's answer once; a test event is signed and answered", async () => {
     const key = await createKey("production", ["data.exports.read", "data.exports.schedule"], { name: "create hooks" });
@@ -412,7 +476,7 @@ describe("who may see and change endpoints", () => {
     const headers = { Authorization: `Bearer ${key}`, "Content-Type": "application/json" };
     const list = await callRoute(bucketsApi.loader, new Request("http://localhost:3000/api/v1/buckets", { headers }));
     expect(list.status).toBe(200);
-    expect(list.data.data).toEqual([
+    expect(list.data.data.filter((b: { id: string }) => b.id === bucketId)).toEqual([
       { id: bucketId, name: "Data lake", endpoint: s3Url, region: "us-east-1", bucket: "lake", prefix: "exportal/", forcePathStyle: true, accessKeyHint: BUCKET_KEY_ID.slice(-4), createdAt: expect.any(String) },
     ]);
     const one = await callRoute(bucketApi.loader, new Request(`http://localhost:3000/api/v1/buckets/${bucketId}`, { headers }), { id: bucketId });

@@ -6,17 +6,11 @@ import type { Database } from "./schema";
 
 export type DB = Kysely<Database>;
 
-// server.ts and the Remix build are bundled apart, each with a copy of this module: the pools live on
-// globalThis so a process opens one set of connections, not one per copy, and closeDb ends them all.
-const SHARED = Symbol.for("exportal.db");
-const shared = ((globalThis as { [SHARED]?: Connections })[SHARED] ??= { listeners: new Set() });
-interface Connections {
-  pool?: { db: DB };
-  countersPool?: DB;
-  copyPool?: pg.Pool;
-  /** How to end each listenTo connection, for closeDb. */
-  listeners: Set<() => Promise<void>>;
-}
+let pool: { db: DB } | undefined;
+let countersPool: DB | undefined;
+let copyPool: pg.Pool | undefined;
+/** How to end each listenTo connection, for closeDb. */
+const listeners = new Set<() => Promise<void>>();
 
 /** The connection string in force; set by the server bootstrap before anything connects. */
 export function databaseUrl(): string {
@@ -35,10 +29,10 @@ function connect(url: string, settings: Record<string, string> = {}, max = 10): 
 }
 
 function open() {
-  if (!shared.pool) {
-    shared.pool = { db: new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: connect(databaseUrl()) }) }) };
+  if (!pool) {
+    pool = { db: new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: connect(databaseUrl()) }) }) };
   }
-  return shared.pool;
+  return pool;
 }
 
 /** The process-wide Kysely instance, opened on first use. */
@@ -53,8 +47,8 @@ export function getDb(): DB {
  * last fraction of a second of counts.
  */
 export function getCountersDb(): DB {
-  shared.countersPool ??= new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: connect(databaseUrl(), { synchronous_commit: "off" }, 5) }) });
-  return shared.countersPool;
+  countersPool ??= new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: connect(databaseUrl(), { synchronous_commit: "off" }, 5) }) });
+  return countersPool;
 }
 
 /**
@@ -65,12 +59,12 @@ export function getCountersDb(): DB {
  * snapshot of its own; everything else stays on DATABASE_URL.
  */
 export function getCopyPool(): pg.Pool {
-  if (shared.copyPool) return shared.copyPool;
-  const copyPool = (shared.copyPool = new pg.Pool({
+  if (copyPool) return copyPool;
+  copyPool = new pg.Pool({
     connectionString: process.env.DATABASE_READ_URL || databaseUrl(),
     max: 4,
     options: "-c TimeZone=UTC -c application_name=exportal-export",
-  }));
+  });
   // An idle connection the server closed (restart, Ctrl-C) is dropped by the pool; without a
   // listener, node-postgres would turn that into an uncaught exception. Once per pool, not per call.
   copyPool.on("error", (error) => console.error(`[db] idle export connection closed: ${error.message}`));
@@ -107,7 +101,7 @@ export function listenTo(channel: string, onNotify: (payload: string) => void, o
       .then(() => current.query(`listen "${channel.replace(/"/g, '""')}"`))
       .then(() => !closed && client === current && onState("listening"), down);
   }
-  shared.listeners.add(async () => {
+  listeners.add(async () => {
     closed = true;
     clearTimeout(retry);
     await client?.end().catch(() => {});
@@ -117,9 +111,13 @@ export function listenTo(channel: string, onNotify: (payload: string) => void, o
 }
 
 export async function closeDb(): Promise<void> {
-  const { pool, copyPool, countersPool, listeners } = shared;
-  shared.pool = shared.copyPool = shared.countersPool = undefined;
+  const current = pool;
+  const copy = copyPool;
+  const counters = countersPool;
+  pool = undefined;
+  copyPool = undefined;
+  countersPool = undefined;
   const listening = [...listeners];
   listeners.clear();
-  await Promise.all([...listening.map((end) => end()), pool?.db.destroy(), copyPool?.end(), countersPool?.destroy()]);
+  await Promise.all([...listening.map((end) => end()), current?.db.destroy(), copy?.end(), counters?.destroy()]);
 }

@@ -49,7 +49,7 @@ export async function uploadToBucket(db: DB, bucketId: string, exp: Export, ctx:
 }
 
 /** The object a test upload writes, under the bucket's prefix. */
-export const TEST_OBJECT = "exportal-test.txt";
+const TEST_OBJECT = "exportal-test.txt";
 /** How long a test upload waits for the server, tries included: someone is watching the button. */
 const TEST_DEADLINE_MS = 15_000;
 

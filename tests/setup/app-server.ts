@@ -27,7 +27,8 @@ export async function startApp(env: Record<string, string> = {}, args: string[] 
   child.stderr!.on("data", (d) => (log += d));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const deadline = Date.now() + 60_000;
-  while (!log.includes("Exportal is running at")) {
+  // The banner's last line says how to stop it, in either mode; its lines may arrive in separate chunks.
+  while (!log.includes("Ctrl-C")) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the portal did not start:\n${log}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { sql } from "kysely";
 import S3rver from "s3rver";
 import { SMTPServer } from "smtp-server";
@@ -433,6 +433,9 @@ describe("a bucket's test upload", () => {
   it("is a 404 for another tenant's bucket and a 403 without the right to manage buckets, and uploads nothing then", async () => {
     const staging = await createKey("staging", ["data.exports.read", "data.exports.schedule"], { name: "staging test" });
     const readOnly = await createKey("production", ["data.exports.read"], { name: "read-only test" });
+    const client = new S3Client({ endpoint: s3Url, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: BUCKET_KEY_ID, secretAccessKey: BUCKET_SECRET } });
+    const testObject = { Bucket: "lake", Key: "exportal/exportal-test.txt" };
+    await client.send(new DeleteObjectCommand(testObject));
     const before = await db().selectFrom("audit_event").select("id").where("subject_id", "=", bucketId).where("action", "=", "bucket.tested").execute();
     expect((await testOver(bucketId, staging)).status).toBe(404);
     expect((await testOver(bucketId, readOnly)).status).toBe(403);
@@ -444,6 +447,8 @@ describe("a bucket's test upload", () => {
     expect(viewer.status).toBe(403);
     const after = await db().selectFrom("audit_event").select("id").where("subject_id", "=", bucketId).where("action", "=", "bucket.tested").execute();
     expect(after).toHaveLength(before.length);
+    await expect(client.send(new GetObjectCommand(testObject))).rejects.toMatchObject({ name: "NoSuchKey" });
+    client.destroy();
   });
 });
 
@@ -480,7 +485,7 @@ describe("who may see and change endpoints", () => {
       { id: bucketId, name: "Data lake", endpoint: s3Url, region: "us-east-1", bucket: "lake", prefix: "exportal/", forcePathStyle: true, accessKeyHint: BUCKET_KEY_ID.slice(-4), createdAt: expect.any(String) },
     ]);
     const one = await callRoute(bucketApi.loader, new Request(`http://localhost:3000/api/v1/buckets/${bucketId}`, { headers }), { id: bucketId });
-    expect(one.data).toEqual(list.data.data[0]);
+    expect(one.data).toEqual(list.data.data.find((b: { id: string }) => b.id === bucketId));
 
     const bad = await callRoute(bucketsApi.action, new Request("http://localhost:3000/api/v1/buckets", { method: "POST", headers, body: JSON.stringify({ name: "No keys", bucket: "x" }) }));
     expect(bad.status).toBe(400);

@@ -4,7 +4,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { runningEmbeddedPostgres, startEmbeddedPostgres } from "../../db/embedded";
 import { startApp, type RunningApp } from "../setup/app-server";
@@ -15,13 +15,16 @@ const serverUrl = inject("serverUrl");
 const name = `fresh_${randomBytes(6).toString("hex")}`;
 const freshUrl = `${serverUrl}/${name}`;
 const admin = postgres(`${serverUrl}/postgres`, { max: 1, onnotice: () => {} });
-const fresh = postgres(freshUrl, { max: 1, onnotice: () => {} });
+const fresh = postgres(freshUrl, { max: 1, onnotice: () => {}, connection: { statement_timeout: 30_000 } });
 let app: RunningApp;
 
 beforeAll(async () => {
   await admin.unsafe(`CREATE DATABASE ${name}`);
   app = await startApp({ DATABASE_URL: freshUrl, EXPORTAL_DEMO: "false" });
 }, 90_000);
+
+// What the portal printed, when a test here fails: a request that failed on its side says why there.
+beforeEach(({ onTestFailed }) => onTestFailed(() => console.error(`The portal's output:\n${app.output().slice(-6000)}`)));
 
 afterAll(async () => {
   await app?.stop();
@@ -30,19 +33,29 @@ afterAll(async () => {
   await admin.end();
 });
 
-/** `npm run admin -- …` against the fresh database: its exit code and what it printed. */
+/**
+ * `npm run admin -- …` against the fresh database: its exit code and what it printed. A command that
+ * has not ended within a minute is killed (code -1), so a hang fails at its own line and shows its output
+ * instead of running into the test's timeout.
+ */
 function adminCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", "scripts/admin.ts", ...args], { env: { ...process.env, DATABASE_URL: freshUrl, PUBLIC_URL: app.url } },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    execFile(process.execPath, ["--import", "tsx", "scripts/admin.ts", ...args], { env: { ...process.env, DATABASE_URL: freshUrl, PUBLIC_URL: app.url }, timeout: 60_000, killSignal: "SIGKILL" },
+      (error, stdout, stderr) => {
+        if (error?.killed) resolve({ code: -1, stdout, stderr: `${stderr}[killed: still running after 60 s]` });
+        else resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      });
   });
 }
+
+/** A request to the portal that gives up after 30 s, so a request that hangs fails at its own line. */
+const get = (url: string, init: RequestInit = {}) => fetch(url, { signal: AbortSignal.timeout(30_000), ...init });
 
 const linkIn = (stdout: string) => stdout.match(/http:\/\/\S+\/set-password\/\S+/)?.[0];
 
 /** A form post as the browser sends it from the portal's own page. */
 const post = (url: string, form: Record<string, string>, cookie?: string) =>
-  fetch(url, {
+  get(url, {
     method: "POST",
     redirect: "manual",
     headers: { Origin: app.url, "Content-Type": "application/x-www-form-urlencoded", ...(cookie ? { Cookie: cookie } : {}) },
@@ -70,7 +83,7 @@ describe("EXPORTAL_DEMO=false and create-owner", () => {
     const token = link.split("/").pop()!;
     expect(await fresh`select count(*)::int as n from verification where identifier like ${"%" + token + "%"}`).toEqual([{ n: 0 }]);
 
-    const page = await fetch(link);
+    const page = await get(link);
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain("Set your password");
@@ -86,20 +99,20 @@ describe("EXPORTAL_DEMO=false and create-owner", () => {
     const cookie = cookieOf(set);
     expect(cookie).toContain("session_token");
 
-    const exportsPage = await fetch(app.url + set.headers.get("Location"), { headers: { Cookie: cookie } });
+    const exportsPage = await get(app.url + set.headers.get("Location"), { headers: { Cookie: cookie } });
     expect(exportsPage.status).toBe(200);
     const exportsHtml = await exportsPage.text();
     expect(exportsHtml).toContain("No exports yet.");
     expect(exportsHtml).toContain("Northwind Clinics");
     // Home lands there too: one organization, one tenant.
-    const home = await fetch(`${app.url}/`, { headers: { Cookie: cookie }, redirect: "manual" });
+    const home = await get(`${app.url}/`, { headers: { Cookie: cookie }, redirect: "manual" });
     expect(home.headers.get("Location")).toBe("/o/northwind-clinics/t/production/exports");
 
     // The password signs in on its own.
     const signIn = await post(`${app.url}/sign-in`, { email: "nora@northwind.example", password: "a-long-password" });
     expect(signIn.status).toBe(302);
 
-    const again = await fetch(link);
+    const again = await get(link);
     expect(again.status).toBe(410);
     expect(await again.text()).toContain("This link no longer works");
     const reuse = await post(link, { password: "an-attackers-password", confirmPassword: "an-attackers-password" });
@@ -118,15 +131,15 @@ describe("EXPORTAL_DEMO=false and create-owner", () => {
 
   it("refuses an expired link and an unknown one", async () => {
     const made = await adminCli("create-owner", "--email", "late@example.com", "--org", "Late Labs");
-    expect(made.code).toBe(0);
+    expect(made.code, made.stderr).toBe(0);
     const link = linkIn(made.stdout)!;
     const [{ id }] = await fresh`select id from "user" where email = 'late@example.com'`;
     await fresh`update verification set "expiresAt" = now() - interval '1 minute' where value = ${id}`;
-    const expired = await fetch(link);
+    const expired = await get(link);
     expect(expired.status).toBe(410);
     expect(await expired.text()).toContain("This link no longer works");
     expect((await post(link, { password: "a-long-password", confirmPassword: "a-long-password" })).status).toBe(410);
-    expect((await fetch(`${app.url}/set-password/not-a-token`)).status).toBe(410);
+    expect((await get(`${app.url}/set-password/not-a-token`)).status).toBe(410);
   }, 120_000);
 
   it("says what is wrong: missing flags (usage, exit 2), an email in use, an organization name taken (exit 1)", async () => {

@@ -428,6 +428,10 @@ export interface ApiRateWindowTable {
   requests: number;
   /** The size of the block a process last leased: it holds requests - leased + 1 to requests. */
   leased: Generated<number>;
+  /** Numbers handed back unused once the window was fully leased, in the order they came back. */
+  returned: Generated<number[]>;
+  /** How many of `returned` were granted since: the next to grant is returned[returned_taken + 1]. */
+  returned_taken: Generated<number>;
 }
 export interface ApiTokenBucketTable {
   tenant_id: string;

@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import { getCountersDb, type DB } from "../../db/client";
+import { getCountersDb, listenTo, type DB } from "../../db/client";
 
 export const DEFAULT_REQUESTS_PER_HOUR = 1000;
 export const DEFAULT_EXPORTS_PER_HOUR = 300;
@@ -40,9 +40,22 @@ interface Lease {
   size: number;
   /** The block leased ahead while this one still had numbers, granted when it runs out. */
   then?: Lease;
+  /** Once the window is fully leased: this process asked the others for their unused numbers. */
+  asked?: boolean;
+  /** Once the window is fully leased: no handed-back number was left, as of `returnsHeard`. */
+  returnsGoneAt?: number;
 }
 const leases = new Map<string, Lease>();
 const leasing = new Map<string, Promise<void>>();
+
+/** Where processes ask each other for unused numbers ("ask:<tenant>") and say they handed some back ("returned:<tenant>"). */
+const RETURNS_CHANNEL = "api_rate_returns";
+/** How long a refused request waits for numbers the others hand back, once per window and process. */
+const ASK_WAIT_MS = 250;
+let returnsListener: "off" | "on" = "off";
+/** How many "returned" notifications this process heard: a take that found none is stale once this moved on. */
+let returnsHeard = 0;
+const returnWaiters = new Map<string, Set<() => void>>();
 
 /**
  * Counts one request against the tenant's hourly window. Requests are
@@ -51,15 +64,16 @@ const leasing = new Map<string, Promise<void>>();
  * by one, so with a limit of N at most N requests of a window pass across any
  * number of web processes, each with its own number (and so its own
  * `remaining`). A block is at most a tenth of what remains (at most
- * MAX_LEASE), one number at a time once fewer than 20 remain. A process that
- * stops getting a tenant's requests keeps its unused numbers until the window
- * ends, which may refuse others up to that block's size before the limit.
- * While a full block is half used, the next is leased in the background, so
- * a busy tenant's requests do not all wait for the database every MAX_LEASE
+ * MAX_LEASE), one number at a time once fewer than 20 remain. While a full
+ * block is half used, the next is leased in the background, so a busy
+ * tenant's requests do not all wait for the database every MAX_LEASE
  * requests; near the limit, where blocks are smaller, nothing is leased ahead.
+ * Once every number is leased, other processes may still hold some unused:
+ * see takeReturned.
  */
 export async function takeRequest(tenantId: string, limits: TenantLimits): Promise<RateLimitState> {
   const limit = limits.api_requests_per_hour ?? DEFAULT_REQUESTS_PER_HOUR;
+  listenForReturns();
   for (;;) {
     const lease = leases.get(tenantId);
     const now = Date.now() + (lease?.clockOffset ?? 0);
@@ -78,11 +92,103 @@ export async function takeRequest(tenantId: string, limits: TenantLimits): Promi
         leases.set(tenantId, lease.then);
         continue;
       }
-      // An empty lease of a full window: it stays full, since numbers are never handed back.
-      if (lease.end >= limit) return { ...state, remaining: 0, allowed: false };
+      if (lease.end >= limit) return takeReturned(tenantId, lease, state);
     }
     await (leasing.get(tenantId) ?? startLease(tenantId, limit));
   }
+}
+
+/**
+ * A request once every number of the window is leased: it gets a number
+ * another process handed back, one at a time, or is refused. The first time
+ * this process finds none in a window, it asks every process to hand back what
+ * it holds unused (a process that stopped getting the tenant's requests would
+ * otherwise keep it to the window's end) and waits up to ASK_WAIT_MS for it.
+ * After that, refusals cost nothing until a process says it handed some back.
+ * A process that has handed back, or found the window full, holds no numbers
+ * of it any more: each one it grants is taken for the request at hand.
+ */
+async function takeReturned(tenantId: string, lease: Lease, state: Omit<RateLimitState, "remaining" | "allowed">): Promise<RateLimitState> {
+  const refused = { ...state, remaining: 0, allowed: false };
+  if (lease.returnsGoneAt === returnsHeard) return refused;
+  const heard = returnsHeard;
+  let number = await takeOneReturned(tenantId);
+  if (number === null && !lease.asked) {
+    lease.asked = true;
+    await askForReturns(tenantId);
+    number = await takeOneReturned(tenantId);
+  }
+  if (number === null) {
+    // Only if no hand-back was heard meanwhile: that one may not have been committed when this looked.
+    if (returnsHeard === heard) lease.returnsGoneAt = heard;
+    return refused;
+  }
+  return { ...state, remaining: state.limit - number, allowed: true };
+}
+
+async function takeOneReturned(tenantId: string): Promise<number | null> {
+  const { rows } = await sql<{ number: number }>`
+    update api_rate_window set returned_taken = returned_taken + 1
+    where tenant_id = ${tenantId} and window_start = date_trunc('hour', now()) and returned_taken < cardinality(returned)
+    returning returned[returned_taken] as number`.execute(getCountersDb());
+  return rows[0]?.number ?? null;
+}
+
+/** Asks every process for the tenant's unused numbers; resolves when one says it handed some back, or after ASK_WAIT_MS. */
+async function askForReturns(tenantId: string): Promise<void> {
+  let done!: () => void;
+  const answered = new Promise<void>((resolve) => (done = resolve));
+  const waiters = returnWaiters.get(tenantId) ?? new Set();
+  returnWaiters.set(tenantId, waiters.add(done));
+  const timer = setTimeout(done, ASK_WAIT_MS);
+  try {
+    await sql`select pg_notify(${RETURNS_CHANNEL}, ${`ask:${tenantId}`})`.execute(getCountersDb());
+    await answered;
+  } finally {
+    clearTimeout(timer);
+    waiters.delete(done);
+  }
+}
+
+/** Hands back the numbers of the tenant's window this process leased and did not grant, if any. */
+async function handBack(tenantId: string): Promise<void> {
+  const lease = leases.get(tenantId);
+  const numbers: number[] = [];
+  for (let block = lease; block; block = block.then) {
+    for (let n = block.next; n <= block.end; n++) numbers.push(n);
+    block.next = block.end + 1;
+  }
+  if (!lease || numbers.length === 0) return;
+  lease.then = undefined;
+  // Into the window they were leased in: after the hour they are void.
+  await sql`
+    with handed as (
+      update api_rate_window set returned = returned || ${`{${numbers.join(",")}}`}::int[]
+      where tenant_id = ${tenantId} and window_start = to_timestamp(${lease.windowStart / 1000})
+      returning 1
+    )
+    select pg_notify(${RETURNS_CHANNEL}, ${`returned:${tenantId}`}) from handed`.execute(getCountersDb());
+}
+
+/** Starts listening for asks and hand-backs, once per process (again after closeDb). */
+function listenForReturns(): void {
+  if (returnsListener === "on") return;
+  returnsListener = "on";
+  listenTo(
+    RETURNS_CHANNEL,
+    (payload) => {
+      const [what, tenantId] = payload.split(":");
+      if (what === "ask") {
+        handBack(tenantId).catch((error: Error) => console.error(`[rate-limit] handing back unused requests failed: ${error.message}`));
+      } else if (what === "returned") {
+        returnsHeard++;
+        for (const wake of returnWaiters.get(tenantId) ?? []) wake();
+      }
+    },
+    (state) => {
+      if (state === "closed") returnsListener = "off";
+    },
+  );
 }
 
 /** One lease at a time per tenant; the requests that wait share it. */

@@ -104,6 +104,32 @@ describe("the hourly limit across two web processes", () => {
     const [row] = await getDb().selectFrom("api_rate_window").select("requests").where("tenant_id", "=", main.id).execute();
     expect(row.requests).toBe(100);
   });
+
+  it("with a limit of 100, 60 requests to one and then 60 to the other give exactly 100: the first hands back what it leased and did not use", async () => {
+    const staging = await tenantBySlug("staging");
+    await getDb().updateTable("tenant").set({ api_requests_per_hour: 100 }).where("id", "=", staging.id).execute();
+    await getDb().deleteFrom("api_rate_window").where("tenant_id", "=", staging.id).execute();
+    const key = await createKey("staging", ["dashboards.read"]);
+    const oneByOne = async (api: (typeof clients)[number], count: number) => {
+      const answers: ApiResponse[] = [];
+      for (let i = 0; i < count; i++) answers.push(await api("/api/v1/dashboards", { key }));
+      return answers;
+    };
+    const fromA = await oneByOne(clients[0], 60);
+    const fromB = await oneByOne(clients[1], 60);
+    expect(fromA.map((r) => r.status)).toEqual(Array(60).fill(200));
+    expect(fromB.map((r) => r.status)).toEqual([...Array(40).fill(200), ...Array(20).fill(429)]);
+    const remaining = [...fromA, ...fromB].filter((r) => r.status === 200).map((r) => Number(r.headers.get("x-ratelimit-remaining")));
+    expect(remaining.sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    // All 100 are granted: neither process has any left, and neither asks again.
+    expect(await statuses("/api/v1/dashboards", { key })).toEqual([429, 429]);
+    const [row] = await getDb().selectFrom("api_rate_window").selectAll().where("tenant_id", "=", staging.id).execute();
+    expect(row.requests).toBe(100);
+    expect(row.returned_taken).toBe(row.returned.length);
+    expect(row.returned.length).toBeGreaterThan(0);
+    // Later tests here call as staging: its default limit again.
+    await getDb().updateTable("tenant").set({ api_requests_per_hour: null }).where("id", "=", staging.id).execute();
+  });
 });
 
 /** A session cookie from signing in through `app`'s sign-in form, as a browser does. */

@@ -34,13 +34,13 @@ afterAll(async () => {
 });
 
 /**
- * `npm run admin -- …` against the fresh database: its exit code and what it printed. A command that
- * has not ended within a minute is killed (code -1), so a hang fails at its own line and shows its output
- * instead of running into the test's timeout.
+ * `npm run admin -- …` against the fresh database (what it runs, built by `npm test`'s build): its exit code
+ * and what it printed. A command that has not ended within a minute is killed (code -1), so a hang fails at
+ * its own line and shows its output instead of running into the test's timeout.
  */
 function adminCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", "scripts/admin.ts", ...args], { env: { ...process.env, DATABASE_URL: freshUrl, PUBLIC_URL: app.url }, timeout: 60_000, killSignal: "SIGKILL" },
+    execFile(process.execPath, ["build/admin/admin.js", ...args], { env: { ...process.env, DATABASE_URL: freshUrl, PUBLIC_URL: app.url }, timeout: 60_000, killSignal: "SIGKILL" },
       (error, stdout, stderr) => {
         if (error?.killed) resolve({ code: -1, stdout, stderr: `${stderr}[killed: still running after 60 s]` });
         else resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
@@ -143,7 +143,7 @@ describe("EXPORTAL_DEMO=false and create-owner", () => {
   }, 120_000);
 
   it("says what is wrong: missing flags (usage, exit 2), an email in use, an organization name taken (exit 1)", async () => {
-    // Each is a process of its own (tsx compiles on every start): run them side by side.
+    // Each is a process of its own: run them side by side.
     const [missing, nothing, notEmail, email, org] = await Promise.all([
       adminCli("create-owner", "--email", "x@example.com"),
       adminCli(),

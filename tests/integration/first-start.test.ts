@@ -49,13 +49,13 @@ function adminCli(...args: string[]): Promise<{ code: number; stdout: string; st
 }
 
 /** A request to the portal that gives up after 30 s, so a request that hangs fails at its own line. */
-const get = (url: string, init: RequestInit = {}) => fetch(url, { signal: AbortSignal.timeout(30_000), ...init });
+const request = (url: string, init: RequestInit = {}) => fetch(url, { signal: AbortSignal.timeout(30_000), ...init });
 
 const linkIn = (stdout: string) => stdout.match(/http:\/\/\S+\/set-password\/\S+/)?.[0];
 
 /** A form post as the browser sends it from the portal's own page. */
 const post = (url: string, form: Record<string, string>, cookie?: string) =>
-  get(url, {
+  request(url, {
     method: "POST",
     redirect: "manual",
     headers: { Origin: app.url, "Content-Type": "application/x-www-form-urlencoded", ...(cookie ? { Cookie: cookie } : {}) },
@@ -83,7 +83,7 @@ describe("EXPORTAL_DEMO=false and create-owner", () => {
     const token = link.split("/").pop()!;
     expect(await fresh`select count(*)::int as n from verification where identifier like ${"%" + token + "%"}`).toEqual([{ n: 0 }]);
 
-    const page = await get(link);
+    const page = await request(link);
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain("Set your password");
@@ -99,20 +99,20 @@ describe("EXPORTAL_DEMO=false and create-owner", () => {
     const cookie = cookieOf(set);
     expect(cookie).toContain("session_token");
 
-    const exportsPage = await get(app.url + set.headers.get("Location"), { headers: { Cookie: cookie } });
+    const exportsPage = await request(app.url + set.headers.get("Location"), { headers: { Cookie: cookie } });
     expect(exportsPage.status).toBe(200);
     const exportsHtml = await exportsPage.text();
     expect(exportsHtml).toContain("No exports yet.");
     expect(exportsHtml).toContain("Northwind Clinics");
     // Home lands there too: one organization, one tenant.
-    const home = await get(`${app.url}/`, { headers: { Cookie: cookie }, redirect: "manual" });
+    const home = await request(`${app.url}/`, { headers: { Cookie: cookie }, redirect: "manual" });
     expect(home.headers.get("Location")).toBe("/o/northwind-clinics/t/production/exports");
 
     // The password signs in on its own.
     const signIn = await post(`${app.url}/sign-in`, { email: "nora@northwind.example", password: "a-long-password" });
     expect(signIn.status).toBe(302);
 
-    const again = await get(link);
+    const again = await request(link);
     expect(again.status).toBe(410);
     expect(await again.text()).toContain("This link no longer works");
     const reuse = await post(link, { password: "an-attackers-password", confirmPassword: "an-attackers-password" });
@@ -135,11 +135,11 @@ describe("EXPORTAL_DEMO=false and create-owner", () => {
     const link = linkIn(made.stdout)!;
     const [{ id }] = await fresh`select id from "user" where email = 'late@example.com'`;
     await fresh`update verification set "expiresAt" = now() - interval '1 minute' where value = ${id}`;
-    const expired = await get(link);
+    const expired = await request(link);
     expect(expired.status).toBe(410);
     expect(await expired.text()).toContain("This link no longer works");
     expect((await post(link, { password: "a-long-password", confirmPassword: "a-long-password" })).status).toBe(410);
-    expect((await get(`${app.url}/set-password/not-a-token`)).status).toBe(410);
+    expect((await request(`${app.url}/set-password/not-a-token`)).status).toBe(410);
   }, 120_000);
 
   it("says what is wrong: missing flags (usage, exit 2), an email in use, an organization name taken (exit 1)", async () => {

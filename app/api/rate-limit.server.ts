@@ -52,10 +52,11 @@ const leasing = new Map<string, Promise<void>>();
 const RETURNS_CHANNEL = "api_rate_returns";
 /** How long a refused request waits for numbers the others hand back, once per window and process. */
 const ASK_WAIT_MS = 250;
-let returnsListener: "off" | "on" = "off";
+let listeningForReturns = false;
 /** How many "returned" notifications this process heard: a take that found none is stale once this moved on. */
 let returnsHeard = 0;
-const returnWaiters = new Map<string, Set<() => void>>();
+/** Requests waiting in askForReturns, woken by the first hand-back for their tenant. */
+const waiting = new Set<{ tenantId: string; wake: () => void }>();
 
 /**
  * Counts one request against the tenant's hourly window. Requests are
@@ -136,17 +137,16 @@ async function takeOneReturned(tenantId: string): Promise<number | null> {
 
 /** Asks every process for the tenant's unused numbers; resolves when one says it handed some back, or after ASK_WAIT_MS. */
 async function askForReturns(tenantId: string): Promise<void> {
-  let done!: () => void;
-  const answered = new Promise<void>((resolve) => (done = resolve));
-  const waiters = returnWaiters.get(tenantId) ?? new Set();
-  returnWaiters.set(tenantId, waiters.add(done));
-  const timer = setTimeout(done, ASK_WAIT_MS);
+  const waiter = { tenantId, wake: () => {} };
+  const answered = new Promise<void>((resolve) => (waiter.wake = resolve));
+  waiting.add(waiter);
+  const timer = setTimeout(waiter.wake, ASK_WAIT_MS);
   try {
     await sql`select pg_notify(${RETURNS_CHANNEL}, ${`ask:${tenantId}`})`.execute(getCountersDb());
     await answered;
   } finally {
     clearTimeout(timer);
-    waiters.delete(done);
+    waiting.delete(waiter);
   }
 }
 
@@ -172,8 +172,8 @@ async function handBack(tenantId: string): Promise<void> {
 
 /** Starts listening for asks and hand-backs, once per process (again after closeDb). */
 function listenForReturns(): void {
-  if (returnsListener === "on") return;
-  returnsListener = "on";
+  if (listeningForReturns) return;
+  listeningForReturns = true;
   listenTo(
     RETURNS_CHANNEL,
     (payload) => {
@@ -182,11 +182,11 @@ function listenForReturns(): void {
         handBack(tenantId).catch((error: Error) => console.error(`[rate-limit] handing back unused requests failed: ${error.message}`));
       } else if (what === "returned") {
         returnsHeard++;
-        for (const wake of returnWaiters.get(tenantId) ?? []) wake();
+        for (const waiter of waiting) if (waiter.tenantId === tenantId) waiter.wake();
       }
     },
     (state) => {
-      if (state === "closed") returnsListener = "off";
+      if (state === "closed") listeningForReturns = false;
     },
   );
 }

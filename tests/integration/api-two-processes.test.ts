@@ -121,7 +121,7 @@ describe("the hourly limit across two web processes", () => {
     expect(fromB.map((r) => r.status)).toEqual([...Array(40).fill(200), ...Array(20).fill(429)]);
     const remaining = [...fromA, ...fromB].filter((r) => r.status === 200).map((r) => Number(r.headers.get("x-ratelimit-remaining")));
     expect(remaining.sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
-    // All 100 are granted: neither process has any left, and neither asks again.
+    // All 100 are granted: both processes refuse now.
     expect(await statuses("/api/v1/dashboards", { key })).toEqual([429, 429]);
     const [row] = await getDb().selectFrom("api_rate_window").selectAll().where("tenant_id", "=", staging.id).execute();
     expect(row.requests).toBe(100);
